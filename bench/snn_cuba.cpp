@@ -1,0 +1,105 @@
+// The Vogels & Abbott (2005) CUBA benchmark network in the float reference simulator:
+// 4000 LIF neurons (3200 excitatory, 800 inhibitory), 2% random connectivity, exponential
+// synaptic currents, dt 0.1 ms, 1 s of biological time. Prints the wall time and the
+// real-time factor (wall / simulated time) as one JSON line; bench/snn_vs_brian2.sh runs
+// Brian2 on the same network (bench/peers/brian2_cuba.py) for comparison.
+//
+// Model (both sides, docs/reference-snn.md): membrane relative to the reset potential,
+// v' = v - Vr, tau_m = 20 ms, rest El - Vr = 11 mV, threshold Vt - Vr = 10 mV, reset to
+// 0, refractory 5 ms; synaptic current with tau_s = 5 ms; weights we = 1.62 mV and
+// wi = -18 mV. One synaptic time constant is all the IR's CUBA neuron has, so the
+// inhibitory weight is doubled from the original -9 mV (tau_i = 10 ms) to keep the charge
+// each inhibitory spike delivers.
+#include <chrono>
+#include <ctime>
+#include <cmath>
+#include <cstdio>
+#include <random>
+#include <string>
+
+#include "sf/core/graph.hpp"
+#include "sf/reference/snn.hpp"
+
+using namespace sf;
+
+int main(int argc, char** argv) {
+    const double dt_ms = 0.1, duration_ms = argc > 1 ? std::stod(argv[1]) : 1000.0;
+    const int NE = 3200, NI = 800;
+    const float tau_m = 20.0f, tau_s = 5.0f;
+    const float dv = float(1.0 - std::exp(-dt_ms / tau_m)), du = float(1.0 - std::exp(-dt_ms / tau_s));
+    // A jump of g mV in the synaptic variable moves v by about g * dt / tau_m per step.
+    const float we = 1.62f * dv, wi = -18.0f * dv;
+    Graph g;
+    g.name = "cuba";
+    g.dt_ms = float(dt_ms);
+    g.timesteps = int(duration_ms / dt_ms + 0.5);
+    for (auto [name, n] : {std::pair<const char*, int>{"exc", NE}, {"inh", NI}}) {
+        Population p;
+        p.name = name;
+        p.kind = NeuronKind::LIF;
+        p.shape = {n};
+        p.params.decay_u = du;
+        p.params.decay_v = dv;
+        p.params.threshold = 10.0f;
+        p.params.bias = 11.0f * dv;  // leak towards El - Vr = 11 mV
+        p.params.reset = ResetMode::Zero;
+        p.params.refractory_steps = int(5.0 / dt_ms + 0.5);
+        p.output = std::string(name) == "exc";
+        g.populations.push_back(p);
+    }
+    std::mt19937_64 rng(2005);
+    std::bernoulli_distribution link(0.02);
+    uint64_t synapses = 0;
+    for (auto [pre, npre, w] : {std::tuple<const char*, int, float>{"exc", NE, we}, {"inh", NI, wi}})
+        for (auto [post, npost] : {std::pair<const char*, int>{"exc", NE}, {"inh", NI}}) {
+            std::vector<int64_t> idx;
+            std::vector<float> ws;
+            for (int j = 0; j < npre; ++j)
+                for (int i = 0; i < npost; ++i)
+                    if (link(rng)) {
+                        idx.push_back(j);
+                        idx.push_back(i);
+                        ws.push_back(w);
+                    }
+            Projection pr;
+            pr.name = std::string(pre) + "_" + post;
+            pr.kind = ProjectionKind::Sparse;
+            pr.pre = pre;
+            pr.post = post;
+            pr.indices = Tensor::from<int64_t>(idx, {int64_t(ws.size()), 2});
+            pr.weights = Tensor::from<float>(ws, {int64_t(ws.size())});
+            synapses += ws.size();
+            g.projections.push_back(pr);
+        }
+    SnnSimulator sim(g);
+    SnnRunOptions o;
+    o.batch = 1;
+    std::uniform_real_distribution<float> v0(0.0f, 10.0f);
+    for (auto [name, n] : {std::pair<const char*, int>{"exc", NE}, {"inh", NI}}) {
+        std::vector<float> v(static_cast<size_t>(n));
+        for (float& x : v) x = v0(rng);
+        o.initial_v[name] = v;
+    }
+    SpikeInput in;
+    in.samples.resize(1);
+    // CPU time too: on a shared machine the wall time includes waiting for a core.
+    auto cpu_now = [] {
+        timespec ts;
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+        return double(ts.tv_sec) + 1e-9 * double(ts.tv_nsec);
+    };
+    const double c0 = cpu_now();
+    const auto t0 = std::chrono::steady_clock::now();
+    const SnnResult r = sim.run(in, o);
+    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double cpu = cpu_now() - c0;
+    const uint64_t spikes = r.population_spikes[0] + r.population_spikes[1];
+    std::printf("{\"simulator\": \"spikeforge-reference\", \"neurons\": %d, \"synapses\": %llu, "
+                "\"dt_ms\": %.2f, \"duration_s\": %.3f, \"wall_s\": %.4f, \"cpu_s\": %.4f, "
+                "\"realtime_factor\": %.4f, "
+                "\"spikes\": %llu, \"mean_rate_hz\": %.2f}\n",
+                NE + NI, (unsigned long long)synapses, dt_ms, duration_ms / 1000.0, wall, cpu,
+                wall / (duration_ms / 1000.0), (unsigned long long)spikes,
+                double(spikes) / (NE + NI) / (duration_ms / 1000.0));
+    return 0;
+}

@@ -1,0 +1,154 @@
+// Training speed of the ANN reference: time per epoch of the 784-256-128-10 MLP and of the
+// two-convolution CNN (networks/fmnist-cnn) on Fashion-MNIST at batch 128 with Adam, and
+// the effective GFLOP/s (forward + both backward products of every dense/conv layer,
+// counted analytically). Also measures Eigen's float matrix product (128x784 by 784x256)
+// in the same process, so the training rate can be stated as a fraction of it.
+// bench/peers/torch_train.py runs the same work in PyTorch; bench/train_vs_torch.sh runs both.
+//
+// usage: bench_train_speed [--samples N] [--json]   (N training samples timed, default 60000;
+//        the epoch time is scaled to 60000 samples)
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include <Eigen/Core>
+#include <nlohmann/json.hpp>
+
+#include "sf/reference/ann.hpp"
+#include "sf/reference/ann_train.hpp"
+#include "sf/reference/datasets.hpp"
+
+using namespace sf;
+
+namespace {
+
+const char* kMlp = R"(name: bench-mlp
+type: ann
+input_shape: [1, 28, 28]
+layers:
+  - {kind: flatten}
+  - {kind: dense, name: fc1, units: 256}
+  - {kind: relu}
+  - {kind: dense, name: fc2, units: 128}
+  - {kind: relu}
+  - {kind: dense, name: fc3, units: 10}
+  - {kind: softmax}
+training: {optimizer: adam, lr: 0.001, batch: 128, epochs: 1, loss: cross_entropy}
+)";
+
+const char* kCnn = R"(name: bench-cnn
+type: ann
+input_shape: [1, 28, 28]
+layers:
+  - {kind: conv2d, name: conv1, out_channels: 32, kernel: 3, padding: 1}
+  - {kind: relu}
+  - {kind: maxpool, kernel: 2}
+  - {kind: conv2d, name: conv2, out_channels: 64, kernel: 3, padding: 1}
+  - {kind: relu}
+  - {kind: maxpool, kernel: 2}
+  - {kind: flatten}
+  - {kind: dense, name: fc1, units: 128}
+  - {kind: relu}
+  - {kind: dense, name: fc2, units: 10}
+  - {kind: softmax}
+training: {optimizer: adam, lr: 0.001, batch: 128, epochs: 1, loss: cross_entropy}
+)";
+
+// Multiply-adds of one sample's forward pass through the dense and conv layers.
+double forward_macs(const AnnModel& m) {
+    double macs = 0;
+    for (const auto& l : m.layers) {
+        if (l.kind == AnnLayerKind::Dense) {
+            macs += double(l.params[0].shape[0]) * double(l.params[0].shape[1]);
+        } else if (l.kind == AnnLayerKind::Conv2d) {
+            const auto& w = l.params[0].shape;
+            macs += double(l.out_shape[1] * l.out_shape[2]) * double(w[0] * w[1] * w[2] * w[3]);
+        }
+    }
+    return macs;
+}
+
+double now_s() {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+nlohmann::json time_model(const char* yaml, const Dataset& train, int64_t samples) {
+    const std::string path = "/tmp/sf-bench-train-speed-model.yaml";
+    std::FILE* f = std::fopen(path.c_str(), "w");
+    std::fputs(yaml, f);
+    std::fclose(f);
+    AnnModel m = load_ann(path);
+    init_ann(m, 1);
+    AnnOptimizer opt;
+    AnnFitOptions fo;
+    fo.epochs = 1;
+    fo.seed = 1;
+    fo.max_train = samples;
+    const double t0 = now_s();
+    auto st = fit_ann(m, train, opt, fo);
+    const double dt = now_s() - t0;
+    // Training does forward, the weight gradient and the input gradient: 3 products per layer.
+    const double flops = 3.0 * 2.0 * forward_macs(m) * double(samples);
+    return {{"model", m.name},
+            {"samples_timed", samples},
+            {"seconds", dt},
+            {"epoch_seconds_60k", dt * 60000.0 / double(samples)},
+            {"gflops", flops / dt / 1e9},
+            {"train_loss", st.back().loss}};
+}
+
+double gemm_gflops() {
+    using M = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+    M a = M::Random(128, 784), b = M::Random(784, 256), c(128, 256);
+    int reps = 0;
+    const double t0 = now_s();
+    double dt = 0;
+    while ((dt = now_s() - t0) < 1.0 || reps < 10) {
+        c.noalias() = a * b;
+        ++reps;
+    }
+    volatile float sink = c(0, 0);
+    (void)sink;
+    return 2.0 * 128 * 784 * 256 * reps / dt / 1e9;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    int64_t samples = 60000;
+    bool json = false;
+    for (int i = 1; i < argc; ++i) {
+        if (!std::strcmp(argv[i], "--samples") && i + 1 < argc) samples = std::atoll(argv[++i]);
+        else if (!std::strcmp(argv[i], "--json")) json = true;
+        else {
+            std::fprintf(stderr, "usage: %s [--samples N] [--json]\n", argv[0]);
+            return 2;
+        }
+    }
+    try {
+        const Dataset train = load_dataset("fashion-mnist", Split::Train, samples);
+        samples = train.size();
+        nlohmann::json r;
+        r["eigen_threads"] = Eigen::nbThreads();
+        r["gemm_gflops"] = gemm_gflops();
+        r["mlp"] = time_model(kMlp, train, samples);
+        r["cnn"] = time_model(kCnn, train, samples);
+        for (const char* k : {"mlp", "cnn"})
+            r[k]["fraction_of_gemm"] = r[k]["gflops"].get<double>() / r["gemm_gflops"].get<double>();
+        if (json) {
+            std::printf("%s\n", r.dump().c_str());
+        } else {
+            std::printf("Eigen GEMM 128x784x256: %.1f GFLOP/s (%d thread(s))\n",
+                        r["gemm_gflops"].get<double>(), r["eigen_threads"].get<int>());
+            for (const char* k : {"mlp", "cnn"})
+                std::printf("%s: %.2f s per 60k-sample epoch (timed on %lld samples), %.1f GFLOP/s = %.0f%% of GEMM\n",
+                            k, r[k]["epoch_seconds_60k"].get<double>(), (long long)samples,
+                            r[k]["gflops"].get<double>(), 100.0 * r[k]["fraction_of_gemm"].get<double>());
+        }
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "bench_train_speed: %s\n", e.what());
+        return 1;
+    }
+    return 0;
+}

@@ -1,0 +1,258 @@
+#include "sf/compiler/passes/quantize.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <sstream>
+
+#include "sf/core/error.hpp"
+
+namespace sf::passes {
+
+namespace {
+
+std::string num(double v) {
+    char b[32];
+    std::snprintf(b, sizeof b, "%.6g", v);
+    return b;
+}
+
+// The float weights of a projection, in the layout the lower pass reads: the weight
+// tensor, or one value for pooling and for a one-to-one without a tensor.
+std::vector<float> float_weights(const Projection& pr) {
+    switch (pr.kind) {
+        case ProjectionKind::SumPool:
+            return {pr.scale};
+        case ProjectionKind::AvgPool:
+            return {pr.scale / float(pr.kernel.at(0) * pr.kernel.at(1))};
+        case ProjectionKind::OneToOne:
+            if (pr.weights.size() == 0 || pr.weights.shape.empty()) return {pr.scale};
+            return pr.weights.to<float>();
+        default:
+            return pr.weights.to<float>();
+    }
+}
+
+int32_t clamp_round(double x, int32_t lo, int32_t hi, int64_t* clamped) {
+    const double r = std::round(x);
+    if (r < lo) {
+        if (clamped) ++*clamped;
+        return lo;
+    }
+    if (r > hi) {
+        if (clamped) ++*clamped;
+        return hi;
+    }
+    return int32_t(r);
+}
+
+int decay12(double frac) {  // fraction per step -> 12-bit decay constant in [0, 4095]
+    const double r = std::round(4096.0 * frac);
+    return int(std::clamp(r, 0.0, 4095.0));
+}
+
+LearningProfile quantize_stdp(const StdpParams& p, double s, const ChipConfig& chip) {
+    LearningProfile l;
+    l.enabled = true;
+    l.x_inc = l.y_inc = 1 << (chip.trace_bits - 1);  // represents a trace of 1.0
+    l.x_decay = decay12(1.0 - std::exp(-1.0 / double(p.tau_pre)));
+    l.y_decay = decay12(1.0 - std::exp(-1.0 / double(p.tau_post)));
+    // (a * x_inc) >> shift ~= a_float * s: the largest shift whose constants still fit the
+    // weight width keeps the most precision.
+    const double wmax = chip.weight_max();
+    const double ap = double(p.a_plus) * s / l.x_inc, am = double(p.a_minus) * s / l.y_inc;
+    int shift = 0;
+    for (int k = 0; k <= 31; ++k) {  // shift is a 5-bit field (docs/chip-spec.md)
+        const double sc = std::ldexp(1.0, k);
+        if (std::fabs(std::round(ap * sc)) <= wmax && std::fabs(std::round(am * sc)) <= wmax)
+            shift = k;
+        else
+            break;
+    }
+    l.shift = shift;
+    l.a_plus = int(std::round(ap * std::ldexp(1.0, shift)));
+    l.a_minus = int(std::round(am * std::ldexp(1.0, shift)));
+    l.w_min = clamp_round(double(p.w_min) * s, chip.weight_min(), chip.weight_max(), nullptr);
+    l.w_max = clamp_round(double(p.w_max) * s, chip.weight_min(), chip.weight_max(), nullptr);
+    return l;
+}
+
+bool same_learning(const LearningProfile& a, const LearningProfile& b) {
+    return a.a_plus == b.a_plus && a.a_minus == b.a_minus && a.shift == b.shift &&
+           a.x_decay == b.x_decay && a.y_decay == b.y_decay && a.x_inc == b.x_inc &&
+           a.y_inc == b.y_inc && a.w_min == b.w_min && a.w_max == b.w_max;
+}
+
+}  // namespace
+
+ir::Ir quantize(ir::Ir ir, PassStats& st) {
+    const Graph& g = *ir.graph;
+    const ChipConfig& chip = ir.chip;
+    const int P = int(g.populations.size());
+    ir.pops.assign(P, {});
+    ir.projs.assign(g.projections.size(), {});
+
+    std::vector<std::vector<float>> fw(g.projections.size());
+    for (size_t j = 0; j < g.projections.size(); ++j) {
+        fw[j] = float_weights(g.projections[j]);
+        const int post = g.population_index(g.projections[j].post);
+        for (float w : fw[j])
+            ir.pops[post].max_abs_weight =
+                std::max(ir.pops[post].max_abs_weight, double(std::fabs(w)));
+    }
+
+    const double wmax = chip.weight_max();
+    const double vth_max = double((int64_t(1) << chip.threshold_bits) - 1);
+    const int64_t mant_max = (int64_t(1) << (chip.bias_mant_bits - 1)) - 1;
+    int scale_lowered = 0, bias_clamped = 0;
+    double bias_max_err = 0;
+    for (int p = 0; p < P; ++p) {
+        const Population& pop = g.populations[p];
+        ir::PopQuant& q = ir.pops[p];
+        q.on_chip = pop.kind != NeuronKind::Input;
+        if (!q.on_chip) continue;
+        const NeuronParams& np = pop.params;
+        // With no incoming weights the scale only matters for threshold and bias; treat
+        // the largest weight as 1.
+        q.scale = wmax / (q.max_abs_weight > 0 ? q.max_abs_weight : 1.0);
+        const bool spiking = pop.kind != NeuronKind::LI;
+        if (spiking && double(np.threshold) * q.scale > vth_max + 0.5) {
+            q.scale = vth_max / double(np.threshold);
+            q.scale_lowered = true;
+            ++scale_lowered;
+        }
+        NeuronProfile& pr = q.profile;
+        pr.vth = spiking ? int(std::round(double(np.threshold) * q.scale)) : 0;
+        pr.reset = np.reset;
+        pr.refractory = np.refractory_steps;
+        pr.spiking = spiking;
+        if (pop.kind == NeuronKind::IF) {
+            pr.du = 4095;  // current lasts one step
+            pr.dv = 0;     // no leak
+        } else {
+            pr.du = int(std::clamp(std::round(4096.0 * np.decay_u), 1.0, 4096.0)) - 1;
+            pr.dv = decay12(np.decay_v);
+        }
+        // Bias in v units (weights << 6): b * s * 64 = mant << exp, smallest exp that fits.
+        std::vector<float> b =
+            pop.bias ? pop.bias->to<float>() : std::vector<float>(size_t(pop.size()), np.bias);
+        double bmax = 0;
+        for (float x : b) bmax = std::max(bmax, std::fabs(double(x) * q.scale * 64.0));
+        int e = 0;
+        while (e < chip.bias_exp_max && std::round(bmax / std::ldexp(1.0, e)) > double(mant_max))
+            ++e;
+        pr.bias_exp = e;
+        q.bias_mant.resize(b.size());
+        bool clamped = false;
+        for (size_t i = 0; i < b.size(); ++i) {
+            const double m = std::round(double(b[i]) * q.scale * 64.0 / std::ldexp(1.0, e));
+            const double mc = std::clamp(m, double(-mant_max), double(mant_max));
+            clamped |= mc != m;
+            q.bias_mant[i] = int32_t(mc);
+            const double back = mc * std::ldexp(1.0, e) / (64.0 * q.scale);
+            bias_max_err = std::max(bias_max_err, std::fabs(back - double(b[i])));
+        }
+        bias_clamped += clamped;
+    }
+
+    double worst = 0;
+    int64_t total_clamped = 0;
+    for (size_t j = 0; j < g.projections.size(); ++j) {
+        const Projection& pj = g.projections[j];
+        const int post = g.population_index(pj.post);
+        ir::PopQuant& tq = ir.pops[post];
+        ir::ProjQuant& q = ir.projs[j];
+        const double s = tq.scale;
+        double pmax = 0;
+        for (float w : fw[j]) pmax = std::max(pmax, double(std::fabs(w)));
+        q.w.resize(fw[j].size());
+        double sq = 0;
+        for (size_t i = 0; i < fw[j].size(); ++i) {
+            q.w[i] =
+                clamp_round(double(fw[j][i]) * s, chip.weight_min(), chip.weight_max(), &q.clamped);
+            const double err = std::fabs(double(q.w[i]) / s - double(fw[j][i]));
+            const double rel = pmax > 0 ? err / pmax : 0.0;
+            q.max_rel_err = std::max(q.max_rel_err, rel);
+            sq += rel * rel;
+        }
+        q.rms_rel_err = fw[j].empty() ? 0.0 : std::sqrt(sq / double(fw[j].size()));
+        worst = std::max(worst, q.max_rel_err);
+        total_clamped += q.clamped;
+        st.stats["max_rel_err_" + pj.name] = q.max_rel_err;
+        st.stats["rms_rel_err_" + pj.name] = q.rms_rel_err;
+        if (pj.stdp) {
+            q.plastic = true;
+            const LearningProfile l = quantize_stdp(*pj.stdp, s, chip);
+            // Learning-rate error: what one full trace (x_inc) changes a weight by, against
+            // the float rate in weight units.
+            auto rate_err = [&](int a, int inc, float af) {
+                const double want = double(af) * s;
+                const double got = double(a) * inc / std::ldexp(1.0, l.shift);
+                return want != 0.0 ? std::fabs(got - want) / std::fabs(want) : std::fabs(got);
+            };
+            st.stats["stdp_rel_err_" + pj.name] =
+                std::max(rate_err(l.a_plus, l.x_inc, pj.stdp->a_plus),
+                         rate_err(l.a_minus, l.y_inc, pj.stdp->a_minus));
+            if (tq.learning && !same_learning(tq.learn, l))
+                throw InputError("two STDP projections into population '" + pj.post +
+                                     "' have different learning constants; a core holds one "
+                                     "learning profile",
+                                 at_file(pj.loc.file.empty() ? g.file : pj.loc.file, pj.loc.line,
+                                         "projection '" + pj.name + "'"),
+                                 "give both projections the same stdp parameters");
+            tq.learning = true;
+            tq.learn = l;
+        }
+    }
+    st.stats["max_rel_err"] = worst;
+    st.stats["weights_clamped"] = double(total_clamped);
+    st.stats["scale_lowered"] = double(scale_lowered);
+    st.stats["bias_clamped"] = double(bias_clamped);
+    st.stats["bias_max_err"] = bias_max_err;
+    return ir;
+}
+
+std::string dump_quantize(const ir::Ir& ir) {
+    const Graph& g = *ir.graph;
+    std::ostringstream o;
+    for (size_t p = 0; p < ir.pops.size(); ++p) {
+        const auto& q = ir.pops[p];
+        const auto& pop = g.populations[p];
+        if (!q.on_chip) {
+            o << "pop " << pop.name << " input (host)\n";
+            continue;
+        }
+        const auto& f = q.profile;
+        o << "pop " << pop.name << " scale " << num(q.scale)
+          << (q.scale_lowered ? " (lowered)" : "") << " max|w| " << num(q.max_abs_weight) << " vth "
+          << f.vth << " du " << f.du << " dv " << f.dv << " bias_exp " << f.bias_exp << " reset "
+          << to_string(f.reset) << " refractory " << f.refractory
+          << (f.spiking ? "" : " non-spiking") << "\n";
+        bool any_bias =
+            std::any_of(q.bias_mant.begin(), q.bias_mant.end(), [](int32_t m) { return m != 0; });
+        if (any_bias) {
+            o << "  bias_mant";
+            for (size_t i = 0; i < q.bias_mant.size() && i < 32; ++i) o << " " << q.bias_mant[i];
+            if (q.bias_mant.size() > 32) o << " ... (" << q.bias_mant.size() << ")";
+            o << "\n";
+        }
+        if (q.learning) {
+            const auto& l = q.learn;
+            o << "  stdp a_plus " << l.a_plus << " a_minus " << l.a_minus << " shift " << l.shift
+              << " x_decay " << l.x_decay << " y_decay " << l.y_decay << " x_inc " << l.x_inc
+              << " y_inc " << l.y_inc << " w " << l.w_min << ".." << l.w_max << "\n";
+        }
+    }
+    for (size_t j = 0; j < ir.projs.size(); ++j) {
+        const auto& q = ir.projs[j];
+        o << "proj " << g.projections[j].name << " max_rel_err " << num(q.max_rel_err)
+          << " rms_rel_err " << num(q.rms_rel_err) << " clamped " << q.clamped
+          << (q.plastic ? " plastic" : "") << "\n  w";
+        for (size_t i = 0; i < q.w.size() && i < 64; ++i) o << " " << q.w[i];
+        if (q.w.size() > 64) o << " ... (" << q.w.size() << ")";
+        o << "\n";
+    }
+    return o.str();
+}
+
+}  // namespace sf::passes

@@ -1,0 +1,95 @@
+// Backpropagation for the ANN models of ann.hpp: loss and gradients of a batch (used by
+// the trainer and checked against finite differences in tests/ann), the optimisers (SGD
+// with momentum, Adam) and the training loop on a data set. Everything is seeded: the
+// same model, data and seed give the same bits (Eigen runs single-threaded here).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "sf/reference/ann.hpp"
+#include "sf/reference/datasets.hpp"
+#include "sf/reference/train_api.hpp"
+
+namespace sf {
+
+// Gradients in the layout of the model: params[layer][param] has the same size as
+// model.layers[layer].params[param].value.
+struct AnnGradients {
+    std::vector<std::vector<std::vector<float>>> params;
+    AnnMatrix input;  // d loss / d x (only if want_input)
+    bool want_input = true;  // training sets it false: the input gradient costs a product
+};
+
+// Mean loss of a batch. loss: "cross_entropy" (targets one-hot rows; applies softmax to
+// the output unless the last layer is a softmax, fused with it), "mse" (mean over all
+// elements), "perceptron" (multiclass perceptron criterion: the classic perceptron rule).
+// If grads is not null it receives the gradients. train = true enables dropout, whose
+// masks come from dropout_seed. If output is not null it receives the model's output.
+float ann_loss(const AnnModel& model, const AnnMatrix& x, const AnnMatrix& target,
+               const std::string& loss, AnnGradients* grads, bool train = false,
+               uint64_t dropout_seed = 0, AnnMatrix* output = nullptr);
+
+// Optimiser state for one model (SGD momentum buffers, or Adam moments and step count).
+struct AnnOptimizer {
+    std::string kind;  // "sgd" or "adam"
+    int64_t step = 0;
+    std::vector<std::vector<std::vector<float>>> m, v;
+
+    // Apply one update with learning rate lr.
+    void apply(AnnModel& model, const AnnGradients& g, const AnnTraining& t, float lr);
+};
+
+struct AnnFitOptions {
+    int first_epoch = 0;       // > 0 when resuming
+    int epochs = 10;
+    uint64_t seed = 1;
+    int64_t max_train = -1;
+    bool progress = false;
+    // Called after every epoch (epoch index, train loss, train accuracy); checkpoints.
+    std::function<void(int, float, float, const AnnOptimizer&)> on_epoch;
+};
+
+struct AnnEpochStat {
+    int epoch = 0;
+    float loss = 0, accuracy = 0;
+    double seconds = 0;
+};
+
+// Train the model (initialised first if it is not) on the data set's training split.
+std::vector<AnnEpochStat> fit_ann(AnnModel& model, const Dataset& train, AnnOptimizer& opt,
+                                  const AnnFitOptions& o);
+
+// Evaluation on a data set: classification (accuracy, confusion, per-class accuracy) or
+// reconstruction (reconstruction_mse) depending on model.training.target.
+struct AnnEvalResult {
+    bool reconstruction = false;
+    double accuracy = 0;
+    double reconstruction_mse = 0;
+    int64_t samples = 0;
+    std::vector<std::vector<int64_t>> confusion;  // [true][predicted]
+    std::vector<double> per_class;
+};
+AnnEvalResult evaluate_ann(const AnnModel& model, const Dataset& ds, int64_t samples = -1,
+                           uint64_t noise_seed = 12345);
+
+}  // namespace sf
+
+// Entry point behind `spikeforge train` for ANN and Hopfield models, with checkpoints:
+// every `checkpoint_every` epochs (0 = never) OUT/checkpoint/ is replaced atomically by the
+// model, its optimiser state and the epoch reached; resume_dir continues such a run and
+// gives the same bits as an uninterrupted one. train_ann(path, opt) is this with no
+// checkpoints.
+namespace sf {
+
+struct AnnCheckpointOptions {
+    int checkpoint_every = 0;
+    std::string resume_dir;
+};
+
+nlohmann::json train_ann_checkpointed(const std::string& model_path, const TrainOptions& opt,
+                                      const AnnCheckpointOptions& ck);
+
+}  // namespace sf

@@ -1,0 +1,42 @@
+// Entry points of the float reference that the CLI calls: training and evaluation of ANN
+// models (reference/ann) and of spiking networks (reference/snn). Results come back as
+// JSON objects so the CLI can print them as they are with --json, or as text.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace sf {
+
+struct TrainOptions {
+    std::string data;          // data set name; "" = the model file's default
+    int epochs = -1;           // -1 = the model file's training.epochs
+    uint64_t seed = 1;
+    int64_t max_train = -1;    // limit training samples (-1 = all)
+    int64_t max_test = -1;     // limit test samples used for the final accuracy
+    std::string out_dir;       // where the trained network is written (atomically)
+    bool progress = false;     // draw a progress bar on stderr
+};
+
+struct EvalOptions {
+    std::string data;          // "" = the network's default data set
+    int64_t samples = -1;      // -1 = the whole test split
+    bool progress = false;
+};
+
+// True if the YAML file (or directory with network.yaml) is a spiking network (Graph IR,
+// has `populations:`), false if it is an ANN model (has `layers:`). Throws InputError if
+// it is neither or cannot be read.
+bool is_snn_model(const std::string& path);
+
+// ANN models (reference/ann). JSON: accuracy or reconstruction_mse, samples, wall_s, ...
+nlohmann::json train_ann(const std::string& model_path, const TrainOptions& opt);
+nlohmann::json eval_ann(const std::string& network_path, const EvalOptions& opt);
+
+// Spiking networks (reference/snn): surrogate-gradient BPTT training, float evaluation.
+nlohmann::json train_snn(const std::string& model_path, const TrainOptions& opt);
+nlohmann::json eval_snn(const std::string& network_path, const EvalOptions& opt);
+
+}  // namespace sf

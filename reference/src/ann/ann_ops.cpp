@@ -1,0 +1,434 @@
+// Forward and backward passes of the ANN layers. Conventions: a batch is row-major
+// [B, features]; conv feature maps are [C, H, W] in C order inside a row; sequences for
+// rnn/lstm are [T, I] (every dimension but the last is time).
+#include "ann_ops.hpp"
+
+#include <cmath>
+#include <limits>
+
+#include <Eigen/Dense>
+
+#include "sf/core/error.hpp"
+
+namespace sf::ann_detail {
+
+namespace {
+
+using CMap = Eigen::Map<const AnnMatrix>;
+using MMap = Eigen::Map<AnnMatrix>;
+using RowVec = Eigen::Matrix<float, 1, Eigen::Dynamic>;
+
+CMap pmat(const AnnLayer& l, size_t i, int64_t rows, int64_t cols) {
+    return CMap(l.params[i].value.data(), rows, cols);
+}
+
+struct ConvDims {
+    int64_t c, h, w, k, s, pad, oc, oh, ow;
+    int64_t p() const { return oh * ow; }
+    int64_t ckk() const { return c * k * k; }
+};
+
+ConvDims conv_dims(const AnnLayer& l) {
+    ConvDims d{};
+    d.c = l.in_shape[0];
+    d.h = l.in_shape[1];
+    d.w = l.in_shape[2];
+    d.k = l.kernel;
+    d.s = l.stride;
+    d.pad = l.padding;
+    d.oc = l.out_shape[0];
+    d.oh = l.out_shape[1];
+    d.ow = l.out_shape[2];
+    return d;
+}
+
+// cols[(c*k + ki)*k + kj, b*P + oh*OW + ow] = x[b, c, oh*s + ki - pad, ow*s + kj - pad]
+void im2col(const AnnMatrix& x, const ConvDims& d, AnnMatrix& cols) {
+    const int64_t B = x.rows(), P = d.p();
+    cols.resize(d.ckk(), B * P);
+    for (int64_t c = 0; c < d.c; ++c)
+        for (int64_t ki = 0; ki < d.k; ++ki)
+            for (int64_t kj = 0; kj < d.k; ++kj) {
+                float* row = cols.row((c * d.k + ki) * d.k + kj).data();
+                // Output columns whose input column lies inside the image, computed once
+                // per kernel offset so the inner loop has no bounds test.
+                int64_t lo = 0, hi = d.ow;
+                while (lo < d.ow && lo * d.s + kj - d.pad < 0) ++lo;
+                while (hi > lo && (hi - 1) * d.s + kj - d.pad >= d.w) --hi;
+                for (int64_t b = 0; b < B; ++b) {
+                    const float* img = x.row(b).data() + c * d.h * d.w;
+                    float* out = row + b * P;
+                    for (int64_t oh = 0; oh < d.oh; ++oh) {
+                        const int64_t ih = oh * d.s + ki - d.pad;
+                        float* o = out + oh * d.ow;
+                        if (ih < 0 || ih >= d.h) {
+                            for (int64_t ow = 0; ow < d.ow; ++ow) o[ow] = 0.0f;
+                            continue;
+                        }
+                        const float* src = img + ih * d.w + kj - d.pad;
+                        for (int64_t ow = 0; ow < lo; ++ow) o[ow] = 0.0f;
+                        if (d.s == 1)
+                            for (int64_t ow = lo; ow < hi; ++ow) o[ow] = src[ow];
+                        else
+                            for (int64_t ow = lo; ow < hi; ++ow) o[ow] = src[ow * d.s];
+                        for (int64_t ow = hi; ow < d.ow; ++ow) o[ow] = 0.0f;
+                    }
+                }
+            }
+}
+
+// The adjoint of im2col: accumulate column gradients back into image positions.
+void col2im(const AnnMatrix& dcols, const ConvDims& d, AnnMatrix& dx) {
+    const int64_t B = dx.rows(), P = d.p();
+    dx.setZero();
+    for (int64_t c = 0; c < d.c; ++c)
+        for (int64_t ki = 0; ki < d.k; ++ki)
+            for (int64_t kj = 0; kj < d.k; ++kj) {
+                const float* row = dcols.row((c * d.k + ki) * d.k + kj).data();
+                int64_t lo = 0, hi = d.ow;
+                while (lo < d.ow && lo * d.s + kj - d.pad < 0) ++lo;
+                while (hi > lo && (hi - 1) * d.s + kj - d.pad >= d.w) --hi;
+                for (int64_t b = 0; b < B; ++b) {
+                    float* img = dx.row(b).data() + c * d.h * d.w;
+                    const float* in = row + b * P;
+                    for (int64_t oh = 0; oh < d.oh; ++oh) {
+                        const int64_t ih = oh * d.s + ki - d.pad;
+                        if (ih < 0 || ih >= d.h) continue;
+                        float* dst = img + ih * d.w + kj - d.pad;
+                        const float* g = in + oh * d.ow;
+                        for (int64_t ow = lo; ow < hi; ++ow) dst[ow * d.s] += g[ow];
+                    }
+                }
+            }
+}
+
+float sigmoid(float z) { return 1.0f / (1.0f + std::exp(-z)); }
+
+// Sequence dims of an rnn/lstm input: T steps of I features.
+void seq_dims(const AnnLayer& l, int64_t& T, int64_t& I) {
+    I = l.in_shape.back();
+    T = shape_size(l.in_shape) / I;
+}
+
+void rnn_forward(const AnnLayer& l, const AnnMatrix& x, AnnMatrix& y, LayerCache* cache) {
+    int64_t T, I;
+    seq_dims(l, T, I);
+    const int64_t B = x.rows(), H = l.units;
+    auto Wih = pmat(l, 0, H, I);
+    auto Whh = pmat(l, 1, H, H);
+    auto b = pmat(l, 2, 1, H);
+    AnnMatrix h = AnnMatrix::Zero(B, H);
+    if (cache) cache->h.assign(1, h);
+    y.resize(B, l.return_sequences ? T * H : H);
+    for (int64_t t = 0; t < T; ++t) {
+        AnnMatrix a = x.middleCols(t * I, I) * Wih.transpose();
+        a.noalias() += h * Whh.transpose();
+        a.rowwise() += b.row(0);
+        h = a.array().tanh().matrix();
+        if (cache) cache->h.push_back(h);
+        if (l.return_sequences) y.middleCols(t * H, H) = h;
+    }
+    if (!l.return_sequences) y = h;
+}
+
+void rnn_backward(const AnnLayer& l, const AnnMatrix& x, const AnnMatrix& dy,
+                  const LayerCache& cache, AnnMatrix* dx, std::vector<std::vector<float>>& dp) {
+    int64_t T, I;
+    seq_dims(l, T, I);
+    const int64_t B = x.rows(), H = l.units;
+    auto Wih = pmat(l, 0, H, I);
+    auto Whh = pmat(l, 1, H, H);
+    AnnMatrix dWih = AnnMatrix::Zero(H, I), dWhh = AnnMatrix::Zero(H, H);
+    RowVec db = RowVec::Zero(H);
+    if (dx) dx->setZero(B, T * I);
+    AnnMatrix dh = l.return_sequences ? AnnMatrix::Zero(B, H) : dy;
+    for (int64_t t = T - 1; t >= 0; --t) {
+        if (l.return_sequences) dh += dy.middleCols(t * H, H);
+        const AnnMatrix& ht = cache.h[t + 1];
+        AnnMatrix da = (dh.array() * (1.0f - ht.array().square())).matrix();
+        dWih.noalias() += da.transpose() * x.middleCols(t * I, I);
+        dWhh.noalias() += da.transpose() * cache.h[t];
+        db += da.colwise().sum();
+        if (dx) dx->middleCols(t * I, I).noalias() = da * Wih;
+        dh.noalias() = da * Whh;
+    }
+    dp[0].assign(dWih.data(), dWih.data() + dWih.size());
+    dp[1].assign(dWhh.data(), dWhh.data() + dWhh.size());
+    dp[2].assign(db.data(), db.data() + db.size());
+}
+
+void lstm_forward(const AnnLayer& l, const AnnMatrix& x, AnnMatrix& y, LayerCache* cache) {
+    int64_t T, I;
+    seq_dims(l, T, I);
+    const int64_t B = x.rows(), H = l.units;
+    auto Wih = pmat(l, 0, 4 * H, I);
+    auto Whh = pmat(l, 1, 4 * H, H);
+    auto b = pmat(l, 2, 1, 4 * H);
+    AnnMatrix h = AnnMatrix::Zero(B, H), c = AnnMatrix::Zero(B, H);
+    if (cache) {
+        cache->h.assign(1, h);
+        cache->c.assign(1, c);
+        cache->gates.clear();
+    }
+    y.resize(B, l.return_sequences ? T * H : H);
+    AnnMatrix z(B, 4 * H);
+    for (int64_t t = 0; t < T; ++t) {
+        z.noalias() = x.middleCols(t * I, I) * Wih.transpose();
+        z.noalias() += h * Whh.transpose();
+        z.rowwise() += b.row(0);
+        // Gates in place: i, f, o through the sigmoid, g through tanh.
+        for (int64_t r = 0; r < B; ++r) {
+            float* zr = z.row(r).data();
+            for (int64_t j = 0; j < 2 * H; ++j) zr[j] = sigmoid(zr[j]);
+            for (int64_t j = 2 * H; j < 3 * H; ++j) zr[j] = std::tanh(zr[j]);
+            for (int64_t j = 3 * H; j < 4 * H; ++j) zr[j] = sigmoid(zr[j]);
+        }
+        c = (z.middleCols(H, H).array() * c.array() +
+             z.middleCols(0, H).array() * z.middleCols(2 * H, H).array())
+                .matrix();
+        h = (z.middleCols(3 * H, H).array() * c.array().tanh()).matrix();
+        if (cache) {
+            cache->gates.push_back(z);
+            cache->h.push_back(h);
+            cache->c.push_back(c);
+        }
+        if (l.return_sequences) y.middleCols(t * H, H) = h;
+    }
+    if (!l.return_sequences) y = h;
+}
+
+void lstm_backward(const AnnLayer& l, const AnnMatrix& x, const AnnMatrix& dy,
+                   const LayerCache& cache, AnnMatrix* dx, std::vector<std::vector<float>>& dp) {
+    int64_t T, I;
+    seq_dims(l, T, I);
+    const int64_t B = x.rows(), H = l.units;
+    auto Wih = pmat(l, 0, 4 * H, I);
+    auto Whh = pmat(l, 1, 4 * H, H);
+    AnnMatrix dWih = AnnMatrix::Zero(4 * H, I), dWhh = AnnMatrix::Zero(4 * H, H);
+    RowVec db = RowVec::Zero(4 * H);
+    if (dx) dx->setZero(B, T * I);
+    AnnMatrix dh = l.return_sequences ? AnnMatrix::Zero(B, H) : dy;
+    AnnMatrix dc = AnnMatrix::Zero(B, H);
+    AnnMatrix dz(B, 4 * H);
+    for (int64_t t = T - 1; t >= 0; --t) {
+        if (l.return_sequences) dh += dy.middleCols(t * H, H);
+        const AnnMatrix& g = cache.gates[t];
+        const AnnMatrix& ct = cache.c[t + 1];
+        const AnnMatrix& cp = cache.c[t];
+        for (int64_t r = 0; r < B; ++r) {
+            const float* gr = g.row(r).data();
+            const float* dhr = dh.row(r).data();
+            float* dcr = dc.row(r).data();
+            float* dzr = dz.row(r).data();
+            for (int64_t j = 0; j < H; ++j) {
+                const float i = gr[j], f = gr[H + j], gg = gr[2 * H + j], o = gr[3 * H + j];
+                const float tc = std::tanh(ct(r, j));
+                const float d_o = dhr[j] * tc;
+                const float dcj = dcr[j] + dhr[j] * o * (1.0f - tc * tc);
+                dzr[j] = dcj * gg * i * (1.0f - i);
+                dzr[H + j] = dcj * cp(r, j) * f * (1.0f - f);
+                dzr[2 * H + j] = dcj * i * (1.0f - gg * gg);
+                dzr[3 * H + j] = d_o * o * (1.0f - o);
+                dcr[j] = dcj * f;
+            }
+        }
+        dWih.noalias() += dz.transpose() * x.middleCols(t * I, I);
+        dWhh.noalias() += dz.transpose() * cache.h[t];
+        db += dz.colwise().sum();
+        if (dx) dx->middleCols(t * I, I).noalias() = dz * Wih;
+        dh.noalias() = dz * Whh;
+    }
+    dp[0].assign(dWih.data(), dWih.data() + dWih.size());
+    dp[1].assign(dWhh.data(), dWhh.data() + dWhh.size());
+    dp[2].assign(db.data(), db.data() + db.size());
+}
+
+}  // namespace
+
+int64_t shape_size(const std::vector<int64_t>& s) {
+    int64_t n = 1;
+    for (auto v : s) n *= v;
+    return n;
+}
+
+void layer_forward(const AnnLayer& l, const AnnMatrix& x, AnnMatrix& y, LayerCache* cache,
+                   bool train, std::mt19937_64* rng) {
+    const int64_t B = x.rows();
+    switch (l.kind) {
+    case AnnLayerKind::Dense: {
+        const int64_t in = x.cols(), out = l.units;
+        y.noalias() = x * pmat(l, 0, out, in).transpose();
+        y.rowwise() += pmat(l, 1, 1, out).row(0);
+        break;
+    }
+    case AnnLayerKind::Conv2d: {
+        const ConvDims d = conv_dims(l);
+        AnnMatrix local;
+        AnnMatrix& cols = cache ? cache->cols : local;
+        im2col(x, d, cols);
+        AnnMatrix Y = pmat(l, 0, d.oc, d.ckk()) * cols;  // [OC, B*P]
+        auto bias = pmat(l, 1, d.oc, 1);
+        const int64_t P = d.p();
+        y.resize(B, d.oc * P);
+        for (int64_t b = 0; b < B; ++b)
+            for (int64_t oc = 0; oc < d.oc; ++oc) {
+                const float* src = Y.row(oc).data() + b * P;
+                float* dst = y.row(b).data() + oc * P;
+                const float bv = bias(oc, 0);
+                for (int64_t p = 0; p < P; ++p) dst[p] = src[p] + bv;
+            }
+        break;
+    }
+    case AnnLayerKind::MaxPool:
+    case AnnLayerKind::AvgPool: {
+        const int64_t C = l.in_shape[0], H = l.in_shape[1], W = l.in_shape[2];
+        const int64_t OH = l.out_shape[1], OW = l.out_shape[2], k = l.kernel, s = l.stride;
+        const bool mx = l.kind == AnnLayerKind::MaxPool;
+        y.resize(B, C * OH * OW);
+        if (mx && cache) cache->argmax.resize(size_t(B * C * OH * OW));
+        const float inv = 1.0f / float(k * k);
+        for (int64_t b = 0; b < B; ++b) {
+            const float* in = x.row(b).data();
+            float* out = y.row(b).data();
+            for (int64_t c = 0; c < C; ++c)
+                for (int64_t oh = 0; oh < OH; ++oh)
+                    for (int64_t ow = 0; ow < OW; ++ow) {
+                        float best = -std::numeric_limits<float>::infinity(), sum = 0;
+                        int64_t arg = 0;
+                        for (int64_t i = 0; i < k; ++i)
+                            for (int64_t j = 0; j < k; ++j) {
+                                const int64_t idx = (c * H + oh * s + i) * W + ow * s + j;
+                                const float v = in[idx];
+                                sum += v;
+                                if (v > best) { best = v; arg = idx; }
+                            }
+                        const int64_t o = (c * OH + oh) * OW + ow;
+                        out[o] = mx ? best : sum * inv;
+                        if (mx && cache) cache->argmax[size_t(b * C * OH * OW + o)] = int32_t(arg);
+                    }
+        }
+        break;
+    }
+    case AnnLayerKind::Flatten: y = x; break;
+    case AnnLayerKind::ReLU: y = x.cwiseMax(0.0f); break;
+    case AnnLayerKind::Sigmoid: y = (1.0f / (1.0f + (-x.array()).exp())).matrix(); break;
+    case AnnLayerKind::Tanh: y = x.array().tanh().matrix(); break;
+    case AnnLayerKind::Softmax: {
+        y.resize(B, x.cols());
+        for (int64_t b = 0; b < B; ++b) {
+            const float m = x.row(b).maxCoeff();
+            y.row(b) = (x.row(b).array() - m).exp().matrix();
+            y.row(b) /= y.row(b).sum();
+        }
+        break;
+    }
+    case AnnLayerKind::Dropout: {
+        if (!train || l.rate <= 0.0f) {
+            if (cache) cache->mask.resize(0, 0);  // so backward passes gradients through
+            y = x;
+            break;
+        }
+        std::uniform_real_distribution<float> u(0.0f, 1.0f);
+        AnnMatrix local;
+        AnnMatrix& mask = cache ? cache->mask : local;
+        mask.resize(B, x.cols());
+        const float keep = 1.0f / (1.0f - l.rate);
+        for (int64_t i = 0; i < mask.size(); ++i)
+            mask.data()[i] = u(*rng) < l.rate ? 0.0f : keep;
+        y = x.cwiseProduct(mask);
+        break;
+    }
+    case AnnLayerKind::Rnn: rnn_forward(l, x, y, cache); break;
+    case AnnLayerKind::Lstm: lstm_forward(l, x, y, cache); break;
+    }
+}
+
+void layer_backward(const AnnLayer& l, const AnnMatrix& x, const AnnMatrix& y,
+                    const AnnMatrix& dy, const LayerCache& cache, AnnMatrix* dx,
+                    std::vector<std::vector<float>>& dp) {
+    const int64_t B = x.rows();
+    dp.resize(l.params.size());
+    switch (l.kind) {
+    case AnnLayerKind::Dense: {
+        const int64_t in = x.cols(), out = l.units;
+        AnnMatrix dW = dy.transpose() * x;
+        RowVec db = dy.colwise().sum();
+        dp[0].assign(dW.data(), dW.data() + dW.size());
+        dp[1].assign(db.data(), db.data() + db.size());
+        if (dx) dx->noalias() = dy * pmat(l, 0, out, in);
+        break;
+    }
+    case AnnLayerKind::Conv2d: {
+        const ConvDims d = conv_dims(l);
+        const int64_t P = d.p();
+        AnnMatrix dY(d.oc, B * P);
+        for (int64_t b = 0; b < B; ++b)
+            for (int64_t oc = 0; oc < d.oc; ++oc) {
+                const float* src = dy.row(b).data() + oc * P;
+                float* dst = dY.row(oc).data() + b * P;
+                for (int64_t p = 0; p < P; ++p) dst[p] = src[p];
+            }
+        AnnMatrix dW = dY * cache.cols.transpose();
+        Eigen::VectorXf db = dY.rowwise().sum();
+        dp[0].assign(dW.data(), dW.data() + dW.size());
+        dp[1].assign(db.data(), db.data() + db.size());
+        if (dx) {
+            AnnMatrix dcols = pmat(l, 0, d.oc, d.ckk()).transpose() * dY;
+            dx->resize(B, x.cols());
+            col2im(dcols, d, *dx);
+        }
+        break;
+    }
+    case AnnLayerKind::MaxPool:
+    case AnnLayerKind::AvgPool: {
+        if (!dx) break;
+        const int64_t C = l.in_shape[0], H = l.in_shape[1], W = l.in_shape[2];
+        const int64_t OH = l.out_shape[1], OW = l.out_shape[2], k = l.kernel, s = l.stride;
+        dx->setZero(B, x.cols());
+        const float inv = 1.0f / float(k * k);
+        const int64_t O = C * OH * OW;
+        for (int64_t b = 0; b < B; ++b) {
+            const float* g = dy.row(b).data();
+            float* out = dx->row(b).data();
+            if (l.kind == AnnLayerKind::MaxPool) {
+                for (int64_t o = 0; o < O; ++o) out[cache.argmax[size_t(b * O + o)]] += g[o];
+                continue;
+            }
+            for (int64_t c = 0; c < C; ++c)
+                for (int64_t oh = 0; oh < OH; ++oh)
+                    for (int64_t ow = 0; ow < OW; ++ow) {
+                        const float v = g[(c * OH + oh) * OW + ow] * inv;
+                        for (int64_t i = 0; i < k; ++i)
+                            for (int64_t j = 0; j < k; ++j)
+                                out[(c * H + oh * s + i) * W + ow * s + j] += v;
+                    }
+        }
+        break;
+    }
+    case AnnLayerKind::Flatten:
+        if (dx) *dx = dy;
+        break;
+    case AnnLayerKind::ReLU:
+        if (dx) *dx = (x.array() > 0.0f).select(dy, 0.0f);
+        break;
+    case AnnLayerKind::Sigmoid:
+        if (dx) *dx = (dy.array() * y.array() * (1.0f - y.array())).matrix();
+        break;
+    case AnnLayerKind::Tanh:
+        if (dx) *dx = (dy.array() * (1.0f - y.array().square())).matrix();
+        break;
+    case AnnLayerKind::Softmax:
+        if (dx) {
+            Eigen::VectorXf s = (dy.array() * y.array()).rowwise().sum();
+            *dx = (y.array() * (dy.array().colwise() - s.array())).matrix();
+        }
+        break;
+    case AnnLayerKind::Dropout:
+        if (dx) *dx = cache.mask.size() == dy.size() ? dy.cwiseProduct(cache.mask) : dy;
+        break;
+    case AnnLayerKind::Rnn: rnn_backward(l, x, dy, cache, dx, dp); break;
+    case AnnLayerKind::Lstm: lstm_backward(l, x, dy, cache, dx, dp); break;
+    }
+}
+
+}  // namespace sf::ann_detail

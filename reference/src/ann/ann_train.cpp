@@ -1,0 +1,308 @@
+// Backpropagation, optimisers and the minibatch training loop for ANN models.
+#include "sf/reference/ann_train.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <random>
+
+#include "ann_ops.hpp"
+#include "sf/core/error.hpp"
+#include "sf/core/progress.hpp"
+
+namespace sf {
+
+using ann_detail::LayerCache;
+
+namespace {
+
+void softmax_rows(const AnnMatrix& z, AnnMatrix& p) {
+    p.resize(z.rows(), z.cols());
+    for (int64_t b = 0; b < z.rows(); ++b) {
+        const float m = z.row(b).maxCoeff();
+        p.row(b) = (z.row(b).array() - m).exp().matrix();
+        p.row(b) /= p.row(b).sum();
+    }
+}
+
+int64_t argmax_row(const AnnMatrix& m, int64_t r) {
+    Eigen::Index j;
+    m.row(r).maxCoeff(&j);
+    return int64_t(j);
+}
+
+// Fisher-Yates with our own index draw, so the order depends only on the seed (not on
+// the standard library's shuffle).
+void shuffle_indices(std::vector<int64_t>& idx, std::mt19937_64& rng) {
+    for (int64_t i = int64_t(idx.size()) - 1; i > 0; --i) {
+        const int64_t j = int64_t(rng() % uint64_t(i + 1));
+        std::swap(idx[size_t(i)], idx[size_t(j)]);
+    }
+}
+
+bool is_image(const AnnModel& m) { return m.input_shape.size() == 3; }
+
+// Random shift by up to 2 pixels in each direction (zero fill), per sample.
+void shift_augment(float* x, const std::vector<int64_t>& shape, std::mt19937_64& rng) {
+    const int64_t C = shape[0], H = shape[1], W = shape[2];
+    const int dy = int(rng() % 5) - 2, dx = int(rng() % 5) - 2;
+    if (dx == 0 && dy == 0) return;
+    std::vector<float> src(x, x + C * H * W);
+    for (int64_t c = 0; c < C; ++c)
+        for (int64_t i = 0; i < H; ++i)
+            for (int64_t j = 0; j < W; ++j) {
+                const int64_t si = i - dy, sj = j - dx;
+                x[(c * H + i) * W + j] =
+                    (si >= 0 && si < H && sj >= 0 && sj < W) ? src[size_t((c * H + si) * W + sj)] : 0.0f;
+            }
+}
+
+}  // namespace
+
+float ann_loss(const AnnModel& m, const AnnMatrix& x, const AnnMatrix& target,
+               const std::string& loss, AnnGradients* grads, bool train, uint64_t dropout_seed,
+               AnnMatrix* output) {
+    if (x.cols() != m.input_size())
+        throw InputError("batch has " + std::to_string(x.cols()) + " features, the model expects " +
+                             std::to_string(m.input_size()),
+                         "", "use the data set the model was built for");
+    const size_t L = m.layers.size();
+    // Buffers kept between calls: batches of one size reuse their memory instead of
+    // allocating (and page-faulting) tens of megabytes of im2col columns every step.
+    thread_local std::vector<AnnMatrix> acts;
+    thread_local std::vector<LayerCache> caches;
+    acts.resize(L + 1);
+    caches.resize(L);
+    std::mt19937_64 rng(dropout_seed);
+    acts[0] = x;
+    for (size_t i = 0; i < L; ++i)
+        ann_detail::layer_forward(m.layers[i], acts[i], acts[i + 1], &caches[i], train, &rng);
+    const AnnMatrix& out = acts[L];
+    if (output) *output = out;
+    if (target.rows() != out.rows() || target.cols() != out.cols())
+        throw InputError("targets are " + std::to_string(target.rows()) + "x" +
+                             std::to_string(target.cols()) + ", the model outputs " +
+                             std::to_string(out.rows()) + "x" + std::to_string(out.cols()),
+                         "", "match the loss target to the model's output layer");
+    const int64_t B = out.rows();
+    AnnMatrix g;
+    float value = 0;
+    size_t start = L;  // backward starts at layers[start - 1]
+    if (loss == "cross_entropy") {
+        AnnMatrix p;
+        if (L > 0 && m.layers[L - 1].kind == AnnLayerKind::Softmax) {
+            p = out;
+            start = L - 1;  // fused softmax + cross-entropy: skip the softmax's Jacobian
+        } else {
+            softmax_rows(out, p);
+        }
+        value = -(target.array() * p.array().max(1e-12f).log()).sum() / float(B);
+        g = (p - target) / float(B);
+    } else if (loss == "mse") {
+        const AnnMatrix d = out - target;
+        const float n = float(d.size());
+        value = d.squaredNorm() / n;
+        g = d * (2.0f / n);
+    } else if (loss == "perceptron") {
+        g = AnnMatrix::Zero(B, out.cols());
+        for (int64_t b = 0; b < B; ++b) {
+            const int64_t pred = argmax_row(out, b), truth = argmax_row(target, b);
+            if (pred == truth) continue;
+            value += (out(b, pred) - out(b, truth)) / float(B);
+            g(b, pred) += 1.0f / float(B);
+            g(b, truth) -= 1.0f / float(B);
+        }
+    } else {
+        throw InputError("unknown loss '" + loss + "'", "", "use cross_entropy, mse or perceptron");
+    }
+    if (!grads) return value;
+    grads->params.assign(L, {});
+    AnnMatrix dx;
+    for (size_t i = start; i-- > 0;) {
+        // The first layer's input gradient is only wanted when asked for (gradient checks).
+        const bool need_dx = i > 0 || grads->want_input;
+        ann_detail::layer_backward(m.layers[i], acts[i], acts[i + 1], g, caches[i],
+                                   need_dx ? &dx : nullptr, grads->params[i]);
+        if (need_dx) std::swap(g, dx);
+    }
+    for (size_t i = start; i < L; ++i) grads->params[i].resize(m.layers[i].params.size());
+    if (grads->want_input) grads->input = g;
+    return value;
+}
+
+void AnnOptimizer::apply(AnnModel& model, const AnnGradients& g, const AnnTraining& t, float lr) {
+    const size_t L = model.layers.size();
+    if (m.size() != L) {
+        m.assign(L, {});
+        v.assign(L, {});
+        for (size_t i = 0; i < L; ++i) {
+            for (const auto& p : model.layers[i].params) {
+                m[i].emplace_back(p.value.size(), 0.0f);
+                if (kind == "adam") v[i].emplace_back(p.value.size(), 0.0f);
+            }
+        }
+    }
+    ++step;
+    const float b1 = 0.9f, b2 = 0.999f, eps = 1e-8f;
+    const float c1 = 1.0f - std::pow(b1, float(step)), c2 = 1.0f - std::pow(b2, float(step));
+    for (size_t i = 0; i < L; ++i) {
+        auto& layer = model.layers[i];
+        for (size_t k = 0; k < layer.params.size(); ++k) {
+            auto& w = layer.params[k].value;
+            const auto& gr = g.params[i][k];
+            if (gr.size() != w.size()) continue;
+            // Weight decay on weights only, not biases.
+            const float wd = layer.params[k].name == "bias" ? 0.0f : t.weight_decay;
+            float* mk = m[i][k].data();
+            if (kind == "adam") {
+                float* vk = v[i][k].data();
+                for (size_t j = 0; j < w.size(); ++j) {
+                    const float gj = gr[j] + wd * w[j];
+                    mk[j] = b1 * mk[j] + (1 - b1) * gj;
+                    vk[j] = b2 * vk[j] + (1 - b2) * gj * gj;
+                    w[j] -= lr * (mk[j] / c1) / (std::sqrt(vk[j] / c2) + eps);
+                }
+            } else {
+                for (size_t j = 0; j < w.size(); ++j) {
+                    const float gj = gr[j] + wd * w[j];
+                    mk[j] = t.momentum * mk[j] + gj;
+                    w[j] -= lr * mk[j];
+                }
+            }
+        }
+    }
+}
+
+std::vector<AnnEpochStat> fit_ann(AnnModel& model, const Dataset& train, AnnOptimizer& opt,
+                                  const AnnFitOptions& o) {
+    if (!model.initialised) init_ann(model, o.seed);
+    if (train.sample_size() != model.input_size())
+        throw InputError("data set '" + train.name + "' has samples of " +
+                             std::to_string(train.sample_size()) + " values, model '" + model.name +
+                             "' expects " + std::to_string(model.input_size()),
+                         "", "train on the data set the model was written for (see its 'dataset:')");
+    const auto& t = model.training;
+    if (opt.kind.empty()) opt.kind = t.optimizer;
+    const bool recon = t.target == "input";
+    const int64_t N = o.max_train >= 0 ? std::min(o.max_train, train.size()) : train.size();
+    if (N == 0) throw InputError("no training samples", "", "check --max-train and the data set");
+    const int64_t D = model.input_size();
+    const int64_t K = recon ? D : ann_detail::shape_size(model.output_shape());
+    const int64_t B = t.batch;
+    std::vector<AnnEpochStat> stats;
+    std::vector<int64_t> idx(static_cast<size_t>(N));
+    for (int64_t e = o.first_epoch; e < o.epochs; ++e) {
+        const auto t0 = std::chrono::steady_clock::now();
+        // Per-epoch generators derived from the seed, so a resumed run is bit-identical.
+        std::mt19937_64 rng(o.seed * 1000003ULL + uint64_t(e) * 7919ULL + 17ULL);
+        for (int64_t i = 0; i < N; ++i) idx[size_t(i)] = i;
+        shuffle_indices(idx, rng);
+        const float lr = t.lr * std::pow(t.lr_decay, float(e));
+        Progress bar("epoch " + std::to_string(e + 1) + "/" + std::to_string(o.epochs), N, o.progress);
+        double loss_sum = 0;
+        int64_t correct = 0, seen = 0;
+        AnnMatrix x(B, D), y(B, K);
+        AnnGradients g;
+        g.want_input = false;
+        AnnMatrix out;
+        std::normal_distribution<float> noise(0.0f, 1.0f);
+        for (int64_t s = 0; s < N; s += B) {
+            const int64_t nb = std::min(B, N - s);
+            x.resize(nb, D);
+            y.setZero(nb, K);
+            for (int64_t b = 0; b < nb; ++b) {
+                const int64_t k = idx[size_t(s + b)];
+                std::copy(train.sample(k), train.sample(k) + D, x.row(b).data());
+                if (t.augmentation == "shift" && is_image(model))
+                    shift_augment(x.row(b).data(), model.input_shape, rng);
+                if (recon) y.row(b) = x.row(b);
+                else y(b, train.labels[size_t(k)]) = 1.0f;
+            }
+            if (t.noise > 0)
+                for (int64_t i = 0; i < x.size(); ++i) x.data()[i] += t.noise * noise(rng);
+            const float l = ann_loss(model, x, y, t.loss, &g, true, rng(), &out);
+            if (!std::isfinite(l))
+                throw InputError("training diverged (loss is " + std::to_string(l) + ") in epoch " +
+                                     std::to_string(e + 1),
+                                 "", "lower training.lr");
+            opt.apply(model, g, t, lr);
+            loss_sum += double(l) * double(nb);
+            seen += nb;
+            if (!recon) {
+                // Training accuracy from the same forward pass (before this step's update).
+                for (int64_t b = 0; b < nb; ++b)
+                    correct += argmax_row(out, b) == train.labels[size_t(idx[size_t(s + b)])];
+            }
+            char extra[64];
+            std::snprintf(extra, sizeof extra, "loss %.4f%s", loss_sum / double(seen),
+                          recon ? "" : (" acc " + std::to_string(100.0 * double(correct) / double(seen)).substr(0, 5) + "%").c_str());
+            bar.update(seen, extra);
+        }
+        bar.finish();
+        AnnEpochStat st;
+        st.epoch = int(e);
+        st.loss = float(loss_sum / double(seen));
+        st.accuracy = recon ? 0.0f : float(double(correct) / double(seen));
+        st.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        stats.push_back(st);
+        if (o.on_epoch) o.on_epoch(int(e), st.loss, st.accuracy, opt);
+    }
+    return stats;
+}
+
+AnnEvalResult evaluate_ann(const AnnModel& model, const Dataset& ds, int64_t samples,
+                           uint64_t noise_seed) {
+    if (ds.sample_size() != model.input_size())
+        throw InputError("data set '" + ds.name + "' has samples of " + std::to_string(ds.sample_size()) +
+                             " values, model '" + model.name + "' expects " +
+                             std::to_string(model.input_size()),
+                         "", "evaluate on the data set the model was trained on");
+    AnnEvalResult r;
+    r.reconstruction = model.training.target == "input";
+    const int64_t N = samples >= 0 ? std::min(samples, ds.size()) : ds.size();
+    const int64_t D = model.input_size(), B = 256;
+    const int K = ds.num_classes;
+    r.samples = N;
+    r.confusion.assign(size_t(K), std::vector<int64_t>(size_t(K), 0));
+    std::mt19937_64 rng(noise_seed);
+    std::normal_distribution<float> noise(0.0f, 1.0f);
+    double se = 0;
+    int64_t correct = 0;
+    AnnMatrix x;
+    for (int64_t s = 0; s < N; s += B) {
+        const int64_t nb = std::min(B, N - s);
+        x.resize(nb, D);
+        for (int64_t b = 0; b < nb; ++b) std::copy(ds.sample(s + b), ds.sample(s + b) + D, x.row(b).data());
+        if (r.reconstruction) {
+            AnnMatrix in = x;
+            // A denoising autoencoder is scored on noisy inputs against the clean images.
+            if (model.training.noise > 0)
+                for (int64_t i = 0; i < in.size(); ++i) in.data()[i] += model.training.noise * noise(rng);
+            const AnnMatrix out = forward(model, in);
+            se += double((out - x).squaredNorm());
+            continue;
+        }
+        const AnnMatrix out = forward(model, x);
+        for (int64_t b = 0; b < nb; ++b) {
+            const int64_t p = argmax_row(out, b);
+            const int32_t t = ds.labels[size_t(s + b)];
+            if (t >= 0 && t < K && p < K) ++r.confusion[size_t(t)][size_t(p)];
+            correct += p == t;
+        }
+    }
+    if (r.reconstruction) {
+        r.reconstruction_mse = N ? se / double(N * D) : 0.0;
+        r.confusion.clear();
+        return r;
+    }
+    r.accuracy = N ? double(correct) / double(N) : 0.0;
+    for (int k = 0; k < K; ++k) {
+        int64_t tot = 0;
+        for (auto v : r.confusion[size_t(k)]) tot += v;
+        r.per_class.push_back(tot ? double(r.confusion[size_t(k)][size_t(k)]) / double(tot) : 0.0);
+    }
+    return r;
+}
+
+}  // namespace sf

@@ -1,0 +1,35 @@
+// Tells spiking networks (Graph IR, `populations:`) from ANN models (`layers:`) and
+// Hopfield networks (`type: hopfield`), so the CLI can dispatch train/eval.
+#include <yaml-cpp/yaml.h>
+
+#include <filesystem>
+
+#include "sf/core/error.hpp"
+#include "sf/reference/train_api.hpp"
+
+namespace sf {
+
+bool is_snn_model(const std::string& path) {
+    std::filesystem::path file(path);
+    if (std::filesystem::is_directory(file)) file /= "network.yaml";
+    if (!std::filesystem::exists(file))
+        throw InputError("network or model file not found: " + file.string(), "",
+                         "give a model .yaml file or a network directory holding network.yaml");
+    YAML::Node root;
+    try {
+        root = YAML::LoadFile(file.string());
+    } catch (const YAML::Exception& e) {
+        throw InputError(std::string("cannot parse YAML: ") + e.what(),
+                         at_file(file.string(), e.mark.line + 1), "fix the YAML syntax");
+    }
+    if (!root.IsMap())
+        throw InputError("not a network file (not a YAML map)", file.string(),
+                         "see docs/formats.md and docs/reference-ann.md");
+    const std::string type = root["type"] ? root["type"].as<std::string>("") : "";
+    if (root["populations"] || type == "snn") return true;
+    if (root["layers"] || type == "ann" || type == "hopfield") return false;
+    throw InputError("cannot tell what kind of network this is", file.string(),
+                     "a spiking network has 'populations:', an ANN model has 'layers:'");
+}
+
+}  // namespace sf

@@ -1,0 +1,430 @@
+// train_snn / eval_snn (train_api.hpp): the CLI entry points for spiking networks.
+//
+// A spiking model file is a network file (Graph IR) with two extras the network loader
+// does not accept, so they are handled here: a `training:` section, and dense projections
+// without `weights:` (initialised from the seed). The trained result is a plain network
+// directory (network.yaml + weights.npz, via save_network) plus training.yaml, a record
+// of the settings used.
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <numeric>
+#include <random>
+#include <set>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include "sf/core/error.hpp"
+#include "sf/core/progress.hpp"
+#include "sf/reference/datasets.hpp"
+#include "sf/reference/encoders.hpp"
+#include "sf/reference/snn.hpp"
+#include "sf/reference/snn_train.hpp"
+#include "sf/reference/stdp.hpp"
+#include "sf/reference/train_api.hpp"
+
+namespace fs = std::filesystem;
+
+namespace sf {
+
+namespace {
+
+SnnTraining parse_training(const YAML::Node& n, const std::string& file) {
+    SnnTraining t;
+    if (!n) return t;
+    const std::string where = at_file(file, n.Mark().line + 1, "training");
+    if (!n.IsMap()) throw InputError("training: must be a mapping", where, "");
+    static const char* keys[] = {"optimizer", "lr",       "lr_decay", "batch",      "epochs",
+                                 "surrogate", "slope",    "readout",  "loss",       "init_gain",
+                                 "count_scale"};
+    for (const auto& kv : n) {
+        const std::string k = kv.first.Scalar();
+        if (std::find_if(std::begin(keys), std::end(keys), [&](const char* x) { return k == x; }) ==
+            std::end(keys))
+            throw InputError("unknown key '" + k + "' in training:",
+                             at_file(file, kv.first.Mark().line + 1, "training"),
+                             "known keys: optimizer, lr, lr_decay, batch, epochs, surrogate, slope, "
+                             "readout, loss, init_gain, count_scale");
+    }
+    try {
+        if (n["optimizer"]) t.optimizer = n["optimizer"].as<std::string>();
+        if (n["lr"]) t.lr = n["lr"].as<float>();
+        if (n["lr_decay"]) t.lr_decay = n["lr_decay"].as<float>();
+        if (n["batch"]) t.batch = n["batch"].as<int64_t>();
+        if (n["epochs"]) t.epochs = n["epochs"].as<int>();
+        if (n["surrogate"]) t.surrogate = n["surrogate"].as<std::string>();
+        if (n["slope"]) t.slope = n["slope"].as<float>();
+        if (n["readout"]) t.readout = n["readout"].as<std::string>();
+        if (n["loss"]) t.loss = n["loss"].as<std::string>();
+        if (n["init_gain"]) t.init_gain = n["init_gain"].as<float>();
+        if (n["count_scale"]) t.count_scale = n["count_scale"].as<float>();
+    } catch (const YAML::Exception& e) {
+        throw InputError("bad value in training: " + e.msg, at_file(file, e.mark.line + 1, "training"),
+                         "see docs/reference-snn.md for the types");
+    }
+    if (t.optimizer != "adam" && t.optimizer != "sgd")
+        throw InputError("unknown optimizer '" + t.optimizer + "'", where, "use adam or sgd");
+    if (t.surrogate != "fast_sigmoid" && t.surrogate != "arctan")
+        throw InputError("unknown surrogate '" + t.surrogate + "'", where,
+                         "use fast_sigmoid or arctan");
+    if (t.readout != "spike_count" && t.readout != "membrane")
+        throw InputError("unknown readout '" + t.readout + "'", where, "use spike_count or membrane");
+    if (t.loss != "cross_entropy")
+        throw InputError("unknown loss '" + t.loss + "'", where, "use cross_entropy");
+    if (!(t.lr > 0) || t.batch < 1 || t.epochs < 0 || !(t.slope > 0))
+        throw InputError("training needs lr > 0, batch >= 1, epochs >= 0 and slope > 0", where, "");
+    return t;
+}
+
+std::string temp_suffix() {
+    static int n = 0;
+    return std::to_string(::getpid()) + "." + std::to_string(n++);
+}
+
+// Reads a model file: its training settings and its graph, with missing dense weights
+// initialised N(0, (init_gain / sqrt(fan_in))^2) from the seed.
+std::pair<Graph, SnnTraining> load_snn_model(const std::string& path, uint64_t seed) {
+    fs::path file(path);
+    if (fs::is_directory(file)) file /= "network.yaml";
+    if (!fs::exists(file))
+        throw InputError("model file not found: " + file.string(), "",
+                         "give a model .yaml file or a network directory");
+    YAML::Node root;
+    try {
+        root = YAML::LoadFile(file.string());
+    } catch (const YAML::ParserException& e) {
+        throw InputError("malformed YAML: " + e.msg, at_file(file.string(), e.mark.line + 1),
+                         "fix the YAML syntax at that line");
+    }
+    SnnTraining tr = parse_training(root["training"], file.string());
+    bool needs_init = false;
+    std::map<std::string, int64_t> sizes;
+    if (root["populations"] && root["populations"].IsSequence())
+        for (const auto& p : root["populations"]) {
+            if (!p.IsMap() || !p["name"]) continue;
+            int64_t n = 1;
+            if (p["size"]) n = p["size"].as<int64_t>(1);
+            else if (p["shape"] && p["shape"].IsSequence())
+                for (const auto& d : p["shape"]) n *= d.as<int64_t>(1);
+            sizes[p["name"].as<std::string>("")] = n;
+        }
+    std::map<std::string, Tensor> init;
+    std::mt19937_64 rng(seed);
+    if (root["projections"] && root["projections"].IsSequence())
+        for (auto pr : root["projections"]) {
+            if (!pr.IsMap() || pr["weights"] || pr["kind"].as<std::string>("") != "dense") continue;
+            const std::string name = pr["name"].as<std::string>("");
+            const std::string from = pr["from"].as<std::string>(""), to = pr["to"].as<std::string>("");
+            if (!sizes.count(from) || !sizes.count(to)) continue;  // the loader reports it
+            const int64_t npre = sizes[from], npost = sizes[to];
+            std::normal_distribution<float> nd(0.0f, tr.init_gain / std::sqrt(float(npre)));
+            std::vector<float> w(size_t(npre * npost));
+            for (float& x : w) x = nd(rng);
+            init[name] = Tensor::from<float>(w, {npost, npre});
+            needs_init = true;
+        }
+    if (!root["training"] && !needs_init) return {load_network(file.string()), tr};
+
+    // Hand the loader a plain network file next to the model, so relative tensor
+    // references still resolve; both temporaries are removed whatever happens.
+    root.remove("training");
+    const std::string sfx = temp_suffix();
+    const fs::path dir = file.parent_path().empty() ? fs::path(".") : file.parent_path();
+    const fs::path tmp_yaml = dir / (".sf-model." + sfx + ".yaml");
+    const fs::path tmp_npz = dir / (".sf-init." + sfx + ".npz");
+    if (root["projections"] && root["projections"].IsSequence())
+        for (auto pr : root["projections"]) {
+            const std::string name = pr["name"].as<std::string>("");
+            if (init.count(name) && !pr["weights"]) pr["weights"] = tmp_npz.filename().string() + ":" + name;
+        }
+    auto cleanup = [&] {
+        std::error_code ec;
+        fs::remove(tmp_yaml, ec);
+        fs::remove(tmp_npz, ec);
+    };
+    try {
+        if (!init.empty()) write_npz(tmp_npz.string(), init);
+        {
+            std::ofstream out(tmp_yaml);
+            YAML::Emitter em;
+            em << root;
+            out << em.c_str() << "\n";
+            if (!out)
+                throw InputError("cannot write a temporary file next to the model", dir.string(),
+                                 "make the model's directory writable");
+        }
+        Graph g;
+        try {
+            g = load_network(tmp_yaml.string());
+        } catch (const InputError& e) {
+            throw InputError(e.problem() + " (in the model's network part)", file.string(), e.fix());
+        }
+        g.file = file.string();
+        cleanup();
+        return {std::move(g), tr};
+    } catch (...) {
+        cleanup();
+        throw;
+    }
+}
+
+// Dense input spikes of samples idx (one row per step and sample, time-major).
+Eigen::MatrixXf encode_batch(const Dataset& ds, const EncoderSpec& enc, int T,
+                             const std::vector<int64_t>& idx, int64_t n_in) {
+    const int64_t B = int64_t(idx.size());
+    Eigen::MatrixXf x = Eigen::MatrixXf::Zero(T * B, n_in);
+    for (int64_t b = 0; b < B; ++b) {
+        const SpikeInput in = encode(ds, enc, T, idx[size_t(b)], 1);
+        const auto& steps = in.samples.at(0).steps;
+        for (int t = 0; t < T && t < int(steps.size()); ++t)
+            for (int32_t j : steps[size_t(t)])
+                if (j >= 0 && j < n_in) x(t * B + b, j) = 1.0f;
+    }
+    return x;
+}
+
+std::string data_name(const std::string& opt, const Graph& g, const std::string& file) {
+    if (!opt.empty()) return opt;
+    if (!g.dataset.empty()) return g.dataset;
+    throw InputError("no data set given and the network names none", file,
+                     "pass --data fashion-mnist (or mnist, digits)");
+}
+
+nlohmann::json eval_graph(const Graph& g, const Dataset& test, int64_t samples, bool progress) {
+    SnnSimulator sim(g);
+    SnnRunOptions o;
+    o.progress = progress;
+    o.batch = 256;
+    const SnnResult r = simulate_dataset(sim, test, 0, samples, o);
+    const int K = test.num_classes;
+    std::vector<std::vector<int64_t>> conf(size_t(K), std::vector<int64_t>(size_t(K) + 1, 0));
+    int64_t correct = 0, n = 0;
+    for (const auto& s : r.run.samples) {
+        if (s.label < 0 || s.label >= K) continue;
+        ++n;
+        if (s.predicted == s.label) ++correct;
+        // Column K counts samples without any prediction (no output spikes).
+        conf[size_t(s.label)][s.predicted >= 0 && s.predicted < K ? size_t(s.predicted) : size_t(K)]++;
+    }
+    nlohmann::json j;
+    j["accuracy"] = n ? double(correct) / double(n) : 0.0;
+    j["samples"] = int64_t(r.run.samples.size());
+    j["wall_s"] = r.run.wall_s;
+    j["spikes_total"] = r.run.counters.spikes;
+    j["syn_ops"] = r.run.counters.syn_ops;
+    nlohmann::json pops = nlohmann::json::object();
+    for (size_t k = 0; k < g.populations.size(); ++k) pops[g.populations[k].name] = r.population_spikes[k];
+    j["population_spikes"] = pops;
+    std::vector<double> per;
+    nlohmann::json cm = nlohmann::json::array();
+    for (int c = 0; c < K; ++c) {
+        int64_t tot = 0;
+        for (auto v : conf[size_t(c)]) tot += v;
+        per.push_back(tot ? double(conf[size_t(c)][size_t(c)]) / double(tot) : 0.0);
+        cm.push_back(std::vector<int64_t>(conf[size_t(c)].begin(), conf[size_t(c)].begin() + K));
+    }
+    j["per_class_accuracy"] = per;
+    j["confusion"] = cm;
+    j["readout"] = sim.membrane_readout() ? "membrane" : "spike_count";
+    return j;
+}
+
+// A Diehl & Cook model file (`method: diehl_cook`): options of DiehlCookOptions.
+nlohmann::json train_stdp_model(const std::string& file, const YAML::Node& root,
+                                const TrainOptions& opt) {
+    DiehlCookOptions o;
+    const std::set<std::string> known{"type", "method", "name", "neurons", "timesteps", "max_rate",
+                                      "epochs", "decay_v", "threshold", "theta_plus", "tau_theta", "inhibition",
+                                      "weight_sum", "stdp", "dataset"};
+    for (const auto& kv : root)
+        if (!known.count(kv.first.Scalar()))
+            throw InputError("unknown key '" + kv.first.Scalar() + "' in a diehl_cook model",
+                             at_file(file, kv.first.Mark().line + 1), "see docs/reference-snn.md");
+    std::string set = "mnist";
+    try {
+        if (root["neurons"]) o.neurons = root["neurons"].as<int>();
+        if (root["timesteps"]) o.timesteps = root["timesteps"].as<int>();
+        if (root["max_rate"]) o.max_rate = root["max_rate"].as<float>();
+        if (root["epochs"]) o.epochs = root["epochs"].as<int>();
+        if (root["decay_v"]) o.decay_v = root["decay_v"].as<float>();
+        if (root["threshold"]) o.threshold = root["threshold"].as<float>();
+        if (root["theta_plus"]) o.theta_plus = root["theta_plus"].as<float>();
+        if (root["tau_theta"]) o.tau_theta = root["tau_theta"].as<float>();
+        if (root["inhibition"]) o.inhibition = root["inhibition"].as<float>();
+        if (root["weight_sum"]) o.weight_sum = root["weight_sum"].as<float>();
+        if (root["dataset"]) set = root["dataset"].as<std::string>();
+        if (const YAML::Node s = root["stdp"]) {
+            if (s["a_plus"]) o.stdp.a_plus = s["a_plus"].as<float>();
+            if (s["a_minus"]) o.stdp.a_minus = s["a_minus"].as<float>();
+            if (s["tau_pre"]) o.stdp.tau_pre = s["tau_pre"].as<float>();
+            if (s["tau_post"]) o.stdp.tau_post = s["tau_post"].as<float>();
+            if (s["w_min"]) o.stdp.w_min = s["w_min"].as<float>();
+            if (s["w_max"]) o.stdp.w_max = s["w_max"].as<float>();
+        }
+    } catch (const YAML::Exception& e) {
+        throw InputError("bad value: " + e.msg, at_file(file, e.mark.line + 1), "");
+    }
+    if (opt.epochs >= 0) o.epochs = opt.epochs;
+    if (!opt.data.empty()) set = opt.data;
+    o.seed = opt.seed;
+    o.max_train = opt.max_train;
+    o.progress = opt.progress;
+    if (opt.out_dir.empty()) throw InputError("no output directory given", file, "pass -o NETWORK_DIR");
+    const Dataset train = load_dataset(set, Split::Train, opt.max_train);
+    const Dataset test = load_dataset(set, Split::Test, opt.max_test);
+    DiehlCookResult r = train_diehl_cook(train, test, o);
+    save_network(r.network, opt.out_dir);
+    nlohmann::json j;
+    j["accuracy"] = r.accuracy;
+    j["samples"] = r.test_samples;
+    j["train_seconds"] = r.train_seconds;
+    j["train_samples"] = train.size();
+    j["assignment"] = r.assignment;
+    j["seed"] = opt.seed;
+    j["data"] = set;
+    return j;
+}
+
+}  // namespace
+
+nlohmann::json train_snn(const std::string& model_path, const TrainOptions& opt) {
+    {
+        fs::path file(model_path);
+        if (fs::is_directory(file)) file /= "network.yaml";
+        YAML::Node root;
+        try {
+            root = YAML::LoadFile(file.string());
+        } catch (const YAML::Exception&) {
+        }
+        if (root.IsMap() && root["method"] && root["method"].as<std::string>("") == "diehl_cook")
+            return train_stdp_model(file.string(), root, opt);
+    }
+    auto [g, tr] = load_snn_model(model_path, opt.seed);
+    if (opt.epochs >= 0) tr.epochs = opt.epochs;
+    SnnChain chain = snn_chain(g);
+    const Population& out = g.populations[size_t(chain.pops.back())];
+    if (tr.readout == "membrane" && out.kind != NeuronKind::LI)
+        throw InputError("readout: membrane needs an LI output population, '" + out.name + "' is " +
+                             to_string(out.kind),
+                         g.file, "make the output kind: li, or use readout: spike_count");
+    if (tr.readout == "spike_count" && out.kind == NeuronKind::LI)
+        throw InputError("readout: spike_count needs a spiking output, '" + out.name + "' is LI",
+                         g.file, "use readout: membrane, or make the output lif");
+    if (opt.out_dir.empty())
+        throw InputError("no output directory given", model_path, "pass -o NETWORK_DIR");
+    const std::string set = data_name(opt.data, g, model_path);
+    const Dataset train = load_dataset(set, Split::Train, opt.max_train);
+    const Dataset test = load_dataset(set, Split::Test, opt.max_test);
+    const int64_t n_in = g.populations[size_t(chain.pops[0])].size();
+    if (train.sample_size() != n_in)
+        throw InputError(fmt::format("data set '{}' has {} values per sample, the input "
+                                     "population holds {}",
+                                     set, train.sample_size(), n_in),
+                         g.file, "size the input population like the data set");
+    const int T = g.timesteps;
+
+    // Optimiser state.
+    const size_t L = chain.wt.size();
+    std::vector<Eigen::MatrixXf> m(L), v(L), grads;
+    for (size_t l = 0; l < L; ++l) {
+        m[l] = Eigen::MatrixXf::Zero(chain.wt[l].rows(), chain.wt[l].cols());
+        v[l] = m[l];
+    }
+    int64_t step = 0;
+    float lr = tr.lr;
+    std::mt19937_64 rng(opt.seed ^ 0x5eedULL);
+    std::vector<int64_t> order(size_t(train.size()));
+    std::iota(order.begin(), order.end(), 0);
+    nlohmann::json epochs = nlohmann::json::array();
+    const auto t0 = std::chrono::steady_clock::now();
+    for (int e = 0; e < tr.epochs; ++e) {
+        const auto te = std::chrono::steady_clock::now();
+        std::shuffle(order.begin(), order.end(), rng);
+        Progress bar(fmt::format("epoch {}/{}", e + 1, tr.epochs), train.size(), opt.progress);
+        double loss_sum = 0;
+        int64_t correct = 0, seen = 0;
+        for (int64_t s = 0; s < train.size(); s += tr.batch) {
+            const int64_t B = std::min(tr.batch, train.size() - s);
+            std::vector<int64_t> idx(order.begin() + s, order.begin() + s + B);
+            std::vector<int32_t> labels;
+            for (int64_t i : idx) labels.push_back(train.labels[size_t(i)]);
+            const Eigen::MatrixXf x = encode_batch(train, g.encoder, T, idx, n_in);
+            Eigen::MatrixXf logits;
+            const float loss = snn_loss(g, chain, tr, x, T, labels, &grads, &logits);
+            loss_sum += double(loss) * double(B);
+            for (int64_t b = 0; b < B; ++b) {
+                Eigen::Index k;
+                logits.row(b).maxCoeff(&k);
+                if (int(k) == labels[size_t(b)]) ++correct;
+            }
+            seen += B;
+            ++step;
+            for (size_t l = 0; l < L; ++l) {
+                if (tr.optimizer == "adam") {
+                    const float b1 = 0.9f, b2 = 0.999f, eps = 1e-8f;
+                    m[l] = b1 * m[l] + (1 - b1) * grads[l];
+                    v[l] = b2 * v[l] + (1 - b2) * grads[l].cwiseProduct(grads[l]);
+                    const float c1 = 1 - std::pow(b1, float(step)), c2 = 1 - std::pow(b2, float(step));
+                    chain.wt[l].array() -=
+                        lr * (m[l].array() / c1) / ((v[l].array() / c2).sqrt() + eps);
+                } else {
+                    m[l] = 0.9f * m[l] + grads[l];
+                    chain.wt[l] -= lr * m[l];
+                }
+            }
+            bar.update(seen, fmt::format("loss {:.3f} acc {:.1f}%", loss_sum / double(seen),
+                                         100.0 * double(correct) / double(seen)));
+        }
+        bar.finish();
+        lr *= tr.lr_decay;
+        epochs.push_back({{"epoch", e + 1},
+                          {"loss", loss_sum / double(std::max<int64_t>(seen, 1))},
+                          {"train_accuracy", double(correct) / double(std::max<int64_t>(seen, 1))},
+                          {"seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - te).count()}});
+    }
+    const double train_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    snn_store_chain(g, chain);
+
+    // The final accuracy comes from the simulator, not the trainer's forward pass, so it is
+    // the number a `spikeforge eval` of the saved network reproduces.
+    nlohmann::json r = eval_graph(g, test, -1, opt.progress);
+    save_network(g, opt.out_dir);
+    {
+        YAML::Emitter em;
+        em << YAML::BeginMap << YAML::Key << "optimizer" << YAML::Value << tr.optimizer
+           << YAML::Key << "lr" << YAML::Value << tr.lr << YAML::Key << "lr_decay" << YAML::Value
+           << tr.lr_decay << YAML::Key << "batch" << YAML::Value << tr.batch << YAML::Key << "epochs"
+           << YAML::Value << tr.epochs << YAML::Key << "surrogate" << YAML::Value << tr.surrogate
+           << YAML::Key << "slope" << YAML::Value << tr.slope << YAML::Key << "readout"
+           << YAML::Value << tr.readout << YAML::Key << "loss" << YAML::Value << tr.loss
+           << YAML::Key << "init_gain" << YAML::Value << tr.init_gain << YAML::Key << "count_scale"
+           << YAML::Value << tr.count_scale << YAML::Key << "seed" << YAML::Value << opt.seed
+           << YAML::Key << "data" << YAML::Value << set << YAML::EndMap;
+        const fs::path tmp = fs::path(opt.out_dir) / (".training.yaml." + temp_suffix());
+        std::ofstream(tmp) << "# Settings that trained this network (spikeforge train).\n"
+                           << em.c_str() << "\n";
+        std::error_code ec;
+        fs::rename(tmp, fs::path(opt.out_dir) / "training.yaml", ec);
+    }
+    r["train_seconds"] = train_s;
+    r["epochs"] = epochs;
+    r["seed"] = opt.seed;
+    r["data"] = set;
+    r["train_samples"] = train.size();
+    return r;
+}
+
+nlohmann::json eval_snn(const std::string& network_path, const EvalOptions& opt) {
+    const Graph g = load_network(network_path);
+    const std::string set = data_name(opt.data, g, network_path);
+    const Dataset test = load_dataset(set, Split::Test, opt.samples);
+    nlohmann::json r = eval_graph(g, test, opt.samples, opt.progress);
+    r["data"] = set;
+    return r;
+}
+
+}  // namespace sf

@@ -1,0 +1,245 @@
+// train_ann / eval_ann: the CLI's entry points for ANN models and Hopfield networks.
+// Loads the model and data, trains with checkpoints, measures the test split, writes the
+// trained network and returns everything as JSON.
+#include <yaml-cpp/yaml.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "sf/core/error.hpp"
+#include "sf/core/tensor.hpp"
+#include "sf/reference/ann.hpp"
+#include "sf/reference/ann_hopfield.hpp"
+#include "sf/reference/ann_train.hpp"
+#include "sf/reference/datasets.hpp"
+#include "sf/reference/train_api.hpp"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace sf {
+
+namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+std::string yaml_type(const std::string& path) {
+    fs::path file(path);
+    if (fs::is_directory(file)) file /= "network.yaml";
+    if (!fs::exists(file))
+        throw InputError("model file not found: " + file.string(), "",
+                         "give a model .yaml file or a network directory holding network.yaml");
+    try {
+        YAML::Node root = YAML::LoadFile(file.string());
+        return root["type"] ? root["type"].as<std::string>() : "ann";
+    } catch (const YAML::Exception& e) {
+        throw InputError(std::string("cannot parse YAML: ") + e.what(), file.string(), "fix the YAML syntax");
+    }
+}
+
+json eval_to_json(const AnnEvalResult& r) {
+    json j;
+    if (r.reconstruction) {
+        j["reconstruction_mse"] = r.reconstruction_mse;
+    } else {
+        j["accuracy"] = r.accuracy;
+        j["confusion"] = r.confusion;
+        j["per_class"] = r.per_class;
+    }
+    j["samples"] = r.samples;
+    return j;
+}
+
+// Optimiser state <-> npz (m.L.K / v.L.K arrays) for checkpoints.
+void save_optimizer(const AnnOptimizer& o, const std::string& path) {
+    std::map<std::string, Tensor> a;
+    for (size_t i = 0; i < o.m.size(); ++i)
+        for (size_t k = 0; k < o.m[i].size(); ++k) {
+            a["m." + std::to_string(i) + "." + std::to_string(k)] =
+                Tensor::from(o.m[i][k], {int64_t(o.m[i][k].size())});
+            if (i < o.v.size() && k < o.v[i].size())
+                a["v." + std::to_string(i) + "." + std::to_string(k)] =
+                    Tensor::from(o.v[i][k], {int64_t(o.v[i][k].size())});
+        }
+    write_npz(path, a);
+}
+
+void load_optimizer(AnnOptimizer& o, const AnnModel& m, const std::string& path) {
+    const auto a = read_npz(path);
+    if (a.empty()) return;
+    o.m.assign(m.layers.size(), {});
+    o.v.assign(m.layers.size(), {});
+    for (size_t i = 0; i < m.layers.size(); ++i)
+        for (size_t k = 0; k < m.layers[i].params.size(); ++k) {
+            const std::string key = std::to_string(i) + "." + std::to_string(k);
+            auto it = a.find("m." + key);
+            if (it == a.end())
+                throw InputError("checkpoint optimiser state lacks " + key, path, "start again without --resume");
+            o.m[i].push_back(it->second.to<float>());
+            auto iv = a.find("v." + key);
+            if (iv != a.end()) o.v[i].push_back(iv->second.to<float>());
+        }
+}
+
+json train_hopfield(const std::string& path, const TrainOptions& opt) {
+    fs::path file(path);
+    if (fs::is_directory(file)) file /= "network.yaml";
+    const YAML::Node root = YAML::LoadFile(file.string());
+    const auto t0 = std::chrono::steady_clock::now();
+    const int64_t n = root["n"] ? root["n"].as<int64_t>() : 0;
+    if (n <= 0) throw InputError("Hopfield model needs n > 0 units", file.string(), "add 'n: 400'");
+    const YAML::Node pat = root["patterns"];
+    const std::string source = pat && pat["source"] ? pat["source"].as<std::string>() : "random";
+    const int64_t count = pat && pat["count"] ? pat["count"].as<int64_t>() : 0;
+    if (source != "random")
+        throw InputError("unknown pattern source '" + source + "'", file.string(), "use 'source: random'");
+    if (count <= 0) throw InputError("Hopfield model needs patterns.count > 0", file.string(), "add 'count: 20'");
+    const YAML::Node rc = root["recall"];
+    json recall = {{"flip", rc && rc["flip"] ? rc["flip"].as<double>() : 0.1},
+                   {"min_overlap", rc && rc["min_overlap"] ? rc["min_overlap"].as<double>() : 0.95},
+                   {"mode", rc && rc["mode"] ? rc["mode"].as<std::string>() : std::string("async")}};
+    auto net = hopfield_store(hopfield_random_patterns(count, n, opt.seed));
+    double mean_overlap = 0;
+    const double rate = hopfield_recall_rate(net, recall["flip"], recall["min_overlap"],
+                                             recall["mode"] == "sync", opt.seed + 99, &mean_overlap);
+    json cap = json::array();
+    if (const YAML::Node c = root["capacity"]) {
+        const auto loads = c["loads"].as<std::vector<double>>();
+        const int trials = c["trials"] ? c["trials"].as<int>() : 3;
+        const int64_t cn = c["n"] ? c["n"].as<int64_t>() : n;
+        std::vector<int64_t> counts;
+        for (double l : loads) counts.push_back(std::max<int64_t>(1, std::llround(l * double(cn))));
+        for (const auto& p : hopfield_capacity(cn, counts, recall["flip"], recall["min_overlap"], trials, opt.seed))
+            cap.push_back({{"n", cn}, {"patterns", p.patterns}, {"load", p.load},
+                           {"recall_rate", p.recall_rate}, {"mean_overlap", p.mean_overlap}});
+    }
+    if (!opt.out_dir.empty()) save_hopfield(net, opt.out_dir, recall);
+    return {{"model", "hopfield"}, {"n", n}, {"patterns", count}, {"recall_rate", rate},
+            {"mean_overlap", mean_overlap}, {"recall", recall}, {"capacity", cap},
+            {"seed", opt.seed}, {"train_seconds", seconds_since(t0)}, {"out", opt.out_dir}};
+}
+
+}  // namespace
+
+json train_ann_checkpointed(const std::string& model_path, const TrainOptions& opt,
+                            const AnnCheckpointOptions& ck) {
+    if (yaml_type(ck.resume_dir.empty() ? model_path : ck.resume_dir) == "hopfield")
+        return train_hopfield(model_path, opt);
+    const auto t0 = std::chrono::steady_clock::now();
+    AnnModel m;
+    AnnOptimizer optim;
+    AnnFitOptions fo;
+    fo.seed = opt.seed;
+    fo.max_train = opt.max_train;
+    fo.progress = opt.progress;
+    if (!ck.resume_dir.empty()) {
+        m = load_ann(ck.resume_dir);
+        const fs::path state = fs::path(ck.resume_dir) / "state.json";
+        if (!fs::exists(state))
+            throw InputError("not a checkpoint: " + ck.resume_dir + " has no state.json", "",
+                             "give the OUT/checkpoint directory of an interrupted run");
+        json s = json::parse(std::ifstream(state), nullptr, false);
+        if (s.is_discarded() || !s.contains("epochs_done"))
+            throw InputError("corrupt checkpoint state", state.string(), "start again without --resume");
+        fo.first_epoch = s["epochs_done"].get<int>();
+        fo.seed = s.value("seed", opt.seed);
+        fo.max_train = s.value("max_train", opt.max_train);
+        optim.kind = m.training.optimizer;
+        optim.step = s.value("step", int64_t(0));
+        load_optimizer(optim, m, (fs::path(ck.resume_dir) / "optimizer.npz").string());
+    } else {
+        m = load_ann(model_path);
+    }
+    const std::string data = !opt.data.empty() ? opt.data : m.dataset;
+    if (data.empty())
+        throw InputError("no data set given", model_path, "pass --data SET or set 'dataset:' in the model");
+    if (m.dataset.empty()) m.dataset = data;
+    fo.epochs = opt.epochs >= 0 ? opt.epochs : m.training.epochs;
+    m.training.epochs = fo.epochs;
+    const Dataset train = load_dataset(data, Split::Train);
+    const Dataset test = load_dataset(data, Split::Test, opt.max_test);
+    json history = json::array();
+    fo.on_epoch = [&](int e, float loss, float acc, const AnnOptimizer& o) {
+        json h = {{"epoch", e + 1}, {"loss", loss}};
+        if (m.training.target != "input") h["train_accuracy"] = acc;
+        history.push_back(h);
+        if (!opt.progress)
+            std::fprintf(stderr, "epoch %d/%d loss %.4f%s\n", e + 1, fo.epochs, loss,
+                         m.training.target != "input"
+                             ? (" train_acc " + std::to_string(acc * 100).substr(0, 5) + "%").c_str()
+                             : "");
+        if (ck.checkpoint_every > 0 && !opt.out_dir.empty() && (e + 1) % ck.checkpoint_every == 0) {
+            // Build the checkpoint beside its final place, then swap it in by renames.
+            const fs::path dir = fs::path(opt.out_dir) / "checkpoint";
+            const fs::path tmp = fs::path(opt.out_dir) / ".checkpoint.tmp";
+            fs::remove_all(tmp);
+            save_ann(m, tmp.string());
+            save_optimizer(o, (tmp / "optimizer.npz").string());
+            std::ofstream(tmp / "state.json")
+                << json{{"epochs_done", e + 1}, {"seed", fo.seed}, {"step", o.step},
+                        {"max_train", fo.max_train}, {"model", model_path}}.dump(2);
+            fs::remove_all(dir);
+            fs::rename(tmp, dir);
+        }
+    };
+    const auto tt = std::chrono::steady_clock::now();
+    fit_ann(m, train, optim, fo);
+    const double train_s = seconds_since(tt);
+    const auto te = std::chrono::steady_clock::now();
+    const AnnEvalResult r = evaluate_ann(m, test, -1);
+    json j = eval_to_json(r);
+    j["eval_seconds"] = seconds_since(te);
+    if (!opt.out_dir.empty()) save_ann(m, opt.out_dir);
+    j["model"] = m.name;
+    j["dataset"] = data;
+    j["epochs"] = fo.epochs;
+    j["seed"] = fo.seed;
+    j["train_samples"] = fo.max_train >= 0 ? std::min<int64_t>(fo.max_train, train.size()) : train.size();
+    j["params"] = m.num_params();
+    j["train_seconds"] = train_s;
+    j["wall_s"] = seconds_since(t0);
+    j["history"] = history;
+    j["out"] = opt.out_dir;
+    return j;
+}
+
+json train_ann(const std::string& model_path, const TrainOptions& opt) {
+    return train_ann_checkpointed(model_path, opt, {});
+}
+
+json eval_ann(const std::string& network_path, const EvalOptions& opt) {
+    const auto t0 = std::chrono::steady_clock::now();
+    if (yaml_type(network_path) == "hopfield") {
+        const auto net = load_hopfield(network_path);
+        fs::path file(network_path);
+        if (fs::is_directory(file)) file /= "network.yaml";
+        const YAML::Node rc = YAML::LoadFile(file.string())["recall"];
+        const double flip = rc && rc["flip"] ? rc["flip"].as<double>() : 0.1;
+        const double mo = rc && rc["min_overlap"] ? rc["min_overlap"].as<double>() : 0.95;
+        const bool sync = rc && rc["mode"] && rc["mode"].as<std::string>() == "sync";
+        double mean = 0;
+        const double rate = hopfield_recall_rate(net, flip, mo, sync, 4242, &mean);
+        return {{"recall_rate", rate}, {"accuracy", rate}, {"mean_overlap", mean},
+                {"samples", net.patterns.rows()}, {"flip", flip}, {"min_overlap", mo},
+                {"wall_s", seconds_since(t0)}};
+    }
+    const AnnModel m = load_ann(network_path);
+    if (!m.initialised)
+        throw InputError("network '" + m.name + "' has no trained weights", network_path,
+                         "train it first: spikeforge train MODEL.yaml --data SET -o DIR");
+    const std::string data = !opt.data.empty() ? opt.data : m.dataset;
+    if (data.empty())
+        throw InputError("no data set given", network_path, "pass --data SET");
+    const Dataset test = load_dataset(data, Split::Test, opt.samples);
+    json j = eval_to_json(evaluate_ann(m, test, opt.samples));
+    j["model"] = m.name;
+    j["dataset"] = data;
+    j["wall_s"] = seconds_since(t0);
+    return j;
+}
+
+}  // namespace sf

@@ -1,0 +1,297 @@
+// `spikeforge run IMAGE_DIR`: run a compiled chip image on one emulator backend, with input
+// from a data set (encoded with the image's encoder) or a spike file, and report accuracy,
+// spikes, event counters, energy and wall time; --json gives one JSON object instead.
+#include <unistd.h>
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "commands.hpp"
+#include "sf/core/chip_image.hpp"
+#include "sf/core/error.hpp"
+#include "sf/core/progress.hpp"
+#include "sf/core/run_result.hpp"
+#include "sf/functional/functional.hpp"
+#include "sf/reference/datasets.hpp"
+#include "sf/reference/encoders.hpp"
+
+namespace sf::cli {
+namespace {
+
+struct RunArgs {
+    std::string image;
+    std::string backend = "functional";
+    std::string data;
+    std::string input;
+    int samples = 100;
+    bool samples_given = false;
+    int first = 0;
+    int steps = 0;
+    std::vector<std::string> record;
+    bool json = false;
+    std::string out;
+};
+
+// Energy in the unit that keeps 1..999 before the point.
+std::string energy_str(double pj) {
+    const double a = pj < 0 ? -pj : pj;
+    if (a < 1e3) return fmt::format("{:.1f} pJ", pj);
+    if (a < 1e6) return fmt::format("{:.2f} nJ", pj / 1e3);
+    if (a < 1e9) return fmt::format("{:.2f} uJ", pj / 1e6);
+    return fmt::format("{:.2f} mJ", pj / 1e9);
+}
+
+// Write text to path through a temporary sibling and a rename, so a failure leaves no
+// half-written file.
+void write_atomically(const std::string& path, const std::string& text) {
+    const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+    {
+        std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+        if (!f)
+            throw InputError("cannot write '" + path + "'", path,
+                             "check that the directory exists and is writable");
+        f << text;
+        f.flush();
+        if (!f) {
+            std::error_code ec;
+            std::filesystem::remove(tmp, ec);
+            throw InputError("writing '" + path + "' failed", path, "check free disk space");
+        }
+    }
+    std::error_code ec;
+    std::filesystem::rename(tmp, path, ec);
+    if (ec) {
+        std::filesystem::remove(tmp, ec);
+        throw InputError("cannot move the output into place at '" + path + "'", path,
+                         "check that the directory is writable");
+    }
+}
+
+unsigned parse_record(const std::vector<std::string>& what) {
+    unsigned r = RecordNone;
+    for (const auto& w : what) {
+        if (w == "spikes")
+            r |= RecordSpikes;
+        else if (w == "u")
+            r |= RecordU;
+        else if (w == "v")
+            r |= RecordV;
+        else if (w == "weights")
+            r |= RecordWeights;
+        else
+            throw InputError("unknown --record value '" + w + "'", "--record",
+                             "use spikes, u, v or weights (several may be given)");
+    }
+    return r;
+}
+
+void check_args(const RunArgs& a, CLI::App& cmd) {
+    if (a.backend != "functional" && a.backend != "systemc" && a.backend != "rtl")
+        throw InputError("unknown backend '" + a.backend + "'", "--backend",
+                         "use functional, systemc or rtl");
+    if (cmd.count("--samples") && a.samples <= 0)
+        throw InputError("--samples must be positive, got " + std::to_string(a.samples),
+                         "--samples", "pass a number of samples of 1 or more");
+    if (a.first < 0)
+        throw InputError("--first must be 0 or more, got " + std::to_string(a.first), "--first",
+                         "pass the index of the first sample to run");
+    if (cmd.count("--steps") && a.steps <= 0)
+        throw InputError(
+            "--steps must be positive, got " + std::to_string(a.steps), "--steps",
+            "pass a number of timesteps of 1 or more, or leave it out to use the image's");
+    if (!a.data.empty() && !a.input.empty())
+        throw InputError("--data and --input both given", "run",
+                         "give one input: a data set or a spike file");
+    if (a.backend != "functional")
+        throw InputError("backend '" + a.backend + "' is not built yet", "--backend",
+                         "use --backend functional");
+}
+
+SpikeInput make_input(const RunArgs& a, const ChipImage& img, int steps, std::string& described) {
+    if (!a.input.empty()) {
+        SpikeInput in = read_spike_file(a.input);
+        // --first / --samples select a range of the file's samples too.
+        const size_t first = std::min(in.samples.size(), size_t(a.first));
+        size_t count = in.samples.size() - first;
+        if (a.samples_given) count = std::min(count, size_t(a.samples));
+        std::vector<SampleInput> sel(in.samples.begin() + long(first),
+                                     in.samples.begin() + long(first + count));
+        in.samples = std::move(sel);
+        described = "spike file " + a.input;
+        return in;
+    }
+    const std::string set = a.data.empty() ? img.dataset : a.data;
+    if (set.empty())
+        throw InputError(
+            "no input: the image names no data set and neither --data nor --input was given",
+            a.image,
+            "pass --data SET (" + fmt::format("{}", fmt::join(dataset_names(), ", ")) +
+                ") or --input SPIKES");
+    const Dataset ds = load_dataset(set, Split::Test, int64_t(a.first) + a.samples);
+    if (ds.size() <= a.first)
+        throw InputError("--first " + std::to_string(a.first) + " is past the end of '" + set +
+                             "' (" + std::to_string(ds.size()) + " test samples)",
+                         "--first", "pass a smaller --first");
+    const int64_t count = std::min<int64_t>(a.samples, ds.size() - a.first);
+    described = "data set " + set + " (test split, samples " + std::to_string(a.first) + ".." +
+                std::to_string(a.first + count - 1) + ", " + to_string(img.encoder.kind) +
+                " encoding)";
+    return encode(ds, img.encoder, steps, a.first, count);
+}
+
+nlohmann::json recorded_json(const RunResult& r, unsigned rec) {
+    nlohmann::json j = nlohmann::json::object();
+    nlohmann::json samples = nlohmann::json::array();
+    for (const auto& s : r.samples) {
+        nlohmann::json js = nlohmann::json::object();
+        js["output_spikes"] = s.output_spikes;
+        if (rec & RecordSpikes) {
+            nlohmann::json raster = nlohmann::json::array();
+            for (const auto& step : s.raster) {
+                nlohmann::json st = nlohmann::json::array();
+                for (const auto& sp : step) st.push_back({sp.core, sp.neuron});
+                raster.push_back(std::move(st));
+            }
+            js["raster"] = std::move(raster);
+        }
+        if (rec & RecordU) js["u"] = s.u_trace;
+        if (rec & RecordV) js["v"] = s.v_trace;
+        samples.push_back(std::move(js));
+    }
+    j["samples"] = std::move(samples);
+    if (rec & RecordWeights) j["final_weights"] = r.final_weights;
+    j["note"] =
+        "raster entries are [core, neuron]; u and v are [step][core][neuron]; "
+        "final_weights are [core][axon * num_neurons + neuron]";
+    return j;
+}
+
+}  // namespace
+
+Action add_run(CLI::App& app) {
+    auto a = std::make_shared<RunArgs>();
+    auto* cmd = app.add_subcommand("run", "Run a compiled chip image on an emulator backend");
+    cmd->add_option("image", a->image, "Chip image directory (from `spikeforge compile`)")
+        ->required();
+    cmd->add_option("--backend", a->backend, "functional | systemc | rtl (default functional)");
+    cmd->add_option("--data", a->data, "Data set to encode (default: the image's data set)");
+    cmd->add_option("--samples", a->samples, "Number of samples (default 100)");
+    cmd->add_option("--first", a->first, "Index of the first sample (default 0)");
+    cmd->add_option("--input", a->input, "Spike file to run instead of a data set");
+    cmd->add_option("--steps", a->steps,
+                    "Timesteps per sample (default: the spike file's, else the image's)");
+    cmd->add_option("--record", a->record, "Record spikes, u, v and/or weights")->expected(1, 4);
+    cmd->add_flag("--json", a->json, "Print one JSON object instead of text");
+    cmd->add_option("--out", a->out, "Write the results with recorded data to this JSON file");
+
+    return [a, cmd]() -> int {
+        a->samples_given = cmd->count("--samples") > 0;
+        check_args(*a, *cmd);
+        const unsigned rec = parse_record(a->record);
+
+        const ChipImage img = load_chip_image(a->image);
+        int steps = a->steps > 0 ? a->steps : img.timesteps;
+        std::string described;
+        const SpikeInput input = make_input(*a, img, steps, described);
+        // A spike file carries its own length; without --steps it wins over the image's.
+        if (a->steps <= 0 && !a->input.empty()) {
+            size_t longest = 0;
+            for (const auto& s : input.samples) longest = std::max(longest, s.steps.size());
+            if (longest > 0) steps = int(longest);
+        }
+        if (steps <= 0)
+            throw InputError("the image has no timesteps per sample", a->image, "pass --steps N");
+        if (input.samples.empty())
+            throw InputError("no samples to run in " + described, "run",
+                             "check --first and --samples");
+
+        RunOptions opt;
+        opt.steps = steps;
+        opt.record = rec;
+        const bool bar = stderr_is_tty() && !a->json;
+        Progress progress("run", int64_t(input.samples.size()), bar);
+        const RunResult r =
+            run_functional(img, input, opt, [&](int64_t done, int64_t) { progress.update(done); });
+        progress.finish();
+
+        const Energy e = energy_of(r.counters, img.chip);
+        const double acc = r.accuracy();
+        const size_t n = r.samples.size();
+
+        nlohmann::json j;
+        j["image"] = a->image;
+        j["network"] = img.network;
+        j["backend"] = r.backend;
+        j["input"] = described;
+        j["steps"] = r.steps;
+        j["samples"] = n;
+        j["spikes_total"] = r.spikes_total();
+        j["counters"] = r.counters.by_name();
+        j["energy_pj"] = {{"total", e.total_pj}, {"by_kind", e.by_kind_pj}};
+        j["energy_source"] = img.chip.energy.source;
+        j["wall_s"] = r.wall_s;
+        if (acc >= 0) j["accuracy"] = acc;
+        const bool membrane = !r.samples.empty() && !r.samples[0].output_v_sum.empty();
+        j["readout"] = membrane ? "membrane" : "spike_count";
+        nlohmann::json counts = nlohmann::json::array();
+        for (const auto& s : r.samples) counts.push_back(s.output_counts);
+        j["output_counts"] = std::move(counts);
+        nlohmann::json preds = nlohmann::json::array();
+        for (const auto& s : r.samples) preds.push_back(s.predicted);
+        j["predicted"] = std::move(preds);
+
+        if (!a->out.empty()) {
+            nlohmann::json full = j;
+            full["recorded"] = recorded_json(r, rec);
+            write_atomically(a->out, full.dump() + "\n");
+        } else if (rec != RecordNone && a->json) {
+            j["recorded"] = recorded_json(r, rec);
+        }
+
+        if (a->json) {
+            print_json(j);
+            return 0;
+        }
+        std::cout << fmt::format("image     {} (network '{}', {} cores)\n", a->image, img.network,
+                                 img.cores.size());
+        std::cout << fmt::format("backend   {}\n", r.backend);
+        std::cout << fmt::format("input     {}\n", described);
+        std::cout << fmt::format("samples   {} x {} steps\n", n, r.steps);
+        if (acc >= 0) {
+            int labelled = 0, correct = 0;
+            for (const auto& s : r.samples)
+                if (s.label >= 0) {
+                    ++labelled;
+                    correct += s.predicted == s.label ? 1 : 0;
+                }
+            std::cout << fmt::format("accuracy  {:.2f}% ({} / {})\n", 100.0 * acc, correct,
+                                     labelled);
+        }
+        std::cout << fmt::format("spikes    {} ({:.1f} per sample)\n", r.spikes_total(),
+                                 n ? double(r.spikes_total()) / double(n) : 0.0);
+        std::cout << "counters\n";
+        for (const auto& kv : r.counters.by_name())
+            std::cout << fmt::format("  {:<24} {}\n", kv.first, kv.second);
+        std::cout << fmt::format(
+            "energy    {} total, {} per sample{}\n", energy_str(e.total_pj),
+            energy_str(n ? e.total_pj / double(n) : 0.0),
+            img.chip.energy.source.empty() ? "" : " (table: " + img.chip.energy.source + ")");
+        for (const auto& kv : e.by_kind_pj)
+            if (kv.second != 0.0)
+                std::cout << fmt::format("  {:<24} {}\n", kv.first, energy_str(kv.second));
+        std::cout << fmt::format("wall time {:.3f} s ({:.1f} samples/s)\n", r.wall_s,
+                                 r.wall_s > 0 ? double(n) / r.wall_s : 0.0);
+        if (!a->out.empty())
+            std::cout << fmt::format("wrote     {}\n", a->out);
+        else if (rec != RecordNone)
+            std::cout << "note      recorded data is written with --out FILE or --json\n";
+        return 0;
+    };
+}
+
+}  // namespace sf::cli

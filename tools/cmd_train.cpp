@@ -1,0 +1,75 @@
+// `spikeforge train`: trains an ANN model, a Hopfield network or a spiking network (the
+// model file decides) and writes the trained network directory.
+#include <cstdio>
+
+#include "commands.hpp"
+#include "sf/core/error.hpp"
+#include "sf/reference/ann_train.hpp"
+#include "sf/reference/train_api.hpp"
+
+namespace sf::cli {
+
+Action add_train(CLI::App& app) {
+    auto* cmd = app.add_subcommand("train", "Train an ANN model or a spiking network on a data set");
+    struct Args {
+        std::string model, data, out, resume;
+        int epochs = -1, checkpoint_every = 0;
+        uint64_t seed = 1;
+        int64_t max_train = -1, max_test = -1;
+        bool json = false;
+    };
+    auto a = std::make_shared<Args>();
+    cmd->add_option("model", a->model, "model YAML file (or a directory with network.yaml)")->required();
+    cmd->add_option("--data", a->data, "data set: fashion-mnist, mnist or digits");
+    cmd->add_option("--epochs", a->epochs, "epochs (default: the model's training.epochs)");
+    cmd->add_option("--seed", a->seed, "seed for initialisation, shuffling, dropout");
+    cmd->add_option("-o,--out", a->out, "output network directory")->required();
+    cmd->add_option("--max-train", a->max_train, "use only the first N training samples");
+    cmd->add_option("--max-test", a->max_test, "measure on only the first N test samples");
+    cmd->add_option("--checkpoint-every", a->checkpoint_every, "write OUT/checkpoint/ every N epochs");
+    cmd->add_option("--resume", a->resume, "continue from a checkpoint directory");
+    cmd->add_flag("--json", a->json, "print the result as one JSON line");
+    return [a]() -> int {
+        TrainOptions opt;
+        opt.data = a->data;
+        opt.epochs = a->epochs;
+        opt.seed = a->seed;
+        opt.max_train = a->max_train;
+        opt.max_test = a->max_test;
+        opt.out_dir = a->out;
+        opt.progress = stderr_is_tty() && !a->json;
+        nlohmann::json r;
+        if (is_snn_model(a->model)) {
+            if (a->checkpoint_every > 0 || !a->resume.empty())
+                throw InputError("--checkpoint-every and --resume apply to ANN models only", a->model,
+                                 "leave them out for spiking networks");
+            r = train_snn(a->model, opt);
+        } else {
+            r = train_ann_checkpointed(a->model, opt, {a->checkpoint_every, a->resume});
+        }
+        if (a->json) {
+            print_json(r);
+            return 0;
+        }
+        if (r.contains("accuracy"))
+            std::printf("test accuracy %.2f%% on %lld samples\n", 100.0 * r["accuracy"].get<double>(),
+                        (long long)r.value("samples", int64_t(0)));
+        if (r.contains("reconstruction_mse"))
+            std::printf("test reconstruction MSE %.5f on %lld samples\n",
+                        r["reconstruction_mse"].get<double>(), (long long)r.value("samples", int64_t(0)));
+        if (r.contains("recall_rate"))
+            std::printf("recall rate %.3f (mean overlap %.3f)\n", r["recall_rate"].get<double>(),
+                        r.value("mean_overlap", 0.0));
+        if (r.contains("capacity"))
+            for (const auto& p : r["capacity"])
+                std::printf("  P/N %.3f (P=%lld): recall %.3f, overlap %.3f\n", p["load"].get<double>(),
+                            (long long)p["patterns"].get<int64_t>(), p["recall_rate"].get<double>(),
+                            p["mean_overlap"].get<double>());
+        if (r.contains("train_seconds"))
+            std::printf("training took %.1f s; network written to %s\n", r["train_seconds"].get<double>(),
+                        a->out.c_str());
+        return 0;
+    };
+}
+
+}  // namespace sf::cli

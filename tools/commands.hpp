@@ -1,0 +1,30 @@
+// The spikeforge command line: each subcommand lives in its own cmd_*.cpp, which adds its
+// options to the app and returns the function that runs it. main.cpp only dispatches and
+// turns errors into one message and a non-zero exit code.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+namespace sf::cli {
+
+using Action = std::function<int()>;
+
+Action add_compile(CLI::App& app);
+Action add_info(CLI::App& app);
+Action add_run(CLI::App& app);
+Action add_train(CLI::App& app);
+Action add_eval(CLI::App& app);
+Action add_simulate(CLI::App& app);
+Action add_convert(CLI::App& app);
+
+// Print a JSON object on stdout as one line.
+void print_json(const nlohmann::json& j);
+
+// True when stderr is a terminal (progress bars are shown only then, and never with --json).
+bool stderr_is_tty();
+
+}  // namespace sf::cli
