@@ -2,6 +2,9 @@
 // neurons (reference/convert.hpp), write it as a network directory, and report the float
 // accuracy of both on the test split so the conversion loss is visible at once.
 #include <cstdio>
+#include <vector>
+
+#include <fmt/format.h>
 #include <memory>
 
 #include "commands.hpp"
@@ -20,22 +23,38 @@ struct ConvertArgs {
     float percentile = 99.9f;
     int64_t norm_samples = 1000;
     int64_t samples = -1;
+    std::vector<int> curve;
+    std::string split = "test";
     bool json = false;
 };
 }  // namespace
 
 Action add_convert(CLI::App& app) {
     auto a = std::make_shared<ConvertArgs>();
-    auto* cmd = app.add_subcommand("convert", "convert a trained ReLU ANN into a spiking network (IF neurons)");
+    auto* cmd = app.add_subcommand(
+        "convert", "convert a trained ReLU ANN into a spiking network (IF neurons)");
     cmd->add_option("ann", a->ann, "trained ANN network directory or model .yaml")->required();
-    cmd->add_option("--data", a->data, "data set for normalisation and the accuracy check (default: the model's)");
+    cmd->add_option("--data", a->data,
+                    "data set for normalisation and the accuracy check (default: the model's)");
     cmd->add_option("-o,--out", a->out, "output network directory")->required();
     cmd->add_option("--timesteps", a->timesteps, "steps per sample of the SNN (default 64)");
-    cmd->add_option("--percentile", a->percentile, "activation percentile for weight normalisation (default 99.9)");
-    cmd->add_option("--norm-samples", a->norm_samples, "training samples used for normalisation (default 1000)");
+    cmd->add_option("--percentile", a->percentile,
+                    "activation percentile for weight normalisation (default 99.9)");
+    cmd->add_option("--norm-samples", a->norm_samples,
+                    "training samples used for normalisation (default 1000)");
     cmd->add_option("--readout", a->readout, "membrane (LI output) or spike_count (IF output)")
         ->check(CLI::IsMember({"membrane", "spike_count"}));
-    cmd->add_option("--samples", a->samples, "test samples for the accuracy check (default: all; 0 skips it)");
+    cmd->add_option("--samples", a->samples,
+                    "test samples for the accuracy check (default: all; 0 skips it)");
+    cmd->add_option(
+           "--curve", a->curve,
+           "also report the SNN's accuracy after each of these step counts (one run of the "
+           "longest), e.g. --curve 25,50,100,200")
+        ->delimiter(',');
+    cmd->add_option("--split", a->split,
+                    "split for the accuracy check: test (default), or train (its last --samples "
+                    "samples, disjoint from the normalisation samples)")
+        ->check(CLI::IsMember({"test", "train"}));
     cmd->add_option("--name", a->name, "name of the converted network");
     cmd->add_flag("--json", a->json, "print the result as one JSON line");
     return [a]() -> int {
@@ -62,34 +81,68 @@ Action add_convert(CLI::App& app) {
         j["max_pool_as_avg"] = rep.max_pool_as_avg;
         if (rep.max_pool_as_avg) j["max_pool_gain"] = rep.max_pool_gain;
         nlohmann::json layers = nlohmann::json::array();
-        for (const auto& l : rep.layers) layers.push_back({{"layer", l.ann_layer}, {"lambda", l.lambda}});
+        for (const auto& l : rep.layers)
+            layers.push_back({{"layer", l.ann_layer}, {"lambda", l.lambda}});
         j["layers"] = layers;
         if (a->samples != 0) {
-            const Dataset test = load_dataset(set, Split::Test, a->samples);
+            // The check's samples: the test split, or the end of the training split (the
+            // normalisation uses its beginning).
+            Dataset check;
+            int64_t first = 0, count = a->samples;
+            if (a->split == "test") {
+                check = load_dataset(set, Split::Test, a->samples);
+                count = check.size();
+            } else {
+                check = load_dataset(set, Split::Train);
+                if (count < 0 || count > check.size()) count = check.size();
+                first = check.size() - count;
+                if (first < a->norm_samples)
+                    throw InputError(fmt::format("--split train with --samples {} overlaps the {} "
+                                                 "normalisation samples of {} training samples",
+                                                 count, a->norm_samples, check.size()),
+                                     "", "check fewer samples or normalise on fewer");
+            }
             // ANN accuracy on the same samples, in batches to bound memory.
             int64_t ok = 0;
-            for (int64_t s = 0; s < test.size(); s += 500) {
-                const int64_t B = std::min<int64_t>(500, test.size() - s);
+            for (int64_t s = 0; s < count; s += 500) {
+                const int64_t B = std::min<int64_t>(500, count - s);
                 AnnMatrix x(B, model.input_size());
                 for (int64_t b = 0; b < B; ++b)
-                    for (int64_t k = 0; k < model.input_size(); ++k) x(b, k) = test.sample(s + b)[k];
+                    for (int64_t k = 0; k < model.input_size(); ++k)
+                        x(b, k) = check.sample(first + s + b)[k];
                 const AnnMatrix y = forward(model, x);
                 for (int64_t b = 0; b < B; ++b) {
                     Eigen::Index c;
                     y.row(b).maxCoeff(&c);
-                    ok += int(c) == test.labels[size_t(s + b)];
+                    ok += int(c) == check.labels[size_t(first + s + b)];
                 }
             }
             SnnSimulator sim(g);
             SnnRunOptions ro;
             ro.progress = stderr_is_tty() && !a->json;
             ro.batch = 128;
-            const SnnResult r = simulate_dataset(sim, test, 0, -1, ro);
-            j["ann_accuracy"] = test.size() ? double(ok) / double(test.size()) : 0.0;
-            j["accuracy"] = r.run.accuracy();
-            j["samples"] = test.size();
-            j["spikes_total"] = r.run.counters.spikes;
-            j["wall_s"] = r.run.wall_s;
+            j["ann_accuracy"] = count ? double(ok) / double(count) : 0.0;
+            j["samples"] = count;
+            j["split"] = a->split;
+            if (a->curve.empty()) {
+                const SnnResult r = simulate_dataset(sim, check, first, count, ro);
+                j["accuracy"] = r.run.accuracy();
+                j["spikes_total"] = r.run.counters.spikes;
+                j["wall_s"] = r.run.wall_s;
+            } else {
+                std::vector<int> steps = a->curve;
+                steps.push_back(o.timesteps);
+                const TimestepCurve c = accuracy_vs_timesteps(sim, check, first, count, steps, ro);
+                nlohmann::json pts = nlohmann::json::array();
+                for (const auto& p : c.points) {
+                    pts.push_back({{"steps", p.steps}, {"accuracy", p.accuracy}});
+                    if (p.steps == o.timesteps) j["accuracy"] = p.accuracy;
+                }
+                j["curve"] = pts;
+                j["curve_steps"] = c.max_steps;
+                j["spikes_total"] = c.spikes;  // of the run of curve_steps steps
+                j["wall_s"] = c.wall_s;
+            }
         }
         save_network(g, a->out);
         if (a->json) {
@@ -98,12 +151,19 @@ Action add_convert(CLI::App& app) {
         }
         std::printf("converted %s into %s (%d steps, IF neurons, reset by subtraction)\n",
                     a->ann.c_str(), a->out.c_str(), o.timesteps);
-        for (const auto& l : rep.layers) std::printf("  %-12s lambda %.4f\n", l.ann_layer.c_str(), l.lambda);
-        if (rep.max_pool_as_avg) std::printf("  note: max pooling was replaced by average pooling\n");
+        for (const auto& l : rep.layers)
+            std::printf("  %-12s lambda %.4f\n", l.ann_layer.c_str(), l.lambda);
+        if (rep.max_pool_as_avg)
+            std::printf("  note: max pooling was replaced by average pooling\n");
         if (j.contains("accuracy"))
-            std::printf("test accuracy: ANN %.2f%%, SNN %.2f%% on %lld samples (%.1f s)\n",
-                        100.0 * j["ann_accuracy"].get<double>(), 100.0 * j["accuracy"].get<double>(),
-                        (long long)j["samples"].get<int64_t>(), j["wall_s"].get<double>());
+            std::printf("%s accuracy: ANN %.2f%%, SNN %.2f%% on %lld samples (%.1f s)\n",
+                        a->split.c_str(), 100.0 * j["ann_accuracy"].get<double>(),
+                        100.0 * j["accuracy"].get<double>(), (long long)j["samples"].get<int64_t>(),
+                        j["wall_s"].get<double>());
+        if (j.contains("curve"))
+            for (const auto& p : j["curve"])
+                std::printf("  %5d steps: SNN %.2f%%\n", p["steps"].get<int>(),
+                            100.0 * p["accuracy"].get<double>());
         return 0;
     };
 }

@@ -2,6 +2,7 @@
 #include "sf/reference/convert.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 
 #include <fmt/format.h>
@@ -18,7 +19,8 @@ float positive_percentile(const AnnMatrix& a, float pct) {
     for (int64_t i = 0; i < a.size(); ++i)
         if (a.data()[i] > 0.0f) v.push_back(a.data()[i]);
     if (v.empty()) return 1.0f;  // a dead layer: any scale will do
-    const size_t k = std::min(v.size() - 1, size_t(double(pct) / 100.0 * double(v.size() - 1) + 0.5));
+    const size_t k =
+        std::min(v.size() - 1, size_t(double(pct) / 100.0 * double(v.size() - 1) + 0.5));
     std::nth_element(v.begin(), v.begin() + long(k), v.end());
     return std::max(v[k], 1e-6f);
 }
@@ -43,7 +45,8 @@ Graph convert_ann(const AnnModel& model, const Dataset& norm, const ConvertOptio
                                      norm.name, norm.sample_size(), model.input_size()),
                          "", "use the data set the model was trained on");
     if (opt.readout != "membrane" && opt.readout != "spike_count")
-        throw InputError("unknown readout '" + opt.readout + "'", "", "use membrane or spike_count");
+        throw InputError("unknown readout '" + opt.readout + "'", "",
+                         "use membrane or spike_count");
     const int64_t n = std::min<int64_t>(std::max<int64_t>(opt.norm_samples, 1), norm.size());
     AnnMatrix x(n, model.input_size());
     for (int64_t i = 0; i < n; ++i)
@@ -71,7 +74,8 @@ Graph convert_ann(const AnnModel& model, const Dataset& norm, const ConvertOptio
     // The last dense/conv layer is the readout.
     int last_linear = -1;
     for (size_t i = 0; i < model.layers.size(); ++i)
-        if (model.layers[i].kind == AnnLayerKind::Dense || model.layers[i].kind == AnnLayerKind::Conv2d)
+        if (model.layers[i].kind == AnnLayerKind::Dense ||
+            model.layers[i].kind == AnnLayerKind::Conv2d)
             last_linear = int(i);
     if (last_linear < 0)
         throw InputError("model '" + model.name + "' has no dense or conv2d layer", "",
@@ -94,8 +98,9 @@ Graph convert_ann(const AnnModel& model, const Dataset& norm, const ConvertOptio
             case AnnLayerKind::Softmax:
             case AnnLayerKind::ReLU:  // handled with the layer before, or a no-op on rates
                 if (l.kind == AnnLayerKind::Softmax && int(i) < last_linear)
-                    throw InputError("softmax inside the network ('" + l.name + "') has no "
-                                     "spiking equivalent", "", "use ReLU hidden layers");
+                    throw InputError(
+                        "softmax inside the network ('" + l.name + "') has no spiking equivalent",
+                        "", "use ReLU hidden layers");
                 if (l.kind == AnnLayerKind::Flatten) {
                     int64_t s = 1;
                     for (int64_t d : shape) s *= d;
@@ -105,14 +110,15 @@ Graph convert_ann(const AnnModel& model, const Dataset& norm, const ConvertOptio
             case AnnLayerKind::Dense:
             case AnnLayerKind::Conv2d: {
                 const bool is_out = int(i) == last_linear;
-                const bool relu_next = i + 1 < model.layers.size() &&
-                                       model.layers[i + 1].kind == AnnLayerKind::ReLU;
+                const bool relu_next =
+                    i + 1 < model.layers.size() && model.layers[i + 1].kind == AnnLayerKind::ReLU;
                 if (!is_out && !relu_next)
                     throw InputError("layer '" + l.name + "' is not followed by ReLU", "",
                                      "only ReLU networks convert to IF neurons");
                 const AnnParam& w = need(l, "weight");
                 const AnnParam* b = l.param("bias");
-                const float lambda = is_out ? 1.0f : positive_percentile(act[i + 2], opt.percentile);
+                const float lambda =
+                    is_out ? 1.0f : positive_percentile(act[i + 2], opt.percentile);
                 Population p;
                 p.name = l.name;
                 p.shape = l.out_shape;
@@ -132,7 +138,8 @@ Graph convert_ann(const AnnModel& model, const Dataset& norm, const ConvertOptio
                 if (b && !b->value.empty()) {
                     std::vector<float> bias(static_cast<size_t>(size));
                     const int64_t per = size / int64_t(b->value.size());  // conv: per channel
-                    for (int64_t k = 0; k < size; ++k) bias[size_t(k)] = b->value[size_t(k / per)] / lambda;
+                    for (int64_t k = 0; k < size; ++k)
+                        bias[size_t(k)] = b->value[size_t(k / per)] / lambda;
                     p.bias = Tensor::from<float>(bias, {size});
                 }
                 g.populations.push_back(p);
@@ -172,7 +179,8 @@ Graph convert_ann(const AnnModel& model, const Dataset& norm, const ConvertOptio
                     const AnnMatrix& a_in = act[i];
                     const AnnMatrix& a_max = act[i + 1];
                     const int64_t C = l.in_shape[0], H = l.in_shape[1], W = l.in_shape[2];
-                    const int64_t OH = l.out_shape[1], OW = l.out_shape[2], k = l.kernel, st = l.stride;
+                    const int64_t OH = l.out_shape[1], OW = l.out_shape[2], k = l.kernel,
+                                  st = l.stride;
                     double sum_avg = 0, sum_max = double(a_max.sum());
                     for (int64_t r = 0; r < a_in.rows(); ++r)
                         for (int64_t c = 0; c < C; ++c)
@@ -182,7 +190,8 @@ Graph convert_ann(const AnnModel& model, const Dataset& norm, const ConvertOptio
                                         for (int64_t kx = 0; kx < k; ++kx) {
                                             const int64_t y = oy * st + ky, x = ox * st + kx;
                                             if (y < H && x < W)
-                                                sum_avg += double(a_in(r, (c * H + y) * W + x)) / double(k * k);
+                                                sum_avg += double(a_in(r, (c * H + y) * W + x)) /
+                                                           double(k * k);
                                         }
                     if (sum_avg > 0 && sum_max > 0) gain = float(sum_max / sum_avg);
                     rep.max_pool_gain = gain;
@@ -208,14 +217,87 @@ Graph convert_ann(const AnnModel& model, const Dataset& norm, const ConvertOptio
                 break;
             }
             default:
-                throw InputError(std::string("layer '") + l.name + "' (" + ann_layer_kind_name(l.kind) +
-                                     ") has no spiking equivalent",
+                throw InputError(std::string("layer '") + l.name + "' (" +
+                                     ann_layer_kind_name(l.kind) + ") has no spiking equivalent",
                                  "", "convert networks of dense/conv2d, ReLU and pooling layers");
         }
     }
     validate_graph(g);
     if (report) *report = rep;
     return g;
+}
+
+TimestepCurve accuracy_vs_timesteps(SnnSimulator& sim, const Dataset& ds, int64_t first,
+                                    int64_t count, std::vector<int> steps,
+                                    const SnnRunOptions& base, int64_t chunk) {
+    const Graph& g = sim.loaded_graph();
+    if (steps.empty())
+        throw InputError("no step counts given for the accuracy curve", g.file,
+                         "give one or more step counts, e.g. 25,50,100");
+    for (int t : steps)
+        if (t < 1)
+            throw InputError(fmt::format("step count {} in the accuracy curve is below 1", t),
+                             g.file, "give step counts >= 1");
+    if (g.encoder.kind == EncoderKind::Latency)
+        throw InputError(
+            "the latency encoder spreads a sample over the whole run, so a "
+            "shorter run is not a prefix of a longer one",
+            g.file, "measure each step count with a separate run");
+    std::sort(steps.begin(), steps.end());
+    steps.erase(std::unique(steps.begin(), steps.end()), steps.end());
+    if (first < 0 || first > ds.size()) first = ds.size();
+    if (count < 0 || first + count > ds.size()) count = ds.size() - first;
+    chunk = std::max<int64_t>(1, chunk);
+
+    std::vector<size_t> outputs;  // readout order: output populations in graph order
+    for (size_t k = 0; k < g.populations.size(); ++k)
+        if (g.populations[k].output) outputs.push_back(k);
+    const bool membrane = sim.membrane_readout();
+
+    TimestepCurve curve;
+    curve.samples = count;
+    curve.max_steps = steps.back();
+    for (int t : steps) curve.points.push_back({t, 0, 0.0});
+    SnnRunOptions o = base;
+    o.steps = curve.max_steps;
+    o.record_spikes = false;
+    o.record_u = false;
+    o.record_v = membrane;
+    o.record_populations.clear();
+    if (membrane)
+        for (size_t k : outputs) o.record_populations.push_back(g.populations[k].name);
+    const auto t0 = std::chrono::steady_clock::now();
+    for (int64_t s = 0; s < count; s += chunk) {
+        const int64_t c = std::min(chunk, count - s);
+        const SnnResult r = simulate_dataset(sim, ds, first + s, c, o);
+        curve.spikes += r.run.counters.spikes;
+        for (int64_t i = 0; i < c; ++i) {
+            const SampleResult& sr = r.run.samples[size_t(i)];
+            // Running readout: summed v of the LI outputs (the mean's argmax) or spike counts.
+            std::vector<float> acc(size_t(r.run.num_outputs), 0.0f);
+            size_t next = 0;
+            for (int t = 0; t < curve.max_steps; ++t) {
+                if (membrane) {
+                    size_t off = 0;
+                    for (size_t k : outputs) {
+                        const std::vector<float>& v = r.records[size_t(i)].v[k];
+                        const size_t n = size_t(g.populations[k].size());
+                        for (size_t j = 0; j < n; ++j) acc[off + j] += v[size_t(t) * n + j];
+                        off += n;
+                    }
+                } else {
+                    for (int32_t j : sr.output_spikes[size_t(t)]) acc[size_t(j)] += 1.0f;
+                }
+                if (t + 1 == curve.points[next].steps) {
+                    curve.points[next].correct += snn_predict(acc, membrane) == sr.label;
+                    ++next;
+                }
+            }
+        }
+    }
+    curve.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    for (auto& p : curve.points) p.accuracy = count > 0 ? double(p.correct) / double(count) : 0.0;
+    return curve;
 }
 
 }  // namespace sf

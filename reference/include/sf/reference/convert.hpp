@@ -4,8 +4,9 @@
 // by a per-layer scale lambda (a high percentile of that layer's activations on training
 // data). Weights become W * lambda_prev / lambda, biases b / lambda (per step). Pooling
 // becomes an avg_pool projection onto IF neurons (max pooling is approximated by average
-// pooling, scaled by the ratio of max to average on the data, and says so). The last linear layer feeds an LI integrator (membrane readout)
-// or IF neurons (spike-count readout). Input pixels drive a direct encoder (gain 1).
+// pooling, scaled by the ratio of max to average on the data, and says so). The last linear layer
+// feeds an LI integrator (membrane readout) or IF neurons (spike-count readout). Input pixels drive
+// a direct encoder (gain 1).
 #pragma once
 
 #include <cstdint>
@@ -15,21 +16,22 @@
 #include "sf/core/graph.hpp"
 #include "sf/reference/ann.hpp"
 #include "sf/reference/datasets.hpp"
+#include "sf/reference/snn.hpp"
 
 namespace sf {
 
 struct ConvertOptions {
-    int timesteps = 64;                 // steps per sample of the converted network
-    float percentile = 99.9f;           // of the positive activations of each layer
-    int64_t norm_samples = 1000;        // training samples used to measure activations
-    std::string readout = "membrane";   // membrane (LI output) or spike_count (IF output)
-    std::string name;                   // network name ("" = the ANN's name + "-snn")
+    int timesteps = 64;                // steps per sample of the converted network
+    float percentile = 99.9f;          // of the positive activations of each layer
+    int64_t norm_samples = 1000;       // training samples used to measure activations
+    std::string readout = "membrane";  // membrane (LI output) or spike_count (IF output)
+    std::string name;                  // network name ("" = the ANN's name + "-snn")
 };
 
 struct ConvertLayerInfo {
-    std::string ann_layer;   // the ANN layer that became this population
+    std::string ann_layer;  // the ANN layer that became this population
     std::string population;
-    float lambda = 1.0f;     // activation scale of the layer
+    float lambda = 1.0f;  // activation scale of the layer
 };
 
 struct ConvertReport {
@@ -43,5 +45,31 @@ struct ConvertReport {
 // tanh, RNN, LSTM, ...).
 Graph convert_ann(const AnnModel& model, const Dataset& norm, const ConvertOptions& opt,
                   ConvertReport* report = nullptr);
+
+// Accuracy after T steps for several T, from one run of max(steps) steps: a converted
+// network's readout after T steps (summed LI membranes, or output spike counts) depends
+// only on the first T steps, because the simulation and the direct, rate and spike-file
+// inputs are causal, so each point equals a separate run of T steps (tested).
+struct TimestepPoint {
+    int steps = 0;
+    int64_t correct = 0;
+    double accuracy = 0.0;
+};
+
+struct TimestepCurve {
+    std::vector<TimestepPoint> points;  // ascending steps
+    int64_t samples = 0;
+    int max_steps = 0;
+    uint64_t spikes = 0;  // non-input spikes of the whole run of max_steps steps
+    double wall_s = 0.0;
+};
+
+// Simulate samples [first, first + count) of ds (count < 0: to the end) for max(steps)
+// steps, in chunks of `chunk` samples to bound the recorded traces. Throws InputError
+// for an empty step list or a step count < 1. The encoder must not depend on the run
+// length (latency coding does; the curve refuses it).
+TimestepCurve accuracy_vs_timesteps(SnnSimulator& sim, const Dataset& ds, int64_t first,
+                                    int64_t count, std::vector<int> steps,
+                                    const SnnRunOptions& base = {}, int64_t chunk = 1000);
 
 }  // namespace sf
