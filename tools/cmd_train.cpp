@@ -16,6 +16,7 @@ Action add_train(CLI::App& app) {
         int epochs = -1, checkpoint_every = 0;
         uint64_t seed = 1;
         int64_t max_train = -1, max_test = -1;
+        double validation = 0;
         bool json = false;
     };
     auto a = std::make_shared<Args>();
@@ -26,6 +27,9 @@ Action add_train(CLI::App& app) {
     cmd->add_option("-o,--out", a->out, "output network directory")->required();
     cmd->add_option("--max-train", a->max_train, "use only the first N training samples");
     cmd->add_option("--max-test", a->max_test, "measure on only the first N test samples");
+    cmd->add_option("--validation", a->validation,
+                    "hold out this fraction of the training split (e.g. 0.2) and report accuracy "
+                    "on it instead of the test split, for choosing hyper-parameters");
     cmd->add_option("--checkpoint-every", a->checkpoint_every, "write OUT/checkpoint/ every N epochs");
     cmd->add_option("--resume", a->resume, "continue from a checkpoint directory");
     cmd->add_flag("--json", a->json, "print the result as one JSON line");
@@ -36,6 +40,7 @@ Action add_train(CLI::App& app) {
         opt.seed = a->seed;
         opt.max_train = a->max_train;
         opt.max_test = a->max_test;
+        opt.validation = a->validation;
         opt.out_dir = a->out;
         opt.progress = stderr_is_tty() && !a->json;
         nlohmann::json r;
@@ -52,10 +57,13 @@ Action add_train(CLI::App& app) {
             return 0;
         }
         if (r.contains("accuracy"))
-            std::printf("test accuracy %.2f%% on %lld samples\n", 100.0 * r["accuracy"].get<double>(),
+            std::printf("%s accuracy %.2f%% on %lld samples\n",
+                        r.value("evaluated_on", std::string("test")).c_str(),
+                        100.0 * r["accuracy"].get<double>(),
                         (long long)r.value("samples", int64_t(0)));
         if (r.contains("reconstruction_mse"))
-            std::printf("test reconstruction MSE %.5f on %lld samples\n",
+            std::printf("%s reconstruction MSE %.5f on %lld samples\n",
+                        r.value("evaluated_on", std::string("test")).c_str(),
                         r["reconstruction_mse"].get<double>(), (long long)r.value("samples", int64_t(0)));
         if (r.contains("recall_rate"))
             std::printf("recall rate %.3f (mean overlap %.3f)\n", r["recall_rate"].get<double>(),

@@ -13,6 +13,7 @@
 #include "sf/reference/ann.hpp"
 #include "sf/reference/ann_hopfield.hpp"
 #include "sf/reference/ann_train.hpp"
+#include "sf/reference/batching.hpp"
 #include "sf/reference/datasets.hpp"
 #include "sf/reference/train_api.hpp"
 
@@ -37,7 +38,8 @@ std::string yaml_type(const std::string& path) {
         YAML::Node root = YAML::LoadFile(file.string());
         return root["type"] ? root["type"].as<std::string>() : "ann";
     } catch (const YAML::Exception& e) {
-        throw InputError(std::string("cannot parse YAML: ") + e.what(), file.string(), "fix the YAML syntax");
+        throw InputError(std::string("cannot parse YAML: ") + e.what(), file.string(),
+                         "fix the YAML syntax");
     }
 }
 
@@ -78,7 +80,8 @@ void load_optimizer(AnnOptimizer& o, const AnnModel& m, const std::string& path)
             const std::string key = std::to_string(i) + "." + std::to_string(k);
             auto it = a.find("m." + key);
             if (it == a.end())
-                throw InputError("checkpoint optimiser state lacks " + key, path, "start again without --resume");
+                throw InputError("checkpoint optimiser state lacks " + key, path,
+                                 "start again without --resume");
             o.m[i].push_back(it->second.to<float>());
             auto iv = a.find("v." + key);
             if (iv != a.end()) o.v[i].push_back(iv->second.to<float>());
@@ -96,16 +99,21 @@ json train_hopfield(const std::string& path, const TrainOptions& opt) {
     const std::string source = pat && pat["source"] ? pat["source"].as<std::string>() : "random";
     const int64_t count = pat && pat["count"] ? pat["count"].as<int64_t>() : 0;
     if (source != "random")
-        throw InputError("unknown pattern source '" + source + "'", file.string(), "use 'source: random'");
-    if (count <= 0) throw InputError("Hopfield model needs patterns.count > 0", file.string(), "add 'count: 20'");
+        throw InputError("unknown pattern source '" + source + "'", file.string(),
+                         "use 'source: random'");
+    if (count <= 0)
+        throw InputError("Hopfield model needs patterns.count > 0", file.string(),
+                         "add 'count: 20'");
     const YAML::Node rc = root["recall"];
-    json recall = {{"flip", rc && rc["flip"] ? rc["flip"].as<double>() : 0.1},
-                   {"min_overlap", rc && rc["min_overlap"] ? rc["min_overlap"].as<double>() : 0.95},
-                   {"mode", rc && rc["mode"] ? rc["mode"].as<std::string>() : std::string("async")}};
+    json recall = {
+        {"flip", rc && rc["flip"] ? rc["flip"].as<double>() : 0.1},
+        {"min_overlap", rc && rc["min_overlap"] ? rc["min_overlap"].as<double>() : 0.95},
+        {"mode", rc && rc["mode"] ? rc["mode"].as<std::string>() : std::string("async")}};
     auto net = hopfield_store(hopfield_random_patterns(count, n, opt.seed));
     double mean_overlap = 0;
-    const double rate = hopfield_recall_rate(net, recall["flip"], recall["min_overlap"],
-                                             recall["mode"] == "sync", opt.seed + 99, &mean_overlap);
+    const double rate =
+        hopfield_recall_rate(net, recall["flip"], recall["min_overlap"], recall["mode"] == "sync",
+                             opt.seed + 99, &mean_overlap);
     json cap = json::array();
     if (const YAML::Node c = root["capacity"]) {
         const auto loads = c["loads"].as<std::vector<double>>();
@@ -113,26 +121,43 @@ json train_hopfield(const std::string& path, const TrainOptions& opt) {
         const int64_t cn = c["n"] ? c["n"].as<int64_t>() : n;
         std::vector<int64_t> counts;
         for (double l : loads) counts.push_back(std::max<int64_t>(1, std::llround(l * double(cn))));
-        for (const auto& p : hopfield_capacity(cn, counts, recall["flip"], recall["min_overlap"], trials, opt.seed))
-            cap.push_back({{"n", cn}, {"patterns", p.patterns}, {"load", p.load},
-                           {"recall_rate", p.recall_rate}, {"mean_overlap", p.mean_overlap}});
+        for (const auto& p :
+             hopfield_capacity(cn, counts, recall["flip"], recall["min_overlap"], trials, opt.seed))
+            cap.push_back({{"n", cn},
+                           {"patterns", p.patterns},
+                           {"load", p.load},
+                           {"recall_rate", p.recall_rate},
+                           {"mean_overlap", p.mean_overlap}});
     }
     if (!opt.out_dir.empty()) save_hopfield(net, opt.out_dir, recall);
-    return {{"model", "hopfield"}, {"n", n}, {"patterns", count}, {"recall_rate", rate},
-            {"mean_overlap", mean_overlap}, {"recall", recall}, {"capacity", cap},
-            {"seed", opt.seed}, {"train_seconds", seconds_since(t0)}, {"out", opt.out_dir}};
+    return {{"model", "hopfield"},
+            {"n", n},
+            {"patterns", count},
+            {"recall_rate", rate},
+            {"mean_overlap", mean_overlap},
+            {"recall", recall},
+            {"capacity", cap},
+            {"seed", opt.seed},
+            {"train_seconds", seconds_since(t0)},
+            {"out", opt.out_dir}};
 }
 
 }  // namespace
 
 json train_ann_checkpointed(const std::string& model_path, const TrainOptions& opt,
                             const AnnCheckpointOptions& ck) {
-    if (yaml_type(ck.resume_dir.empty() ? model_path : ck.resume_dir) == "hopfield")
+    if (yaml_type(ck.resume_dir.empty() ? model_path : ck.resume_dir) == "hopfield") {
+        if (opt.validation != 0)
+            throw InputError(
+                "--validation does not apply to Hopfield networks", model_path,
+                "leave --validation out; Hopfield storage has no hyper-parameters to tune");
         return train_hopfield(model_path, opt);
+    }
     const auto t0 = std::chrono::steady_clock::now();
     AnnModel m;
     AnnOptimizer optim;
     AnnFitOptions fo;
+    double validation = opt.validation;  // kept in checkpoints so a resumed run holds out the same
     fo.seed = opt.seed;
     fo.max_train = opt.max_train;
     fo.progress = opt.progress;
@@ -144,10 +169,12 @@ json train_ann_checkpointed(const std::string& model_path, const TrainOptions& o
                              "give the OUT/checkpoint directory of an interrupted run");
         json s = json::parse(std::ifstream(state), nullptr, false);
         if (s.is_discarded() || !s.contains("epochs_done"))
-            throw InputError("corrupt checkpoint state", state.string(), "start again without --resume");
+            throw InputError("corrupt checkpoint state", state.string(),
+                             "start again without --resume");
         fo.first_epoch = s["epochs_done"].get<int>();
         fo.seed = s.value("seed", opt.seed);
         fo.max_train = s.value("max_train", opt.max_train);
+        validation = s.value("validation", opt.validation);
         optim.kind = m.training.optimizer;
         optim.step = s.value("step", int64_t(0));
         load_optimizer(optim, m, (fs::path(ck.resume_dir) / "optimizer.npz").string());
@@ -156,22 +183,25 @@ json train_ann_checkpointed(const std::string& model_path, const TrainOptions& o
     }
     const std::string data = !opt.data.empty() ? opt.data : m.dataset;
     if (data.empty())
-        throw InputError("no data set given", model_path, "pass --data SET or set 'dataset:' in the model");
+        throw InputError("no data set given", model_path,
+                         "pass --data SET or set 'dataset:' in the model");
     if (m.dataset.empty()) m.dataset = data;
     fo.epochs = opt.epochs >= 0 ? opt.epochs : m.training.epochs;
     m.training.epochs = fo.epochs;
-    const Dataset train = load_dataset(data, Split::Train);
-    const Dataset test = load_dataset(data, Split::Test, opt.max_test);
+    const TrainData d = load_train_data(data, fo.max_train, opt.max_test, validation);
+    const Dataset& train = d.train;
+    const Dataset& test = d.eval;
     json history = json::array();
     fo.on_epoch = [&](int e, float loss, float acc, const AnnOptimizer& o) {
         json h = {{"epoch", e + 1}, {"loss", loss}};
         if (m.training.target != "input") h["train_accuracy"] = acc;
         history.push_back(h);
         if (!opt.progress)
-            std::fprintf(stderr, "epoch %d/%d loss %.4f%s\n", e + 1, fo.epochs, loss,
-                         m.training.target != "input"
-                             ? (" train_acc " + std::to_string(acc * 100).substr(0, 5) + "%").c_str()
-                             : "");
+            std::fprintf(
+                stderr, "epoch %d/%d loss %.4f%s\n", e + 1, fo.epochs, loss,
+                m.training.target != "input"
+                    ? (" train_acc " + std::to_string(acc * 100).substr(0, 5) + "%").c_str()
+                    : "");
         if (ck.checkpoint_every > 0 && !opt.out_dir.empty() && (e + 1) % ck.checkpoint_every == 0) {
             // Build the checkpoint beside its final place, then swap it in by renames.
             const fs::path dir = fs::path(opt.out_dir) / "checkpoint";
@@ -180,8 +210,10 @@ json train_ann_checkpointed(const std::string& model_path, const TrainOptions& o
             save_ann(m, tmp.string());
             save_optimizer(o, (tmp / "optimizer.npz").string());
             std::ofstream(tmp / "state.json")
-                << json{{"epochs_done", e + 1}, {"seed", fo.seed}, {"step", o.step},
-                        {"max_train", fo.max_train}, {"model", model_path}}.dump(2);
+                << json{{"epochs_done", e + 1},     {"seed", fo.seed},
+                        {"step", o.step},           {"max_train", fo.max_train},
+                        {"validation", validation}, {"model", model_path}}
+                       .dump(2);
             fs::remove_all(dir);
             fs::rename(tmp, dir);
         }
@@ -193,12 +225,14 @@ json train_ann_checkpointed(const std::string& model_path, const TrainOptions& o
     const AnnEvalResult r = evaluate_ann(m, test, -1);
     json j = eval_to_json(r);
     j["eval_seconds"] = seconds_since(te);
+    j["evaluated_on"] = d.eval_split;
     if (!opt.out_dir.empty()) save_ann(m, opt.out_dir);
     j["model"] = m.name;
     j["dataset"] = data;
     j["epochs"] = fo.epochs;
     j["seed"] = fo.seed;
-    j["train_samples"] = fo.max_train >= 0 ? std::min<int64_t>(fo.max_train, train.size()) : train.size();
+    j["train_samples"] =
+        fo.max_train >= 0 ? std::min<int64_t>(fo.max_train, train.size()) : train.size();
     j["params"] = m.num_params();
     j["train_seconds"] = train_s;
     j["wall_s"] = seconds_since(t0);
@@ -223,8 +257,12 @@ json eval_ann(const std::string& network_path, const EvalOptions& opt) {
         const bool sync = rc && rc["mode"] && rc["mode"].as<std::string>() == "sync";
         double mean = 0;
         const double rate = hopfield_recall_rate(net, flip, mo, sync, 4242, &mean);
-        return {{"recall_rate", rate}, {"accuracy", rate}, {"mean_overlap", mean},
-                {"samples", net.patterns.rows()}, {"flip", flip}, {"min_overlap", mo},
+        return {{"recall_rate", rate},
+                {"accuracy", rate},
+                {"mean_overlap", mean},
+                {"samples", net.patterns.rows()},
+                {"flip", flip},
+                {"min_overlap", mo},
                 {"wall_s", seconds_since(t0)}};
     }
     const AnnModel m = load_ann(network_path);
@@ -232,8 +270,7 @@ json eval_ann(const std::string& network_path, const EvalOptions& opt) {
         throw InputError("network '" + m.name + "' has no trained weights", network_path,
                          "train it first: spikeforge train MODEL.yaml --data SET -o DIR");
     const std::string data = !opt.data.empty() ? opt.data : m.dataset;
-    if (data.empty())
-        throw InputError("no data set given", network_path, "pass --data SET");
+    if (data.empty()) throw InputError("no data set given", network_path, "pass --data SET");
     const Dataset test = load_dataset(data, Split::Test, opt.samples);
     json j = eval_to_json(evaluate_ann(m, test, opt.samples));
     j["model"] = m.name;

@@ -14,6 +14,7 @@
 #include "sf/reference/ann.hpp"
 #include "sf/reference/ann_hopfield.hpp"
 #include "sf/reference/ann_train.hpp"
+#include "sf/reference/batching.hpp"
 #include "sf/reference/datasets.hpp"
 
 namespace fs = std::filesystem;
@@ -440,4 +441,50 @@ TEST_CASE("is_snn_model tells ANN models from spiking networks", "[ann][io]") {
     CHECK(is_snn_model(s / "s.yaml"));
     CHECK_THROWS_AS(is_snn_model(s / "x.yaml"), InputError);
     CHECK_THROWS_AS(is_snn_model(s / "none.yaml"), InputError);
+}
+
+TEST_CASE("A validation hold-out is evenly spread, stratified and reported as such",
+          "[ann][train][validation]") {
+    // 50 samples stored class by class (5 classes of 10): a fraction of 0.2 holds out
+    // samples 4, 9, 14, ..., two of every class.
+    Dataset ds;
+    ds.name = "toy";
+    ds.split = Split::Train;
+    ds.sample_shape = {1};
+    for (int i = 0; i < 50; ++i) {
+        ds.images.push_back(float(i));
+        ds.labels.push_back(i / 10);
+    }
+    const HeldOut h = hold_out(ds, 0.2);
+    REQUIRE(h.validation.size() == 10);
+    REQUIRE(h.train.size() == 40);
+    for (int64_t k = 0; k < h.validation.size(); ++k) {
+        CHECK(h.validation.images[size_t(k)] == float(5 * k + 4));
+        CHECK(h.validation.labels[size_t(k)] == int32_t(k / 2));
+    }
+    for (const float x : h.train.images) CHECK(int(x) % 5 != 4);
+    for (const double bad : {0.0, 1.0, -0.1, 1.5, std::nan("")})
+        CHECK_THROWS_AS(hold_out(ds, bad), InputError);
+    CHECK_THROWS_AS(hold_out(ds, 0.01), InputError);  // 50 x 0.01 leaves nothing held out
+
+    // Training with a hold-out measures on it, never on the test split.
+    Scratch s;
+    write_text(s / "m.yaml", kDigitsLogreg);
+    TrainOptions o;
+    o.seed = 3;
+    o.max_train = 400;
+    o.epochs = 2;
+    o.validation = 0.25;
+    o.out_dir = s / "v";
+    const auto jv = train_ann(s / "m.yaml", o);
+    CHECK(jv["evaluated_on"] == "validation");
+    CHECK(jv["samples"] == 100);
+    CHECK(jv["train_samples"] == 300);
+    o.validation = 0;
+    o.out_dir = s / "t";
+    const auto jt = train_ann(s / "m.yaml", o);
+    CHECK(jt["evaluated_on"] == "test");
+    CHECK(jt["samples"] == load_dataset("digits", Split::Test).size());
+    o.validation = 2.0;
+    CHECK_THROWS_AS(train_ann(s / "m.yaml", o), InputError);
 }

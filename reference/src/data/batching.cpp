@@ -2,6 +2,7 @@
 #include "sf/reference/batching.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <random>
 #include <string>
 
@@ -45,6 +46,42 @@ std::vector<std::vector<int64_t>> minibatches(const std::vector<int64_t>& order,
         batches.emplace_back(order.begin() + long(b), order.begin() + long(e));
     }
     return batches;
+}
+
+HeldOut hold_out(const Dataset& ds, double fraction) {
+    if (!(fraction > 0.0 && fraction < 1.0))
+        throw InputError("validation fraction " + std::to_string(fraction) + " is not in (0, 1)",
+                         "--validation", "give a fraction such as 0.1 or 0.2");
+    std::vector<int64_t> keep, held;
+    for (int64_t i = 0; i < ds.size(); ++i) {
+        const bool h = std::floor(double(i + 1) * fraction) > std::floor(double(i) * fraction);
+        (h ? held : keep).push_back(i);
+    }
+    if (keep.empty() || held.empty())
+        throw InputError("a validation fraction of " + std::to_string(fraction) + " of " +
+                             std::to_string(ds.size()) + " training samples leaves one part empty",
+                         "--validation", "use more training samples or another fraction");
+    return HeldOut{gather(ds, keep), gather(ds, held)};
+}
+
+TrainData load_train_data(const std::string& set, int64_t max_train, int64_t max_eval,
+                          double validation) {
+    TrainData d;
+    if (validation == 0.0) {
+        d.train = load_dataset(set, Split::Train, max_train);
+        d.eval = load_dataset(set, Split::Test, max_eval);
+        d.eval_split = "test";
+        return d;
+    }
+    HeldOut h = hold_out(load_dataset(set, Split::Train, max_train), validation);
+    d.train = std::move(h.train);
+    d.eval = std::move(h.validation);
+    if (max_eval >= 0 && max_eval < d.eval.size()) {
+        d.eval.images.resize(size_t(max_eval * d.eval.sample_size()));
+        d.eval.labels.resize(size_t(max_eval));
+    }
+    d.eval_split = "validation";
+    return d;
 }
 
 Dataset gather(const Dataset& ds, const std::vector<int64_t>& indices) {

@@ -11,6 +11,7 @@
 
 #include "sf/core/error.hpp"
 #include "sf/core/progress.hpp"
+#include "sf/reference/batching.hpp"
 #include "sf/reference/snn.hpp"
 
 namespace sf {
@@ -128,10 +129,8 @@ DiehlCookResult train_diehl_cook(const Dataset& train, const Dataset& test, cons
     DcLayer layer(o, n_in, std::move(w));
     layer.normalise();
     const int64_t n_train = o.max_train >= 0 ? std::min(o.max_train, train.size()) : train.size();
-    std::vector<int64_t> order(static_cast<size_t>(n_train));
-    std::iota(order.begin(), order.end(), 0);
     for (int e = 0; e < o.epochs; ++e) {
-        std::shuffle(order.begin(), order.end(), rng);
+        const std::vector<int64_t> order = seeded_permutation(n_train, o.seed + uint64_t(e));
         Progress bar(fmt::format("stdp epoch {}/{}", e + 1, o.epochs), n_train, o.progress);
         for (int64_t k = 0; k < n_train; ++k) {
             const float* img = train.sample(order[size_t(k)]);

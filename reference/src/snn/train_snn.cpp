@@ -20,6 +20,7 @@
 
 #include "sf/core/error.hpp"
 #include "sf/core/progress.hpp"
+#include "sf/reference/batching.hpp"
 #include "sf/reference/datasets.hpp"
 #include "sf/reference/encoders.hpp"
 #include "sf/reference/snn.hpp"
@@ -274,13 +275,14 @@ nlohmann::json train_stdp_model(const std::string& file, const YAML::Node& root,
     o.max_train = opt.max_train;
     o.progress = opt.progress;
     if (opt.out_dir.empty()) throw InputError("no output directory given", file, "pass -o NETWORK_DIR");
-    const Dataset train = load_dataset(set, Split::Train, opt.max_train);
-    const Dataset test = load_dataset(set, Split::Test, opt.max_test);
-    DiehlCookResult r = train_diehl_cook(train, test, o);
+    const TrainData d = load_train_data(set, opt.max_train, opt.max_test, opt.validation);
+    const Dataset& train = d.train;
+    DiehlCookResult r = train_diehl_cook(train, d.eval, o);
     save_network(r.network, opt.out_dir);
     nlohmann::json j;
     j["accuracy"] = r.accuracy;
     j["samples"] = r.test_samples;
+    j["evaluated_on"] = d.eval_split;
     j["train_seconds"] = r.train_seconds;
     j["train_samples"] = train.size();
     j["assignment"] = r.assignment;
@@ -317,8 +319,9 @@ nlohmann::json train_snn(const std::string& model_path, const TrainOptions& opt)
     if (opt.out_dir.empty())
         throw InputError("no output directory given", model_path, "pass -o NETWORK_DIR");
     const std::string set = data_name(opt.data, g, model_path);
-    const Dataset train = load_dataset(set, Split::Train, opt.max_train);
-    const Dataset test = load_dataset(set, Split::Test, opt.max_test);
+    const TrainData d = load_train_data(set, opt.max_train, opt.max_test, opt.validation);
+    const Dataset& train = d.train;
+    const Dataset& test = d.eval;
     const int64_t n_in = g.populations[size_t(chain.pops[0])].size();
     if (train.sample_size() != n_in)
         throw InputError(fmt::format("data set '{}' has {} values per sample, the input "
@@ -392,6 +395,7 @@ nlohmann::json train_snn(const std::string& model_path, const TrainOptions& opt)
     // The final accuracy comes from the simulator, not the trainer's forward pass, so it is
     // the number a `spikeforge eval` of the saved network reproduces.
     nlohmann::json r = eval_graph(g, test, -1, opt.progress);
+    r["evaluated_on"] = d.eval_split;
     save_network(g, opt.out_dir);
     {
         YAML::Emitter em;

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "sf/reference/datasets.hpp"
@@ -22,6 +23,27 @@ std::vector<std::vector<int64_t>> minibatches(const std::vector<int64_t>& order,
 
 // The samples ds[indices[k]], in that order, as a new Dataset (same name, split, shape).
 Dataset gather(const Dataset& ds, const std::vector<int64_t>& indices);
+
+// A training split cut in two for choosing hyper-parameters: `validation` holds an evenly
+// spread `fraction` of the samples (sample i is held out when floor((i + 1) * fraction) >
+// floor(i * fraction), so a split stored class by class stays stratified), `train` the
+// rest, both in their original order. fraction must lie in (0, 1) and leave both parts
+// non-empty, else InputError.
+struct HeldOut {
+    Dataset train, validation;
+};
+HeldOut hold_out(const Dataset& ds, double fraction);
+
+// The data a trainer learns from and the data its final accuracy is measured on: the test
+// split, or with validation > 0 the held-out part of the (first max_train samples of the)
+// training split, so hyper-parameters can be chosen without looking at the test split.
+// max_eval < 0 keeps every evaluation sample. eval_split is "test" or "validation".
+struct TrainData {
+    Dataset train, eval;
+    std::string eval_split;
+};
+TrainData load_train_data(const std::string& set, int64_t max_train, int64_t max_eval,
+                          double validation);
 
 // Shifts every sample by (dy, dx) drawn uniformly from [-max_shift, max_shift] (zero
 // fill). The shift of sample i depends only on (seed, i). Samples must be {C, H, W} or

@@ -16,6 +16,8 @@ struct TrainOptions {
     uint64_t seed = 1;
     int64_t max_train = -1;    // limit training samples (-1 = all)
     int64_t max_test = -1;     // limit test samples used for the final accuracy
+    double validation = 0;     // > 0: hold out this fraction of the training split and
+                               // measure on it instead of the test split (batching.hpp)
     std::string out_dir;       // where the trained network is written (atomically)
     bool progress = false;     // draw a progress bar on stderr
 };
