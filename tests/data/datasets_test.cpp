@@ -85,7 +85,7 @@ TEST_CASE("max_samples reads the first samples of the split only", "[data][datas
     CHECK(pixel_sum(some, 0) * 255.0 == Approx(33456).margin(0.05));
     CHECK(some.labels[4] == 6);
     CHECK(load_dataset("digits", Split::Test, 5).size() == 5);
-    CHECK(load_dataset("digits", Split::Train, 100000).size() == 1437);
+    CHECK(load_dataset("digits", Split::Train, 100000).size() == 1442);
     CHECK(load_dataset("digits", Split::Train, 0).size() == 0);
 }
 
@@ -115,26 +115,45 @@ TEST_CASE("MNIST digits use the documented 80/20 per-class split, interleaved by
     CHECK(test.labels[173 * 10 + 5] == 6);
 }
 
-TEST_CASE("sklearn digits are scaled to [0, 1] with the first 1437 rows as train",
+TEST_CASE("sklearn digits are scaled to [0, 1], every 5th digit of each class is test",
           "[data][datasets]") {
-    // numpy: D = np.loadtxt(gzip.open(f), delimiter=","); D[0,-1] = 0, D[0,:64].sum() = 294;
-    // D[1437,-1] = 2, D[1437,:64].sum() = 347; D[-1,-1] = 8, D[-1,:64].sum() = 392;
-    // np.bincount(D[1437:,-1]) = [35 36 35 37 37 37 37 36 33 37]
+    // numpy: D = np.loadtxt(gzip.open(f), delimiter=","); y = D[:,-1]; k[i] = (y[:i] ==
+    // y[i]).sum(); test = k % 5 == 4; tr, te = D[~test], D[test]. len(tr) = 1442, len(te) =
+    // 355; tr[0,-1] = 0, tr[0,:64].sum() = 294; tr[1437,-1] = 4, tr[1437,:64].sum() = 347;
+    // tr[-1,-1] = 8, tr[-1,:64].sum() = 392; np.where(test)[0][:3] = [33 36 37];
+    // te[:12,-1] = [5 0 9 8 7 1 2 6 3 4 0 2]; te[0,:64].sum() = 360, te[1,:64].sum() = 347;
+    // te[-1,-1] = 9, te[-1,:64].sum() = 344; np.bincount(tr[:,-1]) = [143 146 142 147 145
+    // 146 145 144 140 144], np.bincount(te[:,-1]) = [35 36 35 36 36 36 36 35 34 36]
     const Dataset train = load_dataset("digits", Split::Train);
-    REQUIRE(train.size() == 1437);
+    REQUIRE(train.size() == 1442);
     CHECK(train.sample_shape == std::vector<int64_t>{1, 8, 8});
     CHECK(train.labels[0] == 0);
     CHECK(pixel_sum(train, 0) * 16.0 == Approx(294).margin(1e-3));
+    CHECK(train.labels[1437] == 4);
+    CHECK(pixel_sum(train, 1437) * 16.0 == Approx(347).margin(1e-3));
+    CHECK(train.labels[1441] == 8);
+    CHECK(pixel_sum(train, 1441) * 16.0 == Approx(392).margin(1e-3));
+    std::vector<int> train_per_class(10, 0);
+    for (int32_t l : train.labels) train_per_class[size_t(l)]++;
+    CHECK(train_per_class == std::vector<int>{143, 146, 142, 147, 145, 146, 145, 144, 140, 144});
+
     const Dataset test = load_dataset("digits", Split::Test);
-    REQUIRE(test.size() == 360);
-    CHECK(test.labels[0] == 2);
-    CHECK(pixel_sum(test, 0) * 16.0 == Approx(347).margin(1e-3));
-    CHECK(test.labels[359] == 8);
-    CHECK(pixel_sum(test, 359) * 16.0 == Approx(392).margin(1e-3));
+    REQUIRE(test.size() == 355);
+    CHECK(std::vector<int32_t>(test.labels.begin(), test.labels.begin() + 12) ==
+          std::vector<int32_t>{5, 0, 9, 8, 7, 1, 2, 6, 3, 4, 0, 2});
+    CHECK(pixel_sum(test, 0) * 16.0 == Approx(360).margin(1e-3));
+    CHECK(pixel_sum(test, 1) * 16.0 == Approx(347).margin(1e-3));
+    CHECK(test.labels[354] == 9);
+    CHECK(pixel_sum(test, 354) * 16.0 == Approx(344).margin(1e-3));
     std::vector<int> per_class(10, 0);
     for (int32_t l : test.labels) per_class[size_t(l)]++;
-    CHECK(per_class == std::vector<int>{35, 36, 35, 37, 37, 37, 37, 36, 33, 37});
+    CHECK(per_class == std::vector<int>{35, 36, 35, 36, 36, 36, 36, 35, 34, 36});
     CHECK(*std::max_element(train.images.begin(), train.images.end()) == 1.0f);
+
+    // A prefix taken with max_samples is the start of the same split.
+    const Dataset some = load_dataset("digits", Split::Test, 3);
+    REQUIRE(some.size() == 3);
+    CHECK(std::equal(some.images.begin(), some.images.end(), test.images.begin()));
 }
 
 TEST_CASE("an unknown data set name lists the valid names", "[data][datasets]") {
@@ -181,10 +200,16 @@ TEST_CASE("SPIKEFORGE_DATA is searched before the package locations", "[data][da
     }
     write_gz(dir.file("digits/digits.csv.gz"), csv);
     ScopedEnv data("SPIKEFORGE_DATA", dir.str());
+    // Row r has label r % 10, so class c's k-th digit is row c + 10 k and the first test
+    // digits (k = 4) are rows 40, 41, ...: numpy on the same rule gives test rows [40 41 42]
+    // and 357 test rows in all.
     const Dataset test = load_dataset("digits", Split::Test, 2);
     REQUIRE(test.size() == 2);
-    CHECK(test.labels[0] == 1437 % 10);
-    CHECK(test.sample(0)[0] == Approx(float(1437 % 17) / 16.0f));
+    CHECK(test.labels[0] == 0);
+    CHECK(test.sample(0)[0] == Approx(float(40 % 17) / 16.0f));
+    CHECK(test.labels[1] == 1);
+    CHECK(test.sample(1)[1] == Approx(float((41 + 1) % 17) / 16.0f));
+    CHECK(load_dataset("digits", Split::Test).size() == 357);
 }
 
 TEST_CASE("corrupt data set files raise InputError naming the file", "[data][datasets]") {
@@ -218,6 +243,20 @@ TEST_CASE("corrupt data set files raise InputError naming the file", "[data][dat
         const std::string csv = dir.file("digits/digits.csv.gz");
         write_gz(csv, "0,1,2,3\n");
         CHECK_THROWS_WITH(load_dataset("digits", Split::Train), Catch::Contains(csv));
+    }
+    SECTION("a digits file with fewer rows than 1797, even when only a few are asked for") {
+        // The split of a row depends on the labels of all rows before it, so a short file
+        // is rejected whatever max_samples is.
+        const std::string csv = dir.file("digits/digits.csv.gz");
+        std::string rows;
+        for (int r = 0; r < 100; ++r) {
+            for (int i = 0; i < 64; ++i) rows += "1,";
+            rows += std::to_string(r % 10) + "\n";
+        }
+        write_gz(csv, rows);
+        CHECK_THROWS_WITH(load_dataset("digits", Split::Test, 1),
+                          Catch::Contains("holds 100 rows, expected 1797") && Catch::Contains(csv));
+        CHECK_THROWS_AS(load_dataset("digits", Split::Test, 1), InputError);
     }
     SECTION("an MNIST class file that is not a float array") {
         std::string zeros;

@@ -315,9 +315,12 @@ Dataset load_mnist(Split split, int64_t max_samples) {
     return ds;
 }
 
-// scikit-learn's digits.csv.gz: 1797 rows of 64 pixels (0..16) then the label. Split:
-// rows 0..1436 are train, rows 1437..1796 test (the file's own order, no shuffling).
-constexpr int64_t kDigitsRows = 1797, kDigitsTrain = 1437;
+// scikit-learn's digits.csv.gz: 1797 rows of 64 pixels (0..16) then the label. The file
+// has no split and its last rows come from other writers, so a plain head/tail split puts
+// the harder digits in test. Split (docs/datasets.md): within each class, in file order,
+// the class's k-th digit (k = 0, 1, ...) is test when k % 5 == 4, train otherwise; both
+// splits keep the file's order. It needs no random generator, so any tool reproduces it.
+constexpr int64_t kDigitsRows = 1797, kDigitsTestEvery = 5;
 
 Dataset load_digits(Split split, int64_t max_samples) {
     const std::string dir =
@@ -330,60 +333,63 @@ Dataset load_digits(Split split, int64_t max_samples) {
     ds.split = split;
     ds.sample_shape = {1, 8, 8};
     ds.num_classes = 10;
-    const int64_t first = split == Split::Train ? 0 : kDigitsTrain;
-    int64_t want = split == Split::Train ? kDigitsTrain : kDigitsRows - kDigitsTrain;
-    if (max_samples >= 0) want = std::min(want, max_samples);
+    const int64_t want = max_samples >= 0 ? max_samples : kDigitsRows;
+    // Every row is read and checked, whatever max_samples says: a row's split depends on
+    // the labels of all rows before it.
+    std::vector<int64_t> seen(10, 0);  // digits of each class so far
     size_t p = 0;
     int64_t row = 0;
-    while (p < text.size() && ds.size() < want) {
+    while (p < text.size()) {
         size_t eol = text.find('\n', p);
         if (eol == std::string::npos) eol = text.size();
         if (eol == p || (eol == p + 1 && text[p] == '\r')) {  // tolerate blank lines
             p = eol + 1;
             continue;
         }
-        if (row >= first) {
-            const std::string line = text.substr(p, eol - p);
-            const char* s = line.c_str();
-            float vals[65];
-            int n = 0;
-            const char* q = s;
-            while (n < 65) {
-                char* end = nullptr;
-                vals[n] = std::strtof(q, &end);
-                if (end == q) break;
-                ++n;
-                q = end;
-                while (*q == ' ' || *q == '\r') ++q;
-                if (*q == ',')
-                    ++q;
-                else
-                    break;
-            }
+        const std::string line = text.substr(p, eol - p);
+        const char* s = line.c_str();
+        float vals[65];
+        int n = 0;
+        const char* q = s;
+        while (n < 65) {
+            char* end = nullptr;
+            vals[n] = std::strtof(q, &end);
+            if (end == q) break;
+            ++n;
+            q = end;
             while (*q == ' ' || *q == '\r') ++q;
-            if (n != 65 || *q != '\0')
-                throw InputError("row " + std::to_string(row + 1) + " of " + path +
-                                     " does not hold 64 pixel values and a label",
-                                 at_file(path, int(row + 1)), "reinstall python3-sklearn");
-            const float label = vals[64];
-            if (label < 0 || label > 9 || label != float(int(label)))
-                throw InputError("row " + std::to_string(row + 1) + " of " + path + " has label " +
-                                     std::to_string(label) + ", not 0..9",
-                                 at_file(path, int(row + 1)), "reinstall python3-sklearn");
-            for (int i = 0; i < 64; ++i) {
-                if (!(vals[i] >= 0 && vals[i] <= 16))
-                    throw InputError("row " + std::to_string(row + 1) + " of " + path +
-                                         " has a pixel outside 0..16",
-                                     at_file(path, int(row + 1)), "reinstall python3-sklearn");
-                ds.images.push_back(vals[i] / 16.0f);
-            }
-            ds.labels.push_back(int32_t(label));
+            if (*q == ',')
+                ++q;
+            else
+                break;
+        }
+        while (*q == ' ' || *q == '\r') ++q;
+        if (n != 65 || *q != '\0')
+            throw InputError("row " + std::to_string(row + 1) + " of " + path +
+                                 " does not hold 64 pixel values and a label",
+                             at_file(path, int(row + 1)), "reinstall python3-sklearn");
+        const float label = vals[64];
+        if (label < 0 || label > 9 || label != float(int(label)))
+            throw InputError("row " + std::to_string(row + 1) + " of " + path + " has label " +
+                                 std::to_string(label) + ", not 0..9",
+                             at_file(path, int(row + 1)), "reinstall python3-sklearn");
+        for (int i = 0; i < 64; ++i)
+            if (!(vals[i] >= 0 && vals[i] <= 16))
+                throw InputError(
+                    "row " + std::to_string(row + 1) + " of " + path + " has a pixel outside 0..16",
+                    at_file(path, int(row + 1)), "reinstall python3-sklearn");
+        const int32_t c = int32_t(label);
+        const bool is_test = seen[size_t(c)] % kDigitsTestEvery == kDigitsTestEvery - 1;
+        ++seen[size_t(c)];
+        if (is_test == (split == Split::Test) && ds.size() < want) {
+            for (int i = 0; i < 64; ++i) ds.images.push_back(vals[i] / 16.0f);
+            ds.labels.push_back(c);
         }
         ++row;
         p = eol + 1;
     }
-    if (ds.size() < want)
-        throw InputError(path + " holds only " + std::to_string(row) + " rows, expected " +
+    if (row != kDigitsRows)
+        throw InputError(path + " holds " + std::to_string(row) + " rows, expected " +
                              std::to_string(kDigitsRows),
                          path, "reinstall python3-sklearn (run scripts/setup.sh)");
     return ds;
