@@ -12,4 +12,4 @@ out="$here/build/images/digits-snn"
 mkdir -p "$(dirname "$out")"
 "$sf" compile "$net" --chip sf1 -o "$out"
 "$sf" info "$out"
-"$sf" run "$out" --backend functional --data digits --samples 360
+"$sf" run "$out" --backend functional --data digits --samples 355

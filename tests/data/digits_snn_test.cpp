@@ -19,11 +19,12 @@ TEST_CASE("the shipped digits-snn fits sf1 and classifies the digits test split 
     const CompileResult c = compile(g, load_chip("sf1"));
     REQUIRE(c.image.timesteps == g.timesteps);
 
-    // 120 of the 360 test samples keep the test quick; the README reports all 360
-    // (91.67%). 85% leaves room for the sampling noise of a third of the split.
+    // 120 of the 355 test samples (12 or 13 of each class) keep the test quick; the README
+    // reports all 355 (97.18%) and 117 / 120 on this prefix. 93% leaves room for the
+    // sampling noise of a third of the split.
     const Dataset ds = load_dataset("digits", Split::Test, 120);
     const SpikeInput in = encode(ds, c.image.encoder, c.image.timesteps, 0, ds.size());
     const RunResult r = run_functional(c.image, in, RunOptions{});
     REQUIRE(r.samples.size() == 120);
-    CHECK(r.accuracy() >= 0.85);
+    CHECK(r.accuracy() >= 0.93);
 }
