@@ -372,6 +372,44 @@ TEST_CASE("Hopfield recall collapses above the capacity of about 0.14 N", "[ann]
     CHECK(pts[1].recall_rate < 0.2);  // load 0.3, well past 0.138
 }
 
+TEST_CASE("Hopfield patterns from a data set are binarised samples taken class by class",
+          "[ann][hopfield][data]") {
+    const Dataset d = load_dataset("digits", Split::Train);
+    const AnnMatrix p = hopfield_dataset_patterns(d, 12, 0.5f);
+    REQUIRE(p.rows() == 12);
+    REQUIRE(p.cols() == 64);
+    // Row k < 10 is the first sample of class k, rows 10 and 11 the second of classes 0, 1.
+    auto nth_of_class = [&](int cls, int nth) {
+        for (int64_t i = 0; i < d.size(); ++i)
+            if (d.labels[size_t(i)] == cls && nth-- == 0) return i;
+        return int64_t(-1);
+    };
+    const std::vector<std::pair<int, int>> want = {{0, 0}, {1, 0}, {2, 0}, {3, 0}, {4, 0}, {5, 0},
+                                                   {6, 0}, {7, 0}, {8, 0}, {9, 0}, {0, 1}, {1, 1}};
+    for (int k = 0; k < 12; ++k) {
+        const int64_t i = nth_of_class(want[size_t(k)].first, want[size_t(k)].second);
+        REQUIRE(i >= 0);
+        for (int j = 0; j < 64; ++j)
+            CHECK(p(k, j) == (d.sample(i)[j] > 0.5f ? 1.0f : -1.0f));
+    }
+    CHECK_THROWS_AS(hopfield_dataset_patterns(d, d.size() + 1, 0.5f), InputError);
+    CHECK_THROWS_AS(hopfield_dataset_patterns(d, 3, 0.0f), InputError);
+    CHECK_THROWS_AS(hopfield_dataset_patterns(d, 3, std::nanf("")), InputError);
+
+    // The trainer stores them and takes n from the data set.
+    Scratch s;
+    write_text(s / "h.yaml", "type: hopfield\ndataset: digits\npatterns: {source: dataset, count: 3}\n");
+    TrainOptions o;
+    o.out_dir = s / "h";
+    const auto j = train_ann(s / "h.yaml", o);
+    CHECK(j["n"] == 64);
+    CHECK(j["source"] == "digits");
+    CHECK(load_hopfield(s / "h").patterns == p.topRows(3));
+    write_text(s / "bad.yaml", "type: hopfield\nn: 100\ndataset: digits\n"
+                               "patterns: {source: dataset, count: 3}\n");
+    CHECK_THROWS_AS(train_ann(s / "bad.yaml", o), InputError);
+}
+
 TEST_CASE("Hopfield storage rejects non-binary patterns", "[ann][hopfield][errors]") {
     AnnMatrix p(1, 3);
     p << 1, 0.5, -1;
@@ -463,6 +501,16 @@ TEST_CASE("A validation hold-out is evenly spread, stratified and reported as su
         CHECK(h.validation.labels[size_t(k)] == int32_t(k / 2));
     }
     for (const float x : h.train.images) CHECK(int(x) % 5 != 4);
+    // Classes interleaved (0, 1, 2, 3, 4, 0, 1, ...): still two of every class, the 5th
+    // and 10th of each, not every 5th sample (which would all be of class 4).
+    Dataset mixed = ds;
+    for (int i = 0; i < 50; ++i) mixed.labels[size_t(i)] = i % 5;
+    const HeldOut hm = hold_out(mixed, 0.2);
+    REQUIRE(hm.validation.size() == 10);
+    std::vector<int> per_class(5, 0);
+    for (const int32_t y : hm.validation.labels) ++per_class[size_t(y)];
+    CHECK(per_class == std::vector<int>(5, 2));
+    CHECK(hm.validation.images[0] == 20.0f);  // 5th sample of class 0: 0, 5, 10, 15, 20
     for (const double bad : {0.0, 1.0, -0.1, 1.5, std::nan("")})
         CHECK_THROWS_AS(hold_out(ds, bad), InputError);
     CHECK_THROWS_AS(hold_out(ds, 0.01), InputError);  // 50 x 0.01 leaves nothing held out
@@ -478,8 +526,14 @@ TEST_CASE("A validation hold-out is evenly spread, stratified and reported as su
     o.out_dir = s / "v";
     const auto jv = train_ann(s / "m.yaml", o);
     CHECK(jv["evaluated_on"] == "validation");
-    CHECK(jv["samples"] == 100);
-    CHECK(jv["train_samples"] == 300);
+    // Per class, floor(n_c / 4) of the first 400 training digits are held out.
+    const Dataset first = load_dataset("digits", Split::Train, 400);
+    std::vector<int64_t> n_c(10, 0);
+    for (const int32_t y : first.labels) ++n_c[size_t(y)];
+    int64_t held = 0;
+    for (const int64_t n : n_c) held += n / 4;
+    CHECK(jv["samples"] == held);
+    CHECK(jv["train_samples"] == 400 - held);
     o.validation = 0;
     o.out_dir = s / "t";
     const auto jt = train_ann(s / "m.yaml", o);

@@ -52,9 +52,14 @@ HeldOut hold_out(const Dataset& ds, double fraction) {
     if (!(fraction > 0.0 && fraction < 1.0))
         throw InputError("validation fraction " + std::to_string(fraction) + " is not in (0, 1)",
                          "--validation", "give a fraction such as 0.1 or 0.2");
-    std::vector<int64_t> keep, held;
+    // Count within each label, so the hold-out is stratified whatever order the split is
+    // stored in (class by class, or classes interleaved).
+    std::vector<int64_t> keep, held, seen;
     for (int64_t i = 0; i < ds.size(); ++i) {
-        const bool h = std::floor(double(i + 1) * fraction) > std::floor(double(i) * fraction);
+        const size_t y = size_t(std::max(0, ds.labels[size_t(i)]));
+        if (y >= seen.size()) seen.resize(y + 1, 0);
+        const double k = double(seen[y]++);
+        const bool h = std::floor((k + 1) * fraction) > std::floor(k * fraction);
         (h ? held : keep).push_back(i);
     }
     if (keep.empty() || held.empty())

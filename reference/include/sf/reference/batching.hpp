@@ -24,11 +24,12 @@ std::vector<std::vector<int64_t>> minibatches(const std::vector<int64_t>& order,
 // The samples ds[indices[k]], in that order, as a new Dataset (same name, split, shape).
 Dataset gather(const Dataset& ds, const std::vector<int64_t>& indices);
 
-// A training split cut in two for choosing hyper-parameters: `validation` holds an evenly
-// spread `fraction` of the samples (sample i is held out when floor((i + 1) * fraction) >
-// floor(i * fraction), so a split stored class by class stays stratified), `train` the
-// rest, both in their original order. fraction must lie in (0, 1) and leave both parts
-// non-empty, else InputError.
+// A training split cut in two for choosing hyper-parameters, stratified by label: the k-th
+// sample of each class (k = 0, 1, ... in split order) is held out when
+// floor((k + 1) * fraction) > floor(k * fraction), so `validation` holds an evenly spread
+// `fraction` of every class whatever order the split is stored in, and `train` the rest,
+// both in their original order. fraction must lie in (0, 1) and leave both parts non-empty,
+// else InputError.
 struct HeldOut {
     Dataset train, validation;
 };
