@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 
 #include <Eigen/Core>
 #include <fmt/format.h>
@@ -24,6 +25,61 @@ using RowVec = Eigen::RowVectorXf;
 // product over the whole batch.
 constexpr float kEventDensity = 0.08f;
 
+// Neurons updated per block of the fused LIF update; a block without a spike is never
+// scanned again.
+constexpr int64_t kBlock = 64;
+
+// One step of a spiking population for one sample, over its contiguous arrays: u, v and
+// the refractory steps left in place, `cur` (this step's input) read and then cleared for
+// the next step, spk[i] set to 1 where neuron i fires (the caller has cleared the old
+// spikes). The spiking neurons' indices are appended to `fired` in ascending order.
+// The main loop has no branch per neuron, so the compiler vectorises it; each neuron's
+// arithmetic is the equations of snn.hpp in the order the scalar loop before it used
+// (u = ku u + I; x = kv v + u + bias; on a spike x - threshold or 0), so the results are
+// the same bits. To keep GCC able to vectorise without -fno-trapping-math, no float
+// operation or comparison may sit on one side of a branch: every neuron's x is computed
+// (a refractory neuron's is discarded), the refractory counter is an integer, and the
+// reset of the few neurons that fired is done afterwards, in the pass that collects them.
+// The loop streams u, v, ref and cur; a population whose neurons share one bias
+// (UniformBias) does not read a bias array either.
+template <bool UniformBias>
+void update_lif(int64_t n, float ku, float kv, float th, bool subtract, int32_t R,
+                const float* __restrict bias, float* __restrict u, float* __restrict v,
+                int32_t* __restrict ref, float* __restrict cur, float* __restrict spk,
+                std::vector<int32_t>& fired) {
+    const float bias0 = n > 0 ? bias[0] : 0.0f;
+    int32_t fire_flags[kBlock];
+    for (int64_t i0 = 0; i0 < n; i0 += kBlock) {
+        const int64_t m = std::min(kBlock, n - i0);
+        float* __restrict ub = u + i0;
+        float* __restrict vb = v + i0;
+        int32_t* __restrict rb = ref + i0;
+        float* __restrict cb = cur + i0;
+        const float* __restrict bb = bias + i0;
+        int32_t any = 0;
+        for (int64_t i = 0; i < m; ++i) {
+            const float uu = ku * ub[i] + cb[i];
+            ub[i] = uu;
+            cb[i] = 0.0f;
+            const float x = kv * vb[i] + uu + (UniformBias ? bias0 : bb[i]);
+            const int32_t r = rb[i];
+            const bool refr = r > 0;
+            const int32_t fire = int32_t(x > th) & int32_t(!refr);
+            vb[i] = refr ? 0.0f : x;
+            rb[i] = refr ? r - 1 : (fire ? R : r);
+            fire_flags[i] = fire;
+            any |= fire;
+        }
+        if (!any) continue;
+        for (int64_t i = 0; i < m; ++i) {
+            if (!fire_flags[i]) continue;
+            vb[i] = subtract ? vb[i] - th : 0.0f;
+            spk[i0 + i] = 1.0f;
+            fired.push_back(int32_t(i0 + i));
+        }
+    }
+}
+
 struct Pop {
     const Population* p = nullptr;
     int64_t n = 0;
@@ -31,6 +87,7 @@ struct Pop {
     bool spiking = true;
     float keep_u = 0, keep_v = 1;  // 1 - decay
     RowVec bias;
+    bool uniform_bias = true;  // every entry of bias has the same bits
 };
 
 struct Proj {
@@ -81,6 +138,8 @@ struct SnnSimulator::Impl {
                 const auto b = p.bias->to<float>();
                 for (int64_t k = 0; k < q.n; ++k) q.bias[k] = b[size_t(k)];
             }
+            for (int64_t k = 1; k < q.n; ++k)
+                q.uniform_bias = q.uniform_bias && std::memcmp(&q.bias[k], &q.bias[0], 4) == 0;
             if (p.output) outputs.push_back(int(i));
         }
         if (outputs.empty()) throw InputError("the network has no output population", g.file, "");
@@ -397,7 +456,8 @@ SnnResult SnnSimulator::Impl::run(const SpikeInput& in, const SnnRunOptions& opt
 
     for (int64_t first = 0; first < N; first += batch) {
         const int64_t B = std::min(batch, N - first);
-        std::vector<Mat> u(P), v(P), cur(P), ref(P), vsum(P);
+        std::vector<Mat> u(P), v(P), cur(P), vsum(P);
+        std::vector<std::vector<int32_t>> ref(P);  // refractory steps left, [B * n] row-major
         std::vector<std::vector<Mat>> ring(P);
         // Spike index lists per population, ring slot and sample (the matrices' nonzeros).
         std::vector<std::vector<std::vector<std::vector<int32_t>>>> lists(P);
@@ -415,7 +475,7 @@ SnnResult SnnSimulator::Impl::run(const SpikeInput& in, const SnnRunOptions& opt
                 for (int64_t b = 0; b < B; ++b)
                     for (int64_t i = 0; i < n; ++i) v[k](b, i) = it->second[size_t(i)];
             cur[k] = Mat::Zero(B, n);
-            ref[k] = Mat::Zero(B, n);
+            ref[k].assign(size_t(B * n), 0);
             vsum[k] = Mat::Zero(B, n);
         }
         std::vector<Mat> xtr(projs.size()), ytr(projs.size()), arr(projs.size());
@@ -473,9 +533,8 @@ SnnResult SnnSimulator::Impl::run(const SpikeInput& in, const SnnRunOptions& opt
                     }
                 }
             }
-            // 2. synaptic input arriving at step t
-            for (size_t k = 0; k < P; ++k)
-                if (!pops[k].input) cur[k].setZero();
+            // 2. synaptic input arriving at step t (cur is zero here: the neuron update of
+            // the previous step cleared it)
             for (size_t k = 0; k < projs.size(); ++k) {
                 const Proj& q = projs[k];
                 if (t - q.lag < 0) {
@@ -503,41 +562,21 @@ SnnResult SnnSimulator::Impl::run(const SpikeInput& in, const SnnRunOptions& opt
                     u[k] = q.keep_u * u[k] + cur[k];
                     v[k] = (q.keep_v * v[k] + u[k]).rowwise() + q.bias;
                     vsum[k] += v[k];
+                    cur[k].setZero();
                 } else {
-                    // Clear the slot's old spikes (from step t - D) by their lists.
                     for (int64_t b = 0; b < B; ++b) {
-                        for (int32_t i : sl[size_t(b)]) s(b, i) = 0.0f;
-                        sl[size_t(b)].clear();
-                    }
-                    const float th = np.threshold;
-                    const bool sub = np.reset == ResetMode::Subtract;
-                    const float R = float(np.refractory_steps);
-                    for (int64_t b = 0; b < B; ++b) {
-                        float* vb = v[k].row(b).data();
-                        float* ub = u[k].row(b).data();
-                        const float* cb = cur[k].row(b).data();
                         auto& lb = sl[size_t(b)];
-                        const float ku = q.keep_u;
-                        float* rb = ref[k].row(b).data();
                         float* sb = s.row(b).data();
-                        const float* bias = q.bias.data();
-                        for (int64_t i = 0; i < q.n; ++i) {
-                            ub[i] = ku * ub[i] + cb[i];
-                            if (rb[i] > 0.0f) {
-                                rb[i] -= 1.0f;
-                                vb[i] = 0.0f;
-                                continue;
-                            }
-                            float x = q.keep_v * vb[i] + ub[i] + bias[i];
-                            if (x > th) {
-                                sb[i] = 1.0f;
-                                lb.push_back(int32_t(i));
-                                counts[k](b, i) += 1.0f;
-                                x = sub ? x - th : 0.0f;
-                                rb[i] = R;
-                            }
-                            vb[i] = x;
-                        }
+                        // Clear the slot's old spikes (from step t - D) by their list.
+                        for (int32_t i : lb) sb[i] = 0.0f;
+                        lb.clear();
+                        auto* update = q.uniform_bias ? &update_lif<true> : &update_lif<false>;
+                        update(q.n, q.keep_u, q.keep_v, np.threshold,
+                               np.reset == ResetMode::Subtract, np.refractory_steps, q.bias.data(),
+                               u[k].row(b).data(), v[k].row(b).data(), ref[k].data() + b * q.n,
+                               cur[k].row(b).data(), sb, lb);
+                        float* cnt = counts[k].row(b).data();
+                        for (int32_t i : lb) cnt[i] += 1.0f;
                     }
                 }
                 if (recording && rec[k])
