@@ -111,6 +111,15 @@ struct Proj {
     float x_decay = 1, y_decay = 1;
 };
 
+// Asks the cache for the column indices and weights of row j of a sparse projection.
+void prefetch_row(const Proj& q, int32_t j) {
+    const int64_t b = q.row_start[size_t(j)], e = q.row_start[size_t(j) + 1];
+    for (int64_t k = b; k < e; k += 16) {
+        __builtin_prefetch(q.col.data() + k);
+        __builtin_prefetch(q.val.data() + k);
+    }
+}
+
 }  // namespace
 
 struct SnnSimulator::Impl {
@@ -534,7 +543,14 @@ SnnResult SnnSimulator::Impl::run(const SpikeInput& in, const SnnRunOptions& opt
                 }
             }
             // 2. synaptic input arriving at step t (cur is zero here: the neuron update of
-            // the previous step cleared it)
+            // the previous step cleared it). The sparse rows that will be read are
+            // requested first, all at once, so their cache misses overlap.
+            for (size_t k = 0; k < projs.size(); ++k) {
+                const Proj& q = projs[k];
+                if (q.pr->kind != ProjectionKind::Sparse || t - q.lag < 0) continue;
+                for (const auto& l : lists[size_t(q.pre)][size_t((t - q.lag) % D)])
+                    for (int32_t j : l) prefetch_row(q, j);
+            }
             for (size_t k = 0; k < projs.size(); ++k) {
                 const Proj& q = projs[k];
                 if (t - q.lag < 0) {
