@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include <fmt/format.h>
+
 #include "sf/core/error.hpp"
 #include "sf/core/tensor.hpp"
 #include "sf/reference/ann.hpp"
@@ -93,23 +95,46 @@ json train_hopfield(const std::string& path, const TrainOptions& opt) {
     if (fs::is_directory(file)) file /= "network.yaml";
     const YAML::Node root = YAML::LoadFile(file.string());
     const auto t0 = std::chrono::steady_clock::now();
-    const int64_t n = root["n"] ? root["n"].as<int64_t>() : 0;
-    if (n <= 0) throw InputError("Hopfield model needs n > 0 units", file.string(), "add 'n: 400'");
     const YAML::Node pat = root["patterns"];
     const std::string source = pat && pat["source"] ? pat["source"].as<std::string>() : "random";
     const int64_t count = pat && pat["count"] ? pat["count"].as<int64_t>() : 0;
-    if (source != "random")
+    if (source != "random" && source != "dataset")
         throw InputError("unknown pattern source '" + source + "'", file.string(),
-                         "use 'source: random'");
+                         "use 'source: random' or 'source: dataset'");
     if (count <= 0)
         throw InputError("Hopfield model needs patterns.count > 0", file.string(),
                          "add 'count: 20'");
+    AnnMatrix patterns;
+    std::string data;
+    if (source == "dataset") {
+        data = !opt.data.empty() ? opt.data
+               : root["dataset"] ? root["dataset"].as<std::string>()
+                                 : "";
+        if (data.empty())
+            throw InputError("patterns from a data set need one", file.string(),
+                             "pass --data SET or add 'dataset: mnist'");
+        const float level = pat["threshold"] ? pat["threshold"].as<float>() : 0.5f;
+        patterns = hopfield_dataset_patterns(load_dataset(data, Split::Train), count, level);
+    }
+    const int64_t n = root["n"] ? root["n"].as<int64_t>() : patterns.cols();
+    if (n <= 0) throw InputError("Hopfield model needs n > 0 units", file.string(), "add 'n: 400'");
+    if (source == "dataset" && n != patterns.cols())
+        throw InputError(
+            fmt::format("n is {} but a sample of '{}' has {} pixels", n, data, patterns.cols()),
+            file.string(), "leave n out to take it from the data set");
+    if (source == "random") patterns = hopfield_random_patterns(count, n, opt.seed);
     const YAML::Node rc = root["recall"];
     json recall = {
         {"flip", rc && rc["flip"] ? rc["flip"].as<double>() : 0.1},
         {"min_overlap", rc && rc["min_overlap"] ? rc["min_overlap"].as<double>() : 0.95},
         {"mode", rc && rc["mode"] ? rc["mode"].as<std::string>() : std::string("async")}};
-    auto net = hopfield_store(hopfield_random_patterns(count, n, opt.seed));
+    const std::string rule_name = root["rule"] ? root["rule"].as<std::string>() : "hebbian";
+    if (rule_name != "hebbian" && rule_name != "pseudo_inverse")
+        throw InputError("unknown Hopfield storage rule '" + rule_name + "'", file.string(),
+                         "use 'rule: hebbian' or 'rule: pseudo_inverse'");
+    const HopfieldRule rule =
+        rule_name == "hebbian" ? HopfieldRule::Hebbian : HopfieldRule::PseudoInverse;
+    auto net = hopfield_store(patterns, rule);
     double mean_overlap = 0;
     const double rate =
         hopfield_recall_rate(net, recall["flip"], recall["min_overlap"], recall["mode"] == "sync",
@@ -129,10 +154,14 @@ json train_hopfield(const std::string& path, const TrainOptions& opt) {
                            {"recall_rate", p.recall_rate},
                            {"mean_overlap", p.mean_overlap}});
     }
-    if (!opt.out_dir.empty()) save_hopfield(net, opt.out_dir, recall);
+    if (!opt.out_dir.empty())
+        save_hopfield(net, opt.out_dir, recall,
+                      root["name"] ? root["name"].as<std::string>() : "hopfield");
     return {{"model", "hopfield"},
             {"n", n},
             {"patterns", count},
+            {"source", source == "dataset" ? data : source},
+            {"rule", rule_name},
             {"recall_rate", rate},
             {"mean_overlap", mean_overlap},
             {"recall", recall},

@@ -410,6 +410,33 @@ TEST_CASE("Hopfield patterns from a data set are binarised samples taken class b
     CHECK_THROWS_AS(train_ann(s / "bad.yaml", o), InputError);
 }
 
+TEST_CASE("The pseudo-inverse rule recalls correlated digit images that Hebbian storage loses",
+          "[ann][hopfield][data]") {
+    // Ten binarised MNIST digits share most of their background: Hebbian storage merges them
+    // into one mixture state, the projection rule keeps each one a fixed point.
+    const AnnMatrix p = hopfield_dataset_patterns(load_dataset("mnist", Split::Train, 400), 10, 0.5f);
+    const auto hebb = hopfield_store(p, HopfieldRule::Hebbian);
+    const auto proj = hopfield_store(p, HopfieldRule::PseudoInverse);
+    CHECK(proj.weight.isApprox(proj.weight.transpose(), 1e-4f));
+    CHECK(proj.weight.diagonal().isZero());
+    for (int64_t k = 0; k < 10; ++k) {  // each pattern is a fixed point: its field has its sign
+        const Eigen::VectorXf h = proj.weight * p.row(k).transpose();
+        CHECK((h.array() * p.row(k).transpose().array() > 0).all());
+    }
+    CHECK(hopfield_recall_rate(proj, 0.1, 0.95, false, 7) == 1.0);
+    CHECK(hopfield_recall_rate(hebb, 0.1, 0.95, false, 7) < 0.5);
+
+    // The rule is saved with the network and read back.
+    Scratch s;
+    save_hopfield(proj, s / "net", {{"flip", 0.1}});
+    CHECK(load_hopfield(s / "net").rule == HopfieldRule::PseudoInverse);
+    write_text(s / "h.yaml", "type: hopfield\ndataset: digits\nrule: oja\n"
+                             "patterns: {source: dataset, count: 3}\n");
+    TrainOptions o;
+    o.out_dir = s / "h";
+    CHECK_THROWS_AS(train_ann(s / "h.yaml", o), InputError);
+}
+
 TEST_CASE("Hopfield storage rejects non-binary patterns", "[ann][hopfield][errors]") {
     AnnMatrix p(1, 3);
     p << 1, 0.5, -1;

@@ -3,6 +3,9 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <Eigen/QR>
+
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -24,10 +27,11 @@ void seeded_permutation(std::vector<int64_t>& idx, std::mt19937_64& rng) {
 }
 }  // namespace
 
-HopfieldNet hopfield_store(const AnnMatrix& patterns) {
+HopfieldNet hopfield_store(const AnnMatrix& patterns, HopfieldRule rule) {
     HopfieldNet net;
     net.n = patterns.cols();
-    if (net.n == 0) throw InputError("Hopfield patterns have no units", "", "give patterns of N > 0 values");
+    if (net.n == 0)
+        throw InputError("Hopfield patterns have no units", "", "give patterns of N > 0 values");
     for (int64_t i = 0; i < patterns.size(); ++i) {
         const float v = patterns.data()[i];
         if (v != 1.0f && v != -1.0f)
@@ -35,7 +39,17 @@ HopfieldNet hopfield_store(const AnnMatrix& patterns) {
                              "binarise the patterns (sign) before storing them");
     }
     net.patterns = patterns;
-    net.weight = patterns.transpose() * patterns / float(net.n);
+    net.rule = rule;
+    if (rule == HopfieldRule::Hebbian) {
+        net.weight = patterns.transpose() * patterns / float(net.n);
+    } else {
+        // Projection onto the span of the patterns, W = X^T (X X^T)^+ X, in double; the
+        // pseudo-inverse of the P x P Gram matrix copes with repeated patterns.
+        const Eigen::MatrixXd x = patterns.cast<double>();
+        const Eigen::MatrixXd gram = x * x.transpose();
+        const Eigen::MatrixXd ginv = gram.completeOrthogonalDecomposition().pseudoInverse();
+        net.weight = (x.transpose() * ginv * x).cast<float>();
+    }
     net.weight.diagonal().setZero();
     return net;
 }
@@ -44,9 +58,9 @@ std::vector<float> hopfield_recall(const HopfieldNet& net, std::vector<float> s,
                                    int max_sweeps, uint64_t seed) {
     const int64_t n = net.n;
     if (int64_t(s.size()) != n)
-        throw InputError("cue has " + std::to_string(s.size()) + " units, the network has " +
-                             std::to_string(n),
-                         "", "give a cue of the network's size");
+        throw InputError(
+            "cue has " + std::to_string(s.size()) + " units, the network has " + std::to_string(n),
+            "", "give a cue of the network's size");
     std::mt19937_64 rng(seed);
     std::vector<int64_t> order(static_cast<size_t>(n));
     std::iota(order.begin(), order.end(), 0);
@@ -58,7 +72,10 @@ std::vector<float> hopfield_recall(const HopfieldNet& net, std::vector<float> s,
             Eigen::VectorXf h = net.weight * sv;
             for (int64_t i = 0; i < n; ++i) {
                 const float v = h[i] >= 0 ? 1.0f : -1.0f;
-                if (v != s[size_t(i)]) { s[size_t(i)] = v; changed = true; }
+                if (v != s[size_t(i)]) {
+                    s[size_t(i)] = v;
+                    changed = true;
+                }
             }
         } else {
             seeded_permutation(order, rng);
@@ -66,7 +83,10 @@ std::vector<float> hopfield_recall(const HopfieldNet& net, std::vector<float> s,
                 const float h = net.weight.row(i).dot(sv.transpose());
                 // Ties keep the current state, so a stored pattern is a fixed point.
                 const float v = h > 0 ? 1.0f : (h < 0 ? -1.0f : s[size_t(i)]);
-                if (v != s[size_t(i)]) { s[size_t(i)] = v; changed = true; }
+                if (v != s[size_t(i)]) {
+                    s[size_t(i)] = v;
+                    changed = true;
+                }
             }
         }
         if (!changed) break;
@@ -91,8 +111,8 @@ std::vector<float> hopfield_corrupt(const float* p, int64_t n, double flip, uint
     return s;
 }
 
-double hopfield_recall_rate(const HopfieldNet& net, double flip, double min_overlap, bool synchronous,
-                            uint64_t seed, double* mean_overlap) {
+double hopfield_recall_rate(const HopfieldNet& net, double flip, double min_overlap,
+                            bool synchronous, uint64_t seed, double* mean_overlap) {
     const int64_t P = net.patterns.rows();
     if (P == 0) return 0.0;
     int64_t ok = 0;
@@ -113,6 +133,39 @@ AnnMatrix hopfield_random_patterns(int64_t count, int64_t n, uint64_t seed) {
     std::mt19937_64 rng(seed);
     AnnMatrix p(count, n);
     for (int64_t i = 0; i < p.size(); ++i) p.data()[i] = (rng() & 1) ? 1.0f : -1.0f;
+    return p;
+}
+
+AnnMatrix hopfield_dataset_patterns(const Dataset& ds, int64_t count, float level) {
+    if (!(level > 0.0f && level < 1.0f))
+        throw InputError("binarisation threshold " + std::to_string(level) + " is not in (0, 1)",
+                         "patterns.threshold", "use a pixel level such as 0.5");
+    // Sample indices of each class in file order, then take them class by class in turn.
+    std::vector<std::vector<int64_t>> of_class(size_t(std::max(1, ds.num_classes)));
+    for (int64_t i = 0; i < ds.size(); ++i) {
+        const int32_t y = ds.labels[size_t(i)];
+        if (y >= 0 && size_t(y) < of_class.size()) of_class[size_t(y)].push_back(i);
+    }
+    std::vector<int64_t> pick;
+    for (size_t round = 0; int64_t(pick.size()) < count; ++round) {
+        bool any = false;
+        for (const auto& idx : of_class)
+            if (round < idx.size() && int64_t(pick.size()) < count) {
+                pick.push_back(idx[round]);
+                any = true;
+            }
+        if (!any)
+            throw InputError("data set '" + ds.name + "' holds " + std::to_string(ds.size()) +
+                                 " samples, fewer than the " + std::to_string(count) +
+                                 " patterns asked",
+                             "patterns.count", "ask for fewer patterns");
+    }
+    const int64_t n = ds.sample_size();
+    AnnMatrix p(count, n);
+    for (int64_t k = 0; k < count; ++k) {
+        const float* x = ds.sample(pick[size_t(k)]);
+        for (int64_t j = 0; j < n; ++j) p(k, j) = x[j] > level ? 1.0f : -1.0f;
+    }
     return p;
 }
 
@@ -143,12 +196,14 @@ HopfieldNet load_hopfield(const std::string& path) {
     fs::path file(path);
     if (fs::is_directory(file)) file /= "network.yaml";
     if (!fs::exists(file))
-        throw InputError("Hopfield network not found: " + file.string(), "", "give a network directory");
+        throw InputError("Hopfield network not found: " + file.string(), "",
+                         "give a network directory");
     YAML::Node root;
     try {
         root = YAML::LoadFile(file.string());
     } catch (const YAML::Exception& e) {
-        throw InputError(std::string("cannot parse YAML: ") + e.what(), file.string(), "fix the YAML syntax");
+        throw InputError(std::string("cannot parse YAML: ") + e.what(), file.string(),
+                         "fix the YAML syntax");
     }
     if (!root["weights"])
         throw InputError("Hopfield network has no 'weights:' file", file.string(),
@@ -164,17 +219,25 @@ HopfieldNet load_hopfield(const std::string& path) {
                              p->second.shape_str() + " do not match",
                          file.string(), "weight must be [N, N] and patterns [P, N]");
     HopfieldNet net;
+    const std::string rule = root["rule"] ? root["rule"].as<std::string>("") : "hebbian";
+    if (rule != "hebbian" && rule != "pseudo_inverse")
+        throw InputError("unknown Hopfield storage rule '" + rule + "'", file.string(),
+                         "use 'rule: hebbian' or 'rule: pseudo_inverse'");
+    net.rule = rule == "hebbian" ? HopfieldRule::Hebbian : HopfieldRule::PseudoInverse;
     net.n = w->second.shape[0];
     auto wv = w->second.to<float>();
     auto pv = p->second.to<float>();
     for (float v : wv)
-        if (!std::isfinite(v)) throw InputError("Hopfield weight contains NaN or Inf", file.string(), "re-train the network");
+        if (!std::isfinite(v))
+            throw InputError("Hopfield weight contains NaN or Inf", file.string(),
+                             "re-train the network");
     net.weight = Eigen::Map<AnnMatrix>(wv.data(), net.n, net.n);
     net.patterns = Eigen::Map<AnnMatrix>(pv.data(), p->second.shape[0], net.n);
     return net;
 }
 
-void save_hopfield(const HopfieldNet& net, const std::string& dir, const nlohmann::json& recall) {
+void save_hopfield(const HopfieldNet& net, const std::string& dir, const nlohmann::json& recall,
+                   const std::string& name) {
     fs::create_directories(dir);
     std::vector<float> w(net.weight.data(), net.weight.data() + net.weight.size());
     std::vector<float> p(net.patterns.data(), net.patterns.data() + net.patterns.size());
@@ -185,11 +248,13 @@ void save_hopfield(const HopfieldNet& net, const std::string& dir, const nlohman
     {
         std::ofstream f(tmp);
         f << "# spikeforge Hopfield network (docs/reference-ann.md)\n"
-          << "name: hopfield\ntype: hopfield\nn: " << net.n << "\npatterns: " << net.patterns.rows()
+          << "name: " << name << "\ntype: hopfield\nn: " << net.n
+          << "\npatterns: " << net.patterns.rows()
+          << "\nrule: " << (net.rule == HopfieldRule::Hebbian ? "hebbian" : "pseudo_inverse")
           << "\nweights: weights.npz\n";
-        f << "recall:\n  flip: " << recall.value("flip", 0.1) << "\n  min_overlap: "
-          << recall.value("min_overlap", 0.95) << "\n  mode: " << recall.value("mode", std::string("async"))
-          << "\n";
+        f << "recall:\n  flip: " << recall.value("flip", 0.1)
+          << "\n  min_overlap: " << recall.value("min_overlap", 0.95)
+          << "\n  mode: " << recall.value("mode", std::string("async")) << "\n";
         if (!f) throw InputError("cannot write " + tmp.string(), "", "check the output directory");
     }
     fs::rename(tmp, fs::path(dir) / "network.yaml");

@@ -12,22 +12,30 @@
 #include <nlohmann/json.hpp>
 
 #include "sf/reference/ann.hpp"
+#include "sf/reference/datasets.hpp"
 
 namespace sf {
 
+// Storage rules. Hebbian: W = (1/n) sum_p p p^T. PseudoInverse (the projection rule of
+// Personnaz, Guyon & Dreyfus 1985): W = X^T (X X^T)^+ X for patterns X [P, n], which
+// makes every stored pattern a fixed point even when the patterns are correlated (as
+// images are), up to P < n. Both zero the diagonal.
+enum class HopfieldRule { Hebbian, PseudoInverse };
+
 struct HopfieldNet {
     int64_t n = 0;
-    AnnMatrix weight;     // [n, n], symmetric, zero diagonal: W = (1/n) sum_p p p^T
-    AnnMatrix patterns;   // [P, n], entries +-1
+    AnnMatrix weight;    // [n, n], symmetric, zero diagonal (see HopfieldRule)
+    AnnMatrix patterns;  // [P, n], entries +-1
+    HopfieldRule rule = HopfieldRule::Hebbian;
 };
 
-// Hebbian storage. Throws InputError if a pattern is not +-1 or the sizes differ.
-HopfieldNet hopfield_store(const AnnMatrix& patterns);
+// Throws InputError if a pattern is not +-1 or the sizes differ.
+HopfieldNet hopfield_store(const AnnMatrix& patterns, HopfieldRule rule = HopfieldRule::Hebbian);
 
 // Recall from a cue (+-1 entries). Asynchronous: units updated one at a time in a seeded
 // random order per sweep; synchronous: all at once. Stops at a fixed point or max_sweeps.
-std::vector<float> hopfield_recall(const HopfieldNet& net, std::vector<float> cue,
-                                   bool synchronous, int max_sweeps, uint64_t seed);
+std::vector<float> hopfield_recall(const HopfieldNet& net, std::vector<float> cue, bool synchronous,
+                                   int max_sweeps, uint64_t seed);
 
 // Overlap m = (1/n) sum_i a_i b_i in [-1, 1].
 double hopfield_overlap(const std::vector<float>& a, const float* b, int64_t n);
@@ -42,8 +50,8 @@ double hopfield_recall_rate(const HopfieldNet& net, double flip, double min_over
 
 struct HopfieldCapacityPoint {
     int64_t patterns = 0;
-    double load = 0;          // P / N
-    double recall_rate = 0;   // over all patterns of all trials
+    double load = 0;         // P / N
+    double recall_rate = 0;  // over all patterns of all trials
     double mean_overlap = 0;
 };
 
@@ -56,8 +64,15 @@ std::vector<HopfieldCapacityPoint> hopfield_capacity(int64_t n, const std::vecto
 // Random +-1 patterns [count, n].
 AnnMatrix hopfield_random_patterns(int64_t count, int64_t n, uint64_t seed);
 
+// Patterns from a data set [count, pixels]: pixel > level -> +1, else -1. Samples are
+// taken class by class in turn (the first sample of class 0, of class 1, ..., then the
+// second of each), so a few patterns already cover several classes. Throws InputError if
+// the set holds fewer samples than asked or level is not in (0, 1).
+AnnMatrix hopfield_dataset_patterns(const Dataset& ds, int64_t count, float level);
+
 // Network files. load throws InputError for anything malformed.
 HopfieldNet load_hopfield(const std::string& path);
-void save_hopfield(const HopfieldNet& net, const std::string& dir, const nlohmann::json& recall);
+void save_hopfield(const HopfieldNet& net, const std::string& dir, const nlohmann::json& recall,
+                   const std::string& name = "hopfield");
 
 }  // namespace sf
