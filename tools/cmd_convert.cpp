@@ -104,6 +104,7 @@ Action add_convert(CLI::App& app) {
             }
             // ANN accuracy on the same samples, in batches to bound memory.
             int64_t ok = 0;
+            std::vector<int> ann_pred;
             for (int64_t s = 0; s < count; s += 500) {
                 const int64_t B = std::min<int64_t>(500, count - s);
                 AnnMatrix x(B, model.input_size());
@@ -115,6 +116,7 @@ Action add_convert(CLI::App& app) {
                     Eigen::Index c;
                     y.row(b).maxCoeff(&c);
                     ok += int(c) == check.labels[size_t(first + s + b)];
+                    ann_pred.push_back(int(c));
                 }
             }
             SnnSimulator sim(g);
@@ -135,7 +137,13 @@ Action add_convert(CLI::App& app) {
                 const TimestepCurve c = accuracy_vs_timesteps(sim, check, first, count, steps, ro);
                 nlohmann::json pts = nlohmann::json::array();
                 for (const auto& p : c.points) {
-                    pts.push_back({{"steps", p.steps}, {"accuracy", p.accuracy}});
+                    // Agreement: the fraction of samples the SNN classifies as the ANN does.
+                    int64_t same = 0;
+                    for (size_t k = 0; k < p.predicted.size(); ++k)
+                        same += p.predicted[k] == ann_pred[k];
+                    const double agree = count ? double(same) / double(count) : 0.0;
+                    pts.push_back(
+                        {{"steps", p.steps}, {"accuracy", p.accuracy}, {"agreement", agree}});
                     if (p.steps == o.timesteps) j["accuracy"] = p.accuracy;
                 }
                 j["curve"] = pts;
@@ -162,8 +170,9 @@ Action add_convert(CLI::App& app) {
                         j["wall_s"].get<double>());
         if (j.contains("curve"))
             for (const auto& p : j["curve"])
-                std::printf("  %5d steps: SNN %.2f%%\n", p["steps"].get<int>(),
-                            100.0 * p["accuracy"].get<double>());
+                std::printf("  %5d steps: SNN %.2f%%, same class as the ANN on %.2f%%\n",
+                            p["steps"].get<int>(), 100.0 * p["accuracy"].get<double>(),
+                            100.0 * p["agreement"].get<double>());
         return 0;
     };
 }

@@ -89,6 +89,7 @@ TEST_CASE("A converted average-pooling CNN approaches the ANN as the run grows",
     REQUIRE(g.populations.size() == 4);  // input, conv1, pool, fc
     CHECK(g.populations[2].kind == NeuronKind::IF);
     CHECK(g.populations[3].kind == NeuronKind::LI);
+    CHECK(g.populations[3].params.decay_v == 1.0f);  // mean v = W r + b, steps weighted alike
     REQUIRE(g.projections.size() == 3);
     CHECK(g.projections[1].kind == ProjectionKind::AvgPool);
     CHECK(g.projections[1].scale == 1.0f);  // an average of rates is exact: no gain

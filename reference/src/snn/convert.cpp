@@ -117,16 +117,26 @@ Graph convert_ann(const AnnModel& model, const Dataset& norm, const ConvertOptio
                                      "only ReLU networks convert to IF neurons");
                 const AnnParam& w = need(l, "weight");
                 const AnnParam* b = l.param("bias");
-                const float lambda =
-                    is_out ? 1.0f : positive_percentile(act[i + 2], opt.percentile);
+                const bool membrane_out = is_out && opt.readout == "membrane";
+                // A spiking output is scaled like a hidden layer (on its logits), so that its
+                // rates do not saturate; a membrane output keeps the ANN's logit scale.
+                const float lambda = membrane_out ? 1.0f
+                                     : is_out     ? positive_percentile(act[i + 1], opt.percentile)
+                                                  : positive_percentile(act[i + 2], opt.percentile);
                 Population p;
                 p.name = l.name;
                 p.shape = l.out_shape;
                 p.params = if_params();
                 if (is_out) {
                     p.output = true;
-                    if (opt.readout == "membrane") {
+                    if (membrane_out) {
+                        // decay_v = 1: v[t] = I[t] + b holds this step's input only, so the
+                        // readout (the mean of v over the run) is W r + b, the ANN's logits
+                        // computed on the mean rates r, every step weighted alike. (An
+                        // integrator, decay_v = 0, would weight step s by T - s and so favour
+                        // the first steps, before the hidden rates have settled.)
                         p.kind = NeuronKind::LI;
+                        p.params.decay_v = 1.0f;
                         p.params.reset = ResetMode::Zero;
                     } else {
                         p.kind = NeuronKind::IF;
@@ -257,7 +267,10 @@ TimestepCurve accuracy_vs_timesteps(SnnSimulator& sim, const Dataset& ds, int64_
     TimestepCurve curve;
     curve.samples = count;
     curve.max_steps = steps.back();
-    for (int t : steps) curve.points.push_back({t, 0, 0.0});
+    for (int t : steps) {
+        curve.points.push_back({t, 0, 0.0, {}});
+        curve.points.back().predicted.reserve(size_t(count));
+    }
     SnnRunOptions o = base;
     o.steps = curve.max_steps;
     o.record_spikes = false;
@@ -289,7 +302,9 @@ TimestepCurve accuracy_vs_timesteps(SnnSimulator& sim, const Dataset& ds, int64_
                     for (int32_t j : sr.output_spikes[size_t(t)]) acc[size_t(j)] += 1.0f;
                 }
                 if (t + 1 == curve.points[next].steps) {
-                    curve.points[next].correct += snn_predict(acc, membrane) == sr.label;
+                    const int pred = snn_predict(acc, membrane);
+                    curve.points[next].correct += pred == sr.label;
+                    curve.points[next].predicted.push_back(pred);
                     ++next;
                 }
             }

@@ -54,6 +54,7 @@ struct TimestepPoint {
     int steps = 0;
     int64_t correct = 0;
     double accuracy = 0.0;
+    std::vector<int> predicted;  // per sample (-1: no output spike)
 };
 
 struct TimestepCurve {
