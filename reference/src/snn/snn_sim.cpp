@@ -517,8 +517,14 @@ SnnResult SnnSimulator::Impl::run(const SpikeInput& in, const SnnRunOptions& opt
             // 1. this step's input spikes
             for (size_t k = 0; k < P; ++k) {
                 if (!pops[k].input) continue;
-                ring[k][size_t(slot)].setZero();
-                for (auto& l : lists[k][size_t(slot)]) l.clear();
+                // Clear the slot's old spikes (from step t - D) by their lists: the lists hold
+                // every nonzero of the slot, and are far shorter than the whole matrix.
+                Mat& s = ring[k][size_t(slot)];
+                auto& sl = lists[k][size_t(slot)];
+                for (int64_t b = 0; b < B; ++b) {
+                    for (int32_t i : sl[size_t(b)]) s(b, i) = 0.0f;
+                    sl[size_t(b)].clear();
+                }
             }
             for (int64_t b = 0; b < B; ++b) {
                 const SampleInput& si = in.samples[size_t(first + b)];
