@@ -29,8 +29,23 @@
 using namespace sf;
 
 int main(int argc, char** argv) {
-    const double dt_ms = 0.1, duration_ms = argc > 1 ? std::stod(argv[1]) : 1000.0;
-    const int repeats = argc > 2 ? std::max(1, std::stoi(argv[2])) : 1;
+    double duration_ms = 1000.0;
+    int repeats = 1;
+    try {
+        size_t used = 0;
+        if (argc > 1) duration_ms = std::stod(argv[1], &used);
+        if (argc > 1 && (argv[1][used] != '\0' || !(duration_ms >= 0.1))) throw 0;
+        if (argc > 2) repeats = std::stoi(argv[2], &used);
+        if (argc > 2 && (argv[2][used] != '\0' || repeats < 1)) throw 0;
+        if (argc > 3) throw 0;
+    } catch (...) {
+        std::fprintf(stderr,
+                     "bench_snn_cuba: bad arguments; usage: bench_snn_cuba [duration_ms [repeats]] "
+                     "with duration_ms >= 0.1 (one step) and repeats >= 1, e.g. "
+                     "bench_snn_cuba 1000 5\n");
+        return 2;
+    }
+    const double dt_ms = 0.1;
     const int NE = 3200, NI = 800;
     const float tau_m = 20.0f, tau_s = 5.0f;
     const float dv = float(1.0 - std::exp(-dt_ms / tau_m)),

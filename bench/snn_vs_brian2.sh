@@ -17,7 +17,13 @@ bin="$build/bench/bench_snn_cuba"
 /usr/bin/python3 -c "import brian2" 2>/dev/null || { echo "Brian2 missing: apt-get install python3-brian" >&2; exit 1; }
 echo "load before: $(uptime)"
 sf=$("$bin" "$dur" "$reps")
-br=$(/usr/bin/python3 "$here/bench/peers/brian2_cuba.py" "$dur" "$reps" 2>/dev/null | tail -1)
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+br=$(/usr/bin/python3 "$here/bench/peers/brian2_cuba.py" "$dur" "$reps" 2>"$log" | tail -1) || {
+    echo "the Brian2 run failed; its messages:" >&2
+    grep -v Warning "$log" | tail -20 >&2
+    exit 1
+}
 echo "load after:  $(uptime)"
 echo "spikeforge: $sf"
 echo "brian2:     $br"

@@ -25,8 +25,14 @@ import time
 from brian2 import (NeuronGroup, Synapses, SpikeMonitor, defaultclock, device, ms, mV,
                     prefs, run, second, set_device, seed)
 
-duration_ms = float(sys.argv[1]) if len(sys.argv) > 1 else 1000.0
-repeats = max(1, int(sys.argv[2])) if len(sys.argv) > 2 else 1
+try:
+    duration_ms = float(sys.argv[1]) if len(sys.argv) > 1 else 1000.0
+    repeats = int(sys.argv[2]) if len(sys.argv) > 2 else 1
+    if not duration_ms >= 0.1 or repeats < 1 or len(sys.argv) > 3:
+        raise ValueError
+except ValueError:
+    sys.exit("brian2_cuba.py: bad arguments; usage: brian2_cuba.py [duration_ms [repeats]] "
+             "with duration_ms >= 0.1 (one step) and repeats >= 1, e.g. brian2_cuba.py 1000 5")
 workdir = tempfile.mkdtemp(prefix="brian2_cuba_")
 set_device("cpp_standalone", directory=workdir, build_on_run=False)
 prefs.devices.cpp_standalone.openmp_threads = 0  # single thread, like the C++ side
