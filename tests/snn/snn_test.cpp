@@ -421,6 +421,72 @@ TEST_CASE("Batched simulation gives the same result as one sample at a time", "[
     CHECK(a.population_spikes[1] > 0);
 }
 
+TEST_CASE("A wide CUBA population follows a literal loop over the documented update",
+          "[snn][neuron]") {
+    // 150 neurons (several blocks of the vectorised update), reset by subtraction, two
+    // refractory steps, a bias, batches of 2 over 5 samples: every u, v and spike must be
+    // what a plain per-neuron loop over docs/reference-snn.md's equations gives.
+    const int n_in = 30, n = 150, T = 25;
+    const float du = 0.4f, dv = 0.15f, th = 1.0f, bias = 0.05f;
+    std::vector<float> w = random_vec(size_t(n * n_in), 21);
+    for (float& x : w) x *= 0.5f;
+    Graph g;
+    g.name = "wide";
+    g.timesteps = T;
+    g.populations.push_back(pop("in", NeuronKind::Input, {n_in}));
+    Population h = pop("h", NeuronKind::LIF, {n});
+    h.params.decay_u = du;
+    h.params.decay_v = dv;
+    h.params.threshold = th;
+    h.params.bias = bias;
+    h.params.reset = ResetMode::Subtract;
+    h.params.refractory_steps = 2;
+    h.output = true;
+    g.populations.push_back(h);
+    g.projections.push_back(dense("w", "in", "h", w, n, n_in));
+    const SpikeInput in = random_input(n_in, T, 5, 0.3f, 22);
+    SnnSimulator sim(g);
+    SnnRunOptions o;
+    o.record_u = o.record_v = o.record_spikes = true;
+    o.record_populations = {"h"};
+    o.batch = 2;
+    const SnnResult r = sim.run(in, o);
+    REQUIRE(r.records.size() == 5);
+    int64_t spikes = 0, refractory_steps = 0;
+    for (size_t s = 0; s < 5; ++s) {
+        std::vector<float> u(size_t(n), 0.0f), v(size_t(n), 0.0f);
+        std::vector<int> refr(size_t(n), 0);
+        for (int t = 0; t < T; ++t) {
+            std::vector<int32_t> fired;
+            for (int i = 0; i < n; ++i) {
+                float current = 0.0f;
+                for (int32_t j : in.samples[s].steps[size_t(t)]) current += w[size_t(i * n_in + j)];
+                u[size_t(i)] = (1.0f - du) * u[size_t(i)] + current;
+                if (refr[size_t(i)] > 0) {
+                    v[size_t(i)] = 0.0f;
+                    --refr[size_t(i)];
+                    ++refractory_steps;
+                } else {
+                    v[size_t(i)] = (1.0f - dv) * v[size_t(i)] + u[size_t(i)] + bias;
+                    if (v[size_t(i)] > th) {
+                        v[size_t(i)] -= th;
+                        refr[size_t(i)] = 2;
+                        fired.push_back(i);
+                    }
+                }
+                INFO("sample " << s << " step " << t << " neuron " << i);
+                REQUIRE(r.records[s].u[1][size_t(t * n + i)] == Approx(u[size_t(i)]).margin(1e-4));
+                REQUIRE(r.records[s].v[1][size_t(t * n + i)] == Approx(v[size_t(i)]).margin(1e-4));
+            }
+            INFO("sample " << s << " step " << t);
+            REQUIRE(r.records[s].spikes[1][size_t(t)] == fired);
+            spikes += int64_t(fired.size());
+        }
+    }
+    CHECK(spikes > 500);  // the comparison covered many spikes and refractory periods
+    CHECK(refractory_steps > 500);
+}
+
 TEST_CASE("Surrogate derivatives are the derivatives of their smooth stand-ins", "[snn][train]") {
     const float k = 4.0f, h = 1e-3f;
     for (float x : {-1.0f, -0.3f, 0.05f, 0.4f, 2.0f}) {
