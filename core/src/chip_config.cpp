@@ -221,9 +221,11 @@ void set_field(ChipConfig& c, const Field& f, const YAML::Node& v, const std::st
                            : f.type == FieldType::Double ? "a number"
                            : f.type == FieldType::Bool   ? "true or false"
                                                          : "a string";
-        throw InputError(fmt::format("chip setting {} must be {}, got '{}'", dotted(f), want,
-                                     v.Scalar()),
-                         where, "");
+        throw InputError(
+            fmt::format("chip setting {} must be {}, got '{}'", dotted(f), want, v.Scalar()), where,
+            std::string("write ") + want +
+                (f.type == FieldType::Int || f.type == FieldType::Double ? " in " + fmt_range(f)
+                                                                         : std::string()));
     }
 }
 
@@ -264,9 +266,18 @@ ChipConfig parse_chip_yaml(const std::string& text, const std::string& file) {
             if (sec == f.section) s += (s.empty() ? "" : ", ") + std::string(f.key);
         return s;
     };
+    // yaml-cpp keeps the first of two equal keys silently; the user meant one of them.
+    std::set<std::string> seen;
+    auto once = [&](const std::string& dotted_key, const YAML::Node& k) {
+        if (!seen.insert(dotted_key).second)
+            throw InputError("key '" + dotted_key + "' appears twice in the chip file",
+                             at_file(file, k.Mark().line + 1, dotted_key),
+                             "keep one of the two entries");
+    };
     for (const auto& kv : root) {
         const std::string key = kv.first.Scalar();
         const int line = kv.first.Mark().line + 1;
+        once(key, kv.first);
         if (sections.count(key)) {
             if (!kv.second.IsMap()) {
                 throw InputError("chip section '" + key + "' must be a mapping",
@@ -274,6 +285,7 @@ ChipConfig parse_chip_yaml(const std::string& text, const std::string& file) {
             }
             for (const auto& kv2 : kv.second) {
                 const std::string k2 = kv2.first.Scalar();
+                once(key + "." + k2, kv2.first);
                 const Field* f = find_field(key, k2);
                 if (!f) {
                     throw InputError("unknown key '" + k2 + "' in chip section '" + key + "'",

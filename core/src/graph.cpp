@@ -170,19 +170,20 @@ struct Checker {
         const std::string w = where_graph();
         if (!(std::isfinite(g.dt_ms) && g.dt_ms > 0))
             throw InputError(fmt::format("dt_ms = {} must be > 0", g.dt_ms), w, "use e.g. dt_ms: 1.0");
-        if (g.timesteps < 1)
-            throw InputError(fmt::format("timesteps = {} must be >= 1", g.timesteps), w,
+        if (g.timesteps < 1 || g.timesteps > kMaxTimesteps)
+            throw InputError(fmt::format("timesteps = {} must lie in [1, 2^24]", g.timesteps), w,
                              "use e.g. timesteps: 32");
         const EncoderSpec& e = g.encoder;
         if (!(std::isfinite(e.max_rate) && e.max_rate >= 0 && e.max_rate <= 1))
             throw InputError(fmt::format("encoder max_rate = {} must lie in [0, 1]", e.max_rate), w,
                              "it is a spike probability per step");
         if (!(std::isfinite(e.gain) && e.gain >= 0))
-            throw InputError(fmt::format("encoder gain = {} must be >= 0", e.gain), w, "");
+            throw InputError(fmt::format("encoder gain = {} must be >= 0", e.gain), w,
+                             "give a finite gain >= 0, e.g. gain: 1.0");
         if (!(std::isfinite(e.min_intensity) && e.min_intensity >= 0 && e.min_intensity <= 1))
-            throw InputError(fmt::format("encoder min_intensity = {} must lie in [0, 1]",
-                                         e.min_intensity),
-                             w, "");
+            throw InputError(
+                fmt::format("encoder min_intensity = {} must lie in [0, 1]", e.min_intensity), w,
+                "it is an intensity in [0, 1]");
     }
 
     void population(const Population& p) const {
@@ -249,7 +250,7 @@ struct Checker {
     void stdp(const StdpParams& s, const std::string& w) const {
         for (float x : {s.a_plus, s.a_minus, s.tau_pre, s.tau_post, s.w_min, s.w_max}) {
             if (!std::isfinite(x))
-                throw InputError("stdp parameters must be finite", w, "");
+                throw InputError("stdp parameters must be finite", w, "give finite numbers");
         }
         if (!(s.tau_pre > 0) || !(s.tau_post > 0))
             throw InputError(fmt::format("stdp tau_pre = {} and tau_post = {} must be > 0",
@@ -281,6 +282,13 @@ struct Checker {
                              w, "target a neuron population (lif, if, li)");
         if (pr.delay < 1)
             throw InputError(fmt::format("delay = {} must be >= 1 step", pr.delay), w, "use delay: 1");
+        // A longer delay never arrives within a sample, and the simulator keeps a ring of
+        // `delay` spike matrices.
+        if (pr.delay > g.timesteps)
+            throw InputError(fmt::format("delay = {} exceeds the network's timesteps = {}: its "
+                                         "spikes would never arrive within a sample",
+                                         pr.delay, g.timesteps),
+                             w, "use a delay of at most timesteps steps (the chip supports 1)");
         if (pr.stdp) {
             if (pr.kind != ProjectionKind::Dense && pr.kind != ProjectionKind::Sparse &&
                 pr.kind != ProjectionKind::OneToOne)
@@ -353,6 +361,19 @@ struct Checker {
                 pair_ok(pr.kernel, 1, "kernel");
                 pair_ok(pr.stride, 1, "stride");
                 pair_ok(pr.padding, 0, "padding");
+                // A window of padding only means nothing, and a padding wider than the input
+                // bounds nothing: both would let huge kernels pass the shape check below.
+                for (int d = 0; d < 2; ++d) {
+                    if (pr.padding[size_t(d)] >= pr.kernel[size_t(d)] ||
+                        pr.padding[size_t(d)] > pre->shape[size_t(d + 1)])
+                        throw InputError(
+                            fmt::format("padding [{}, {}] must be smaller than the kernel [{}, {}] "
+                                        "and no larger than the input [{}, {}]",
+                                        pr.padding[0], pr.padding[1], pr.kernel[0], pr.kernel[1],
+                                        pre->shape[1], pre->shape[2]),
+                            w,
+                            "use a padding of at most (kernel - 1) / 2, e.g. 1 for a 3x3 kernel");
+                }
                 const int64_t C = pre->shape[0], H = pre->shape[1], W = pre->shape[2];
                 int64_t oc = C;
                 if (conv) {
@@ -429,8 +450,13 @@ struct Parser {
     // Rejects keys outside `allowed`, naming the key's own line.
     void check_keys(const YAML::Node& m, const std::set<std::string>& allowed,
                     const std::string& node, const std::string& context) const {
+        std::set<std::string> seen;
         for (const auto& kv : m) {
             const std::string k = kv.first.Scalar();
+            // yaml-cpp keeps the first of two equal keys; the user meant one of them.
+            if (!seen.insert(k).second)
+                throw InputError("key '" + k + "' appears twice" + context, at(kv.first, node),
+                                 "keep one of the two '" + k + "' entries");
             if (!allowed.count(k)) {
                 std::string list;
                 for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
@@ -442,7 +468,10 @@ struct Parser {
 
     const YAML::Node require(const YAML::Node& m, const char* key, const std::string& node) const {
         const YAML::Node v = m[key];
-        if (!v) throw InputError(std::string("missing required key '") + key + "'", at(m, node), "");
+        if (!v)
+            throw InputError(
+                std::string("missing required key '") + key + "'", at(m, node),
+                std::string("add '") + key + ": ...' (see docs/formats.md, \"Network YAML\")");
         return v;
     }
 
@@ -450,7 +479,7 @@ struct Parser {
                                  const std::string& node) const {
         throw InputError("'" + key + "' must be " + want +
                              (v.IsScalar() ? ", got '" + v.Scalar() + "'" : std::string()),
-                         at(v, node), "");
+                         at(v, node), std::string("write ") + want + " here");
     }
 
     double number(const YAML::Node& v, const std::string& key, const std::string& node) const {
@@ -480,7 +509,7 @@ struct Parser {
         const long long x = integer(v, key, node);
         if (x < -(1LL << 30) || x > (1LL << 30))
             throw InputError("'" + key + "' = " + std::to_string(x) + " is out of range",
-                             at(v, node), "");
+                             at(v, node), "give a value between -2^30 and 2^30");
         return int(x);
     }
 
@@ -518,7 +547,7 @@ struct Parser {
             const long long x = integer(d, "shape", node);
             if (x < 1)
                 throw InputError("shape dimension " + std::to_string(x) + " must be >= 1",
-                                 at(d, node), "");
+                                 at(d, node), "every dimension must be >= 1");
             // Neuron indices are int32 everywhere downstream.
             if (x > kMaxNeurons || total > kMaxNeurons / x)
                 throw InputError("shape holds more than 2^31 - 1 neurons", at(v, node),
@@ -592,7 +621,8 @@ struct Parser {
             e.min_intensity = float(number(m["min_intensity"], "min_intensity", node));
         if (m["seed"]) {
             const long long s = integer(m["seed"], "seed", node);
-            if (s < 0) throw InputError("seed must be >= 0", at(m["seed"], node), "");
+            if (s < 0)
+                throw InputError("seed must be >= 0", at(m["seed"], node), "use e.g. seed: 1");
             e.seed = uint64_t(s);
         }
         return e;
@@ -620,12 +650,14 @@ struct Parser {
         }
         check_keys(m, allowed, node, " for a '" + kind + "' population");
         if (m["shape"] && m["size"])
-            throw InputError("give either shape or size, not both", at(m, node), "");
+            throw InputError("give either shape or size, not both", at(m, node),
+                             "remove one of them");
         if (m["shape"]) p.shape = shape(m["shape"], node);
         else if (m["size"]) {
             const long long n = integer(m["size"], "size", node);
             if (n < 1 || n > kMaxNeurons)
-                throw InputError("size must lie in [1, 2^31 - 1]", at(m["size"], node), "");
+                throw InputError("size = " + std::to_string(n) + " must lie in [1, 2^31 - 1]",
+                                 at(m["size"], node), "give the number of neurons, e.g. size: 100");
             p.shape = {n};
         } else {
             throw InputError("missing required key 'shape' (or 'size')", at(m, node),
@@ -638,7 +670,7 @@ struct Parser {
         auto exclusive = [&](const char* a, const char* b) {
             if (m[a] && m[b])
                 throw InputError(std::string("give either ") + a + " or " + b + ", not both",
-                                 at(m[b], node), "");
+                                 at(m[b], node), std::string("remove ") + a + " or " + b);
         };
         exclusive("tau_mem_ms", "decay_v");
         exclusive("tau_syn_ms", "decay_u");
@@ -673,7 +705,8 @@ struct Parser {
         if (m["refractory"]) {
             np.refractory_steps = small_int(m["refractory"], "refractory", node);
             if (np.refractory_steps < 0)
-                throw InputError("refractory must be >= 0 steps", at(m["refractory"], node), "");
+                throw InputError("refractory must be >= 0 steps", at(m["refractory"], node),
+                                 "give a number of steps, e.g. refractory: 2");
         }
         if (const YAML::Node b = m["bias"]) {
             // A number is a scalar bias; anything else is a tensor reference.
@@ -734,7 +767,8 @@ struct Parser {
         if (m["stdp"]) pr.stdp = stdp(m["stdp"], node);
         if (m["scale"]) pr.scale = float(number(m["scale"], "scale", node));
         if (pr.kind == ProjectionKind::OneToOne && m["scale"] && m["weights"])
-            throw InputError("give either weights or scale, not both", at(m["scale"], node), "");
+            throw InputError("give either weights or scale, not both", at(m["scale"], node),
+                             "remove weights or scale");
         const bool needs_weights = pr.kind == ProjectionKind::Dense ||
                                    pr.kind == ProjectionKind::Conv2d ||
                                    pr.kind == ProjectionKind::Sparse;
@@ -803,8 +837,10 @@ struct Parser {
         }
         if (root["timesteps"]) {
             g.timesteps = small_int(root["timesteps"], "timesteps", node);
-            if (g.timesteps < 1)
-                throw InputError("timesteps must be >= 1", at(root["timesteps"], node), "");
+            if (g.timesteps < 1 || g.timesteps > kMaxTimesteps)
+                throw InputError(
+                    "timesteps = " + std::to_string(g.timesteps) + " must lie in [1, 2^24]",
+                    at(root["timesteps"], node), "use e.g. timesteps: 32");
         }
         if (root["dataset"]) g.dataset = string(root["dataset"], "dataset", node);
         if (root["encoder"]) {

@@ -189,8 +189,8 @@ std::vector<uint8_t> read_file_bytes(const std::string& path, const char* what) 
                          "check the path; relative paths are taken from the network directory");
     }
     if (fs::is_directory(path, ec)) {
-        throw InputError(std::string("expected a ") + what + " file but found a directory", path,
-                         "");
+        throw InputError(std::string("expected a ") + what + " but found a directory", path,
+                         "give the path of the file itself");
     }
     std::ifstream in(path, std::ios::binary);
     if (!in) throw InputError(std::string("cannot open ") + what, path, "check file permissions");

@@ -111,6 +111,10 @@ struct EncoderSpec {
     uint64_t seed = 1;
 };
 
+// The most timesteps per sample anything accepts (network files, spike files, --steps):
+// more is a typo, and a run over it would exhaust memory or time.
+constexpr int kMaxTimesteps = 1 << 24;
+
 struct Graph {
     std::string name;
     float dt_ms = 1.0f;
