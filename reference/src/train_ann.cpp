@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <set>
+#include <type_traits>
 
 #include <fmt/format.h>
 
@@ -36,14 +38,111 @@ std::string yaml_type(const std::string& path) {
     if (!fs::exists(file))
         throw InputError("model file not found: " + file.string(), "",
                          "give a model .yaml file or a network directory holding network.yaml");
+    YAML::Node root;
     try {
-        YAML::Node root = YAML::LoadFile(file.string());
-        return root["type"] ? root["type"].as<std::string>() : "ann";
+        root = YAML::LoadFile(file.string());
     } catch (const YAML::Exception& e) {
-        throw InputError(std::string("cannot parse YAML: ") + e.what(), file.string(),
+        throw InputError("cannot parse YAML: " + e.msg, at_file(file.string(), e.mark.line + 1),
                          "fix the YAML syntax");
     }
+    if (!root.IsMap())
+        throw InputError("model file is not a YAML map", file.string(),
+                         "see docs/reference-ann.md");
+    const YAML::Node t = root["type"];
+    if (t && !t.IsScalar())
+        throw InputError("'type' must be a string",
+                         at_file(file.string(), t.Mark().line + 1, "type"),
+                         "write type: ann or type: hopfield");
+    return t ? t.Scalar() : "ann";
 }
+
+// Typed, checked reads of a Hopfield model file: every error names the file, the line and
+// the key, and says what the value must be.
+struct HopfieldReader {
+    std::string file;
+
+    std::string at(const YAML::Node& n, const std::string& key) const {
+        return at_file(file, n.Mark().line + 1, key);
+    }
+
+    // A section (patterns:, recall:, capacity:) that must be a mapping if it is there.
+    YAML::Node section(const YAML::Node& root, const char* key,
+                       const std::set<std::string>& allowed) const {
+        const YAML::Node n = root[key];
+        if (!n) return n;
+        if (!n.IsMap())
+            throw InputError(
+                std::string("'") + key + "' must be a mapping", at(n, key),
+                std::string("write ") + key + ": {key: value, ...} (see docs/reference-ann.md)");
+        keys(n, allowed, key);
+        return n;
+    }
+
+    void keys(const YAML::Node& m, const std::set<std::string>& allowed,
+              const std::string& node) const {
+        std::set<std::string> seen;
+        for (const auto& kv : m) {
+            const std::string k = kv.first.Scalar();
+            if (!seen.insert(k).second)
+                throw InputError("key '" + k + "' appears twice", at(kv.first, node),
+                                 "keep one of the two entries");
+            if (!allowed.count(k)) {
+                std::string list;
+                for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+                throw InputError("unknown key '" + k + "' in a Hopfield model", at(kv.first, node),
+                                 "known keys here: " + list);
+            }
+        }
+    }
+
+    template <class T>
+    T get(const YAML::Node& m, const char* key, T dflt, const char* want) const {
+        if (!m || !m[key]) return dflt;
+        const YAML::Node v = m[key];
+        auto bad = [&] {
+            return InputError(std::string("'") + key + "' must be " + want +
+                                  (v.IsScalar() ? ", got '" + v.Scalar() + "'" : std::string()),
+                              at(v, key), std::string("write ") + want + " here");
+        };
+        if (!v.IsScalar()) throw bad();
+        try {
+            const T x = v.as<T>();
+            if constexpr (std::is_floating_point<T>::value)
+                if (!std::isfinite(x)) throw bad();
+            return x;
+        } catch (const YAML::Exception&) {
+            throw bad();
+        }
+    }
+
+    template <class T>
+    T in_range(const YAML::Node& m, const char* key, T dflt, T lo, T hi, const char* want) const {
+        if (!m || !m[key]) return dflt;
+        const T x = get<T>(m, key, dflt, want);
+        if (x < lo || x > hi)
+            throw InputError(fmt::format("'{}' = {} must be {}", key, x, want), at(m[key], key),
+                             fmt::format("give a value in [{}, {}]", lo, hi));
+        return x;
+    }
+};
+
+// Recall settings of a Hopfield model or trained network (recall: {flip, min_overlap, mode}).
+json hopfield_recall_settings(const HopfieldReader& r, const YAML::Node& root) {
+    const YAML::Node rc = r.section(root, "recall", {"flip", "min_overlap", "mode"});
+    const std::string mode = r.get<std::string>(rc, "mode", "async", "async or sync");
+    if (mode != "async" && mode != "sync")
+        throw InputError("unknown recall mode '" + mode + "'", r.at(rc["mode"], "mode"),
+                         "use 'mode: async' or 'mode: sync'");
+    return {{"flip", r.in_range<double>(rc, "flip", 0.1, 0.0, 1.0, "a fraction in [0, 1]")},
+            {"min_overlap",
+             r.in_range<double>(rc, "min_overlap", 0.95, 0.0, 1.0, "a fraction in [0, 1]")},
+            {"mode", mode}};
+}
+
+// Units and patterns a Hopfield model may ask for: the weights are n x n floats, so 2^14
+// units are 1 GiB.
+constexpr int64_t kMaxHopfieldUnits = int64_t(1) << 14;
+constexpr int64_t kMaxHopfieldPatterns = int64_t(1) << 16;
 
 json eval_to_json(const AnnEvalResult& r) {
     json j;
@@ -93,45 +192,75 @@ void load_optimizer(AnnOptimizer& o, const AnnModel& m, const std::string& path)
 json train_hopfield(const std::string& path, const TrainOptions& opt) {
     fs::path file(path);
     if (fs::is_directory(file)) file /= "network.yaml";
-    const YAML::Node root = YAML::LoadFile(file.string());
+    const YAML::Node root = YAML::LoadFile(file.string());  // parsed once already by yaml_type
     const auto t0 = std::chrono::steady_clock::now();
-    const YAML::Node pat = root["patterns"];
-    const std::string source = pat && pat["source"] ? pat["source"].as<std::string>() : "random";
-    const int64_t count = pat && pat["count"] ? pat["count"].as<int64_t>() : 0;
+    const HopfieldReader hr{file.string()};
+    hr.keys(root, {"name", "type", "n", "patterns", "recall", "rule", "capacity", "dataset"},
+            "model");
+    if (root["patterns"] && !root["patterns"].IsMap())
+        throw InputError("'patterns' must be a mapping", hr.at(root["patterns"], "patterns"),
+                         "write patterns: {source: random, count: 20}");
+    const YAML::Node pat = hr.section(root, "patterns", {"source", "count", "threshold"});
+    const std::string source = hr.get<std::string>(pat, "source", "random", "random or dataset");
+    const int64_t count = hr.get<int64_t>(pat, "count", 0, "an integer");
     if (source != "random" && source != "dataset")
-        throw InputError("unknown pattern source '" + source + "'", file.string(),
+        throw InputError("unknown pattern source '" + source + "'", hr.at(pat["source"], "source"),
                          "use 'source: random' or 'source: dataset'");
-    if (count <= 0)
-        throw InputError("Hopfield model needs patterns.count > 0", file.string(),
-                         "add 'count: 20'");
+    if (count <= 0 || count > kMaxHopfieldPatterns)
+        throw InputError(
+            "Hopfield model needs patterns.count in [1, 2^16], got " + std::to_string(count),
+            pat && pat["count"] ? hr.at(pat["count"], "count") : file.string(),
+            "add 'count: 20' under patterns:");
+    const std::string name = hr.get<std::string>(root, "name", "hopfield", "a string");
+    const json recall = hopfield_recall_settings(hr, root);
+    const std::string rule_name = hr.get<std::string>(root, "rule", "hebbian", "a string");
+    if (rule_name != "hebbian" && rule_name != "pseudo_inverse")
+        throw InputError("unknown Hopfield storage rule '" + rule_name + "'",
+                         hr.at(root["rule"], "rule"),
+                         "use 'rule: hebbian' or 'rule: pseudo_inverse'");
+    const YAML::Node c = hr.section(root, "capacity", {"n", "trials", "loads"});
+    const int64_t n_given =
+        hr.in_range<int64_t>(root, "n", 0, 1, kMaxHopfieldUnits, "an integer in [1, 2^14]");
+    const float level =
+        hr.in_range<float>(pat, "threshold", 0.5f, 0.0f, 1.0f, "a pixel level in [0, 1]");
+    std::vector<double> loads;
+    int trials = 3;
+    int64_t cap_n = 0;
+    if (c) {
+        if (!c["loads"] || !c["loads"].IsSequence() || c["loads"].size() == 0)
+            throw InputError("capacity needs a non-empty list 'loads'", hr.at(c, "capacity"),
+                             "add loads: [0.05, 0.1, 0.15] (patterns per unit)");
+        for (const auto& l : c["loads"]) {
+            double x = 0;
+            if (!l.IsScalar() || !YAML::convert<double>::decode(l, x) || !(x > 0 && x <= 1))
+                throw InputError("capacity loads must be numbers in (0, 1]" +
+                                     (l.IsScalar() ? ", got '" + l.Scalar() + "'" : std::string()),
+                                 hr.at(l, "loads"), "give loads P/N such as 0.05");
+            loads.push_back(x);
+        }
+        trials = hr.in_range<int>(c, "trials", 3, 1, 1000, "an integer in [1, 1000]");
+        cap_n = hr.in_range<int64_t>(c, "n", 0, 1, kMaxHopfieldUnits, "an integer in [1, 2^14]");
+    }
     AnnMatrix patterns;
     std::string data;
     if (source == "dataset") {
         data = !opt.data.empty() ? opt.data
-               : root["dataset"] ? root["dataset"].as<std::string>()
-                                 : "";
+                                 : hr.get<std::string>(root, "dataset", "", "a data set name");
         if (data.empty())
             throw InputError("patterns from a data set need one", file.string(),
                              "pass --data SET or add 'dataset: mnist'");
-        const float level = pat["threshold"] ? pat["threshold"].as<float>() : 0.5f;
         patterns = hopfield_dataset_patterns(load_dataset(data, Split::Train), count, level);
     }
-    const int64_t n = root["n"] ? root["n"].as<int64_t>() : patterns.cols();
+    const int64_t n = root["n"] ? n_given : patterns.cols();
     if (n <= 0) throw InputError("Hopfield model needs n > 0 units", file.string(), "add 'n: 400'");
     if (source == "dataset" && n != patterns.cols())
         throw InputError(
             fmt::format("n is {} but a sample of '{}' has {} pixels", n, data, patterns.cols()),
             file.string(), "leave n out to take it from the data set");
+    if (count * n > (int64_t(1) << 28))
+        throw InputError(fmt::format("{} patterns of {} units are more than 2^28 values", count, n),
+                         hr.at(pat["count"], "count"), "store fewer patterns or use fewer units");
     if (source == "random") patterns = hopfield_random_patterns(count, n, opt.seed);
-    const YAML::Node rc = root["recall"];
-    json recall = {
-        {"flip", rc && rc["flip"] ? rc["flip"].as<double>() : 0.1},
-        {"min_overlap", rc && rc["min_overlap"] ? rc["min_overlap"].as<double>() : 0.95},
-        {"mode", rc && rc["mode"] ? rc["mode"].as<std::string>() : std::string("async")}};
-    const std::string rule_name = root["rule"] ? root["rule"].as<std::string>() : "hebbian";
-    if (rule_name != "hebbian" && rule_name != "pseudo_inverse")
-        throw InputError("unknown Hopfield storage rule '" + rule_name + "'", file.string(),
-                         "use 'rule: hebbian' or 'rule: pseudo_inverse'");
     const HopfieldRule rule =
         rule_name == "hebbian" ? HopfieldRule::Hebbian : HopfieldRule::PseudoInverse;
     auto net = hopfield_store(patterns, rule);
@@ -140,10 +269,8 @@ json train_hopfield(const std::string& path, const TrainOptions& opt) {
         hopfield_recall_rate(net, recall["flip"], recall["min_overlap"], recall["mode"] == "sync",
                              opt.seed + 99, &mean_overlap);
     json cap = json::array();
-    if (const YAML::Node c = root["capacity"]) {
-        const auto loads = c["loads"].as<std::vector<double>>();
-        const int trials = c["trials"] ? c["trials"].as<int>() : 3;
-        const int64_t cn = c["n"] ? c["n"].as<int64_t>() : n;
+    if (c) {
+        const int64_t cn = cap_n > 0 ? cap_n : n;
         std::vector<int64_t> counts;
         for (double l : loads) counts.push_back(std::max<int64_t>(1, std::llround(l * double(cn))));
         for (const auto& p :
@@ -154,9 +281,7 @@ json train_hopfield(const std::string& path, const TrainOptions& opt) {
                            {"recall_rate", p.recall_rate},
                            {"mean_overlap", p.mean_overlap}});
     }
-    if (!opt.out_dir.empty())
-        save_hopfield(net, opt.out_dir, recall,
-                      root["name"] ? root["name"].as<std::string>() : "hopfield");
+    if (!opt.out_dir.empty()) save_hopfield(net, opt.out_dir, recall, name);
     return {{"model", "hopfield"},
             {"n", n},
             {"patterns", count},
@@ -280,10 +405,10 @@ json eval_ann(const std::string& network_path, const EvalOptions& opt) {
         const auto net = load_hopfield(network_path);
         fs::path file(network_path);
         if (fs::is_directory(file)) file /= "network.yaml";
-        const YAML::Node rc = YAML::LoadFile(file.string())["recall"];
-        const double flip = rc && rc["flip"] ? rc["flip"].as<double>() : 0.1;
-        const double mo = rc && rc["min_overlap"] ? rc["min_overlap"].as<double>() : 0.95;
-        const bool sync = rc && rc["mode"] && rc["mode"].as<std::string>() == "sync";
+        const json rc =
+            hopfield_recall_settings(HopfieldReader{file.string()}, YAML::LoadFile(file.string()));
+        const double flip = rc["flip"], mo = rc["min_overlap"];
+        const bool sync = rc["mode"] == "sync";
         double mean = 0;
         const double rate = hopfield_recall_rate(net, flip, mo, sync, 4242, &mean);
         return {{"recall_rate", rate},

@@ -8,6 +8,8 @@
 #include <fstream>
 #include <map>
 #include <random>
+#include <set>
+#include <type_traits>
 
 #include "ann_ops.hpp"
 #include "sf/core/error.hpp"
@@ -172,15 +174,57 @@ std::string model_file_of(const std::string& path) {
 }
 
 template <class T>
+const char* type_name() {
+    if (std::is_same<T, bool>::value) return "true or false";
+    if (std::is_integral<T>::value) return "an integer";
+    if (std::is_floating_point<T>::value) return "a finite number";
+    if (std::is_same<T, std::string>::value) return "a string";
+    return "a list of integers";
+}
+
+template <class T>
 T get(const YAML::Node& n, const char* key, T dflt, const std::string& file) {
     if (!n[key]) return dflt;
+    const YAML::Node v = n[key];
+    auto bad = [&]() -> InputError {
+        return InputError(std::string("'") + key + "' must be " + type_name<T>() +
+                              (v.IsScalar() ? ", got '" + v.Scalar() + "'" : std::string()),
+                          at_file(file, v.Mark().line + 1, key),
+                          std::string("write ") + type_name<T>() + " here");
+    };
+    // A string is a scalar: yaml-cpp would turn a list or map into one without complaint.
+    if (std::is_same<T, std::string>::value && !v.IsScalar()) throw bad();
     try {
-        return n[key].as<T>();
+        const T x = v.as<T>();
+        if constexpr (std::is_floating_point<T>::value)
+            if (!std::isfinite(x)) throw bad();
+        return x;
     } catch (const YAML::Exception&) {
-        throw InputError(std::string("bad value for '") + key + "'",
-                         at_file(file, n[key].Mark().line + 1), "check the type of this value");
+        throw bad();
     }
 }
+
+// Keys the ANN loader reads; anything else is a typo that would be silently ignored.
+void check_keys(const YAML::Node& m, const std::set<std::string>& allowed, const std::string& file,
+                const std::string& node) {
+    std::set<std::string> seen;
+    for (const auto& kv : m) {
+        const std::string k = kv.first.Scalar();
+        const std::string where = at_file(file, kv.first.Mark().line + 1, node);
+        if (!seen.insert(k).second)
+            throw InputError("key '" + k + "' appears twice", where, "keep one of the two entries");
+        if (!allowed.count(k)) {
+            std::string list;
+            for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+            throw InputError("unknown key '" + k + "'", where, "known keys here: " + list);
+        }
+    }
+}
+
+// The most units, channels or batch size the loader accepts, and the most values one
+// parameter tensor may hold (1 GiB of float32): beyond them a typo would exhaust memory.
+constexpr int64_t kMaxUnits = int64_t(1) << 24;
+constexpr int64_t kMaxParamValues = int64_t(1) << 28;
 
 }  // namespace
 
@@ -195,6 +239,8 @@ AnnModel load_ann(const std::string& path) {
                          "fix the YAML syntax");
     }
     if (!root.IsMap()) throw InputError("model file is not a YAML map", file, "see docs/reference-ann.md");
+    check_keys(root, {"name", "type", "dataset", "input_shape", "layers", "training"}, file,
+               "model");
     const std::string type = get<std::string>(root, "type", "ann", file);
     if (type != "ann")
         throw InputError("model type is '" + type + "', expected 'ann'", file,
@@ -210,6 +256,14 @@ AnnModel load_ann(const std::string& path) {
     for (auto v : m.input_shape)
         if (v <= 0) throw InputError("input_shape has a non-positive size", file, "fix input_shape");
     if (auto t = root["training"]) {
+        if (!t.IsMap())
+            throw InputError("'training' must be a mapping",
+                             at_file(file, t.Mark().line + 1, "training"),
+                             "write training: {optimizer: adam, lr: 0.001, ...}");
+        check_keys(t,
+                   {"optimizer", "lr", "momentum", "weight_decay", "batch", "epochs", "loss",
+                    "target", "noise", "augmentation", "lr_decay"},
+                   file, "training");
         auto& tr = m.training;
         tr.optimizer = get<std::string>(t, "optimizer", tr.optimizer, file);
         tr.lr = get<float>(t, "lr", tr.lr, file);
@@ -231,6 +285,24 @@ AnnModel load_ann(const std::string& path) {
             throw InputError("unknown target '" + tr.target + "'", w, "use labels or input");
         if (tr.batch <= 0 || tr.lr <= 0)
             throw InputError("training needs batch > 0 and lr > 0", w, "fix batch and lr");
+        if (tr.batch > kMaxUnits)
+            throw InputError("batch = " + std::to_string(tr.batch) + " is larger than 2^24", w,
+                             "use a batch of a few hundred at most");
+        if (tr.epochs < 0)
+            throw InputError("epochs = " + std::to_string(tr.epochs) + " must be >= 0", w,
+                             "give a number of epochs, e.g. epochs: 10");
+        if (tr.momentum < 0 || tr.momentum >= 1)
+            throw InputError("momentum = " + std::to_string(tr.momentum) + " must lie in [0, 1)", w,
+                             "use e.g. momentum: 0.9");
+        if (tr.weight_decay < 0)
+            throw InputError("weight_decay = " + std::to_string(tr.weight_decay) + " must be >= 0",
+                             w, "use e.g. weight_decay: 0.0005, or leave it out");
+        if (tr.noise < 0)
+            throw InputError("noise = " + std::to_string(tr.noise) + " must be >= 0", w,
+                             "give the standard deviation of the input noise, e.g. 0.2");
+        if (!(tr.lr_decay > 0 && tr.lr_decay <= 1))
+            throw InputError("lr_decay = " + std::to_string(tr.lr_decay) + " must lie in (0, 1]", w,
+                             "use e.g. lr_decay: 0.9, or leave it out");
         if (!tr.augmentation.empty() && tr.augmentation != "shift")
             throw InputError("unknown augmentation '" + tr.augmentation + "'", w, "use shift or leave it out");
     }
@@ -244,9 +316,13 @@ AnnModel load_ann(const std::string& path) {
             throw InputError("layer " + std::to_string(i) + " has no 'kind'", at_file(file, line),
                              "write each layer as {kind: dense, units: 10, ...}");
         AnnLayer l;
-        const std::string kind = n["kind"].as<std::string>();
+        const std::string kind = get<std::string>(n, "kind", "", file);
         l.name = get<std::string>(n, "name", kind + std::to_string(i), file);
         const std::string where = at_file(file, line, "layer '" + l.name + "'");
+        check_keys(n,
+                   {"kind", "name", "units", "out_channels", "kernel", "stride", "padding", "rate",
+                    "return_sequences", "weight", "bias", "weight_ih", "weight_hh"},
+                   file, "layer '" + l.name + "'");
         try {
             l.kind = parse_ann_layer_kind(kind);
         } catch (const InputError& e) {
@@ -262,7 +338,19 @@ AnnModel load_ann(const std::string& path) {
         for (const auto& ol : m.layers)
             if (ol.name == l.name)
                 throw InputError("duplicate layer name '" + l.name + "'", where, "give every layer a unique name");
+        for (int64_t x : {l.units, l.out_channels, l.kernel, l.stride, l.padding})
+            if (x > kMaxUnits)
+                throw InputError(
+                    "units, out_channels, kernel, stride and padding must be at most "
+                    "2^24, got " +
+                        std::to_string(x),
+                    where, "check the layer's numbers for a typo");
         ann_detail::infer_layer(l, shape, where);
+        for (const auto& p : l.params)
+            if (shape_size(p.shape) > kMaxParamValues)
+                throw InputError(p.name + " would hold " + std::to_string(shape_size(p.shape)) +
+                                     " values, more than 2^28 (1 GiB of float32)",
+                                 where, "use fewer units or channels");
         shape = l.out_shape;
         for (auto& p : l.params) {
             if (!n[p.name]) {
@@ -270,7 +358,7 @@ AnnModel load_ann(const std::string& path) {
                 continue;
             }
             any_weights = true;
-            const std::string ref = n[p.name].as<std::string>();
+            const std::string ref = get<std::string>(n, p.name.c_str(), "", file);
             Tensor t;
             const auto colon = ref.find(':');
             if (colon != std::string::npos) {
@@ -284,7 +372,12 @@ AnnModel load_ann(const std::string& path) {
                                      "re-save the network or fix the reference '" + ref + "'");
                 t = k->second;
             } else {
-                t = load_tensor_ref(base, ref);
+                try {
+                    t = load_tensor_ref(base, ref);
+                } catch (const InputError& e) {
+                    throw InputError("cannot load " + p.name + " '" + ref + "': " + e.problem(),
+                                     where, e.fix());
+                }
             }
             if (t.shape != p.shape)
                 throw InputError(p.name + " has shape " + t.shape_str() + ", the layer needs " +

@@ -208,7 +208,11 @@ HopfieldNet load_hopfield(const std::string& path) {
     if (!root["weights"])
         throw InputError("Hopfield network has no 'weights:' file", file.string(),
                          "train it with spikeforge train (type: hopfield)");
-    const auto arrays = read_npz((file.parent_path() / root["weights"].as<std::string>()).string());
+    if (!root["weights"].IsScalar())
+        throw InputError("'weights' must be a file name",
+                         at_file(file.string(), root["weights"].Mark().line + 1, "weights"),
+                         "write weights: weights.npz");
+    const auto arrays = read_npz((file.parent_path() / root["weights"].Scalar()).string());
     auto w = arrays.find("weight"), p = arrays.find("patterns");
     if (w == arrays.end() || p == arrays.end())
         throw InputError("Hopfield weights need arrays 'weight' and 'patterns'", file.string(),
@@ -219,7 +223,9 @@ HopfieldNet load_hopfield(const std::string& path) {
                              p->second.shape_str() + " do not match",
                          file.string(), "weight must be [N, N] and patterns [P, N]");
     HopfieldNet net;
-    const std::string rule = root["rule"] ? root["rule"].as<std::string>("") : "hebbian";
+    const std::string rule = root["rule"] && root["rule"].IsScalar() ? root["rule"].Scalar()
+                             : root["rule"]                          ? std::string("(not a string)")
+                                                                     : std::string("hebbian");
     if (rule != "hebbian" && rule != "pseudo_inverse")
         throw InputError("unknown Hopfield storage rule '" + rule + "'", file.string(),
                          "use 'rule: hebbian' or 'rule: pseudo_inverse'");
