@@ -33,6 +33,9 @@ bool is_integer(DType t) {
 
 const char* kFix = "write the file as described in docs/formats.md, section \"Spike files\"";
 
+// samples x steps held in memory at once; 2^26 lists are about 1.6 GB before any spike.
+constexpr int64_t kMaxSpikeSlots = int64_t(1) << 26;
+
 }  // namespace
 
 SpikeInput read_spike_file(const std::string& path) {
@@ -63,9 +66,14 @@ SpikeInput read_spike_file(const std::string& path) {
         throw bad("'shape' must have shape [2] (samples, steps), it has " + shape_t->shape_str());
     const std::vector<int64_t> shape = shape_t->to<int64_t>();
     const int64_t samples = shape[0], steps = shape[1];
-    if (samples < 0 || steps < 1 || steps > (int64_t(1) << 24) || samples > (int64_t(1) << 31))
+    if (samples < 0 || steps < 1 || steps > kMaxTimesteps || samples > (int64_t(1) << 31))
         throw bad("'shape' = [" + std::to_string(samples) + ", " + std::to_string(steps) +
-                  "] is out of range (samples >= 0, steps >= 1)");
+                  "] is out of range (samples >= 0, 1 <= steps <= 2^24)");
+    // Every (sample, step) gets its own list below: a header claiming billions of them
+    // must fail here, not by exhausting memory.
+    if (samples * steps > kMaxSpikeSlots)
+        throw bad("'shape' = [" + std::to_string(samples) + ", " + std::to_string(steps) +
+                  "] holds more than 2^26 sample steps");
 
     const Tensor* ni_t = get("num_inputs", true);
     if (!ni_t->shape.empty() && ni_t->shape != std::vector<int64_t>{1})

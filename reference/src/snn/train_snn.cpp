@@ -7,14 +7,16 @@
 // of the settings used.
 #include <yaml-cpp/yaml.h>
 
+#include <unistd.h>
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <numeric>
 #include <random>
 #include <set>
-#include <unistd.h>
+#include <type_traits>
 
 #include <fmt/format.h>
 
@@ -34,11 +36,47 @@ namespace sf {
 
 namespace {
 
+// One typed value of a model file; errors name the file, line and key. Numbers must be
+// finite and lie in [lo, hi].
+template <class T>
+void read_value(const YAML::Node& m, const char* key, T& out, const std::string& file,
+                const std::string& node, double lo = -1e300, double hi = 1e300) {
+    const YAML::Node v = m[key];
+    if (!v) return;
+    const std::string where = at_file(file, v.Mark().line + 1, node + "." + key);
+    const char* want = std::is_same<T, std::string>::value ? "a string"
+                       : std::is_integral<T>::value        ? "an integer"
+                                                           : "a finite number";
+    T x{};
+    bool ok = v.IsScalar();
+    if (ok) {
+        try {
+            x = v.as<T>();
+        } catch (const YAML::Exception&) {
+            ok = false;
+        }
+    }
+    if constexpr (std::is_arithmetic<T>::value) {
+        if (ok && !std::isfinite(double(x))) ok = false;
+        if (ok && (double(x) < lo || double(x) > hi))
+            throw InputError(
+                fmt::format("'{}' = {} is out of range [{}, {}]", key, v.Scalar(), lo, hi), where,
+                fmt::format("give {} in [{}, {}]", want, lo, hi));
+    }
+    if (!ok)
+        throw InputError(std::string("'") + key + "' must be " + want +
+                             (v.IsScalar() ? ", got '" + v.Scalar() + "'" : std::string()),
+                         where, std::string("write ") + want + " here");
+    out = x;
+}
+
 SnnTraining parse_training(const YAML::Node& n, const std::string& file) {
     SnnTraining t;
     if (!n) return t;
     const std::string where = at_file(file, n.Mark().line + 1, "training");
-    if (!n.IsMap()) throw InputError("training: must be a mapping", where, "");
+    if (!n.IsMap())
+        throw InputError("training: must be a mapping", where,
+                         "write training: followed by indented key: value lines (lr, batch, ...)");
     static const char* keys[] = {"optimizer", "lr",       "lr_decay", "batch",      "epochs",
                                  "surrogate", "slope",    "readout",  "loss",       "init_gain",
                                  "count_scale"};
@@ -51,22 +89,18 @@ SnnTraining parse_training(const YAML::Node& n, const std::string& file) {
                              "known keys: optimizer, lr, lr_decay, batch, epochs, surrogate, slope, "
                              "readout, loss, init_gain, count_scale");
     }
-    try {
-        if (n["optimizer"]) t.optimizer = n["optimizer"].as<std::string>();
-        if (n["lr"]) t.lr = n["lr"].as<float>();
-        if (n["lr_decay"]) t.lr_decay = n["lr_decay"].as<float>();
-        if (n["batch"]) t.batch = n["batch"].as<int64_t>();
-        if (n["epochs"]) t.epochs = n["epochs"].as<int>();
-        if (n["surrogate"]) t.surrogate = n["surrogate"].as<std::string>();
-        if (n["slope"]) t.slope = n["slope"].as<float>();
-        if (n["readout"]) t.readout = n["readout"].as<std::string>();
-        if (n["loss"]) t.loss = n["loss"].as<std::string>();
-        if (n["init_gain"]) t.init_gain = n["init_gain"].as<float>();
-        if (n["count_scale"]) t.count_scale = n["count_scale"].as<float>();
-    } catch (const YAML::Exception& e) {
-        throw InputError("bad value in training: " + e.msg, at_file(file, e.mark.line + 1, "training"),
-                         "see docs/reference-snn.md for the types");
-    }
+    const std::string tn = "training";
+    read_value(n, "optimizer", t.optimizer, file, tn);
+    read_value(n, "lr", t.lr, file, tn, 1e-30, 1e6);
+    read_value(n, "lr_decay", t.lr_decay, file, tn, 1e-30, 1.0);
+    read_value(n, "batch", t.batch, file, tn, 1, double(1 << 24));
+    read_value(n, "epochs", t.epochs, file, tn, 0, 1e9);
+    read_value(n, "surrogate", t.surrogate, file, tn);
+    read_value(n, "slope", t.slope, file, tn, 1e-30, 1e30);
+    read_value(n, "readout", t.readout, file, tn);
+    read_value(n, "loss", t.loss, file, tn);
+    read_value(n, "init_gain", t.init_gain, file, tn, 0.0, 1e30);
+    read_value(n, "count_scale", t.count_scale, file, tn, 1e-30, 1e30);
     if (t.optimizer != "adam" && t.optimizer != "sgd")
         throw InputError("unknown optimizer '" + t.optimizer + "'", where, "use adam or sgd");
     if (t.surrogate != "fast_sigmoid" && t.surrogate != "arctan")
@@ -97,7 +131,7 @@ std::pair<Graph, SnnTraining> load_snn_model(const std::string& path, uint64_t s
     YAML::Node root;
     try {
         root = YAML::LoadFile(file.string());
-    } catch (const YAML::ParserException& e) {
+    } catch (const YAML::Exception& e) {
         throw InputError("malformed YAML: " + e.msg, at_file(file.string(), e.mark.line + 1),
                          "fix the YAML syntax at that line");
     }
@@ -122,6 +156,13 @@ std::pair<Graph, SnnTraining> load_snn_model(const std::string& path, uint64_t s
             const std::string from = pr["from"].as<std::string>(""), to = pr["to"].as<std::string>("");
             if (!sizes.count(from) || !sizes.count(to)) continue;  // the loader reports it
             const int64_t npre = sizes[from], npost = sizes[to];
+            if (npre > 0 && npost > (int64_t(1) << 28) / npre)
+                throw InputError(
+                    fmt::format("dense projection from '{}' ({}) to '{}' ({}) would "
+                                "hold more than 2^28 weights",
+                                from, npre, to, npost),
+                    at_file(file.string(), pr.Mark().line + 1, "projection '" + name + "'"),
+                    "use smaller populations");
             std::normal_distribution<float> nd(0.0f, tr.init_gain / std::sqrt(float(npre)));
             std::vector<float> w(size_t(npre * npost));
             for (float& x : w) x = nd(rng);
@@ -162,7 +203,27 @@ std::pair<Graph, SnnTraining> load_snn_model(const std::string& path, uint64_t s
         try {
             g = load_network(tmp_yaml.string());
         } catch (const InputError& e) {
-            throw InputError(e.problem() + " (in the model's network part)", file.string(), e.fix());
+            // The temporary file's lines are not the model's: point at the node's own line
+            // in the model file instead, found by the node name the error carries.
+            std::string node;
+            int line = 0;
+            const std::string& w = e.where();
+            for (const char* kind : {"population", "projection"}) {
+                const std::string tag = std::string("(") + kind + " '";
+                const size_t at = w.find(tag);
+                if (at == std::string::npos) continue;
+                const size_t end = w.find("')", at);
+                const std::string name = w.substr(at + tag.size(), end - at - tag.size());
+                node = std::string(kind) + " '" + name + "'";
+                const YAML::Node list = root[std::string(kind) + "s"];
+                if (list && list.IsSequence())
+                    for (const auto& item : list)
+                        if (item.IsMap() && item["name"] && item["name"].IsScalar() &&
+                            item["name"].Scalar() == name)
+                            line = item.Mark().line + 1;
+            }
+            if (node.empty() && w.find("(encoder)") != std::string::npos) node = "encoder";
+            throw InputError(e.problem(), at_file(file.string(), line, node), e.fix());
         }
         g.file = file.string();
         cleanup();
@@ -246,28 +307,41 @@ nlohmann::json train_stdp_model(const std::string& file, const YAML::Node& root,
             throw InputError("unknown key '" + kv.first.Scalar() + "' in a diehl_cook model",
                              at_file(file, kv.first.Mark().line + 1), "see docs/reference-snn.md");
     std::string set = "mnist";
-    try {
-        if (root["neurons"]) o.neurons = root["neurons"].as<int>();
-        if (root["timesteps"]) o.timesteps = root["timesteps"].as<int>();
-        if (root["max_rate"]) o.max_rate = root["max_rate"].as<float>();
-        if (root["epochs"]) o.epochs = root["epochs"].as<int>();
-        if (root["decay_v"]) o.decay_v = root["decay_v"].as<float>();
-        if (root["threshold"]) o.threshold = root["threshold"].as<float>();
-        if (root["theta_plus"]) o.theta_plus = root["theta_plus"].as<float>();
-        if (root["tau_theta"]) o.tau_theta = root["tau_theta"].as<float>();
-        if (root["inhibition"]) o.inhibition = root["inhibition"].as<float>();
-        if (root["weight_sum"]) o.weight_sum = root["weight_sum"].as<float>();
-        if (root["dataset"]) set = root["dataset"].as<std::string>();
-        if (const YAML::Node s = root["stdp"]) {
-            if (s["a_plus"]) o.stdp.a_plus = s["a_plus"].as<float>();
-            if (s["a_minus"]) o.stdp.a_minus = s["a_minus"].as<float>();
-            if (s["tau_pre"]) o.stdp.tau_pre = s["tau_pre"].as<float>();
-            if (s["tau_post"]) o.stdp.tau_post = s["tau_post"].as<float>();
-            if (s["w_min"]) o.stdp.w_min = s["w_min"].as<float>();
-            if (s["w_max"]) o.stdp.w_max = s["w_max"].as<float>();
-        }
-    } catch (const YAML::Exception& e) {
-        throw InputError("bad value: " + e.msg, at_file(file, e.mark.line + 1), "");
+    const std::string mn = "model";
+    const double big = 1e30;
+    read_value(root, "neurons", o.neurons, file, mn, 10, 65536);
+    read_value(root, "timesteps", o.timesteps, file, mn, 1, kMaxTimesteps);
+    read_value(root, "max_rate", o.max_rate, file, mn, 0, 1);
+    read_value(root, "epochs", o.epochs, file, mn, 0, 1e6);
+    read_value(root, "decay_v", o.decay_v, file, mn, 0, 1);
+    read_value(root, "threshold", o.threshold, file, mn, 1e-30, big);
+    read_value(root, "theta_plus", o.theta_plus, file, mn, 0, big);
+    read_value(root, "tau_theta", o.tau_theta, file, mn, 1e-30, big);
+    read_value(root, "inhibition", o.inhibition, file, mn, 0, big);
+    read_value(root, "weight_sum", o.weight_sum, file, mn, 1e-30, big);
+    read_value(root, "dataset", set, file, mn);
+    if (const YAML::Node s = root["stdp"]) {
+        const std::string sn = "stdp";
+        if (!s.IsMap())
+            throw InputError("'stdp' must be a mapping", at_file(file, s.Mark().line + 1, sn),
+                             "write stdp: {a_plus: 0.002, a_minus: 0.0005, tau_pre: 20, ...}");
+        const std::set<std::string> sk{"a_plus",   "a_minus", "tau_pre",
+                                       "tau_post", "w_min",   "w_max"};
+        for (const auto& kv : s)
+            if (!sk.count(kv.first.Scalar()))
+                throw InputError("unknown key '" + kv.first.Scalar() + "' in stdp:",
+                                 at_file(file, kv.first.Mark().line + 1, sn),
+                                 "known keys: a_minus, a_plus, tau_post, tau_pre, w_max, w_min");
+        read_value(s, "a_plus", o.stdp.a_plus, file, sn, -big, big);
+        read_value(s, "a_minus", o.stdp.a_minus, file, sn, -big, big);
+        read_value(s, "tau_pre", o.stdp.tau_pre, file, sn, 1e-30, big);
+        read_value(s, "tau_post", o.stdp.tau_post, file, sn, 1e-30, big);
+        read_value(s, "w_min", o.stdp.w_min, file, sn, -big, big);
+        read_value(s, "w_max", o.stdp.w_max, file, sn, -big, big);
+        if (o.stdp.w_min > o.stdp.w_max)
+            throw InputError(
+                fmt::format("stdp w_min = {} exceeds w_max = {}", o.stdp.w_min, o.stdp.w_max),
+                at_file(file, s.Mark().line + 1, sn), "swap them");
     }
     if (opt.epochs >= 0) o.epochs = opt.epochs;
     if (!opt.data.empty()) set = opt.data;
