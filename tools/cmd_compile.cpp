@@ -43,7 +43,8 @@ Action add_compile(CLI::App& app) {
         ->required();
     cmd->add_option("--chip", a->chip, "chip preset name or chip YAML file (default sf1)");
     cmd->add_option("-o,--output", a->out, "image directory to write")->required();
-    cmd->add_option("--seed", a->seed, "seed for placement (default 1)");
+    cmd->add_option("--seed", a->seed, "seed for placement (default 1)")
+        ->check(CLI::NonNegativeNumber);
     std::string passes;
     for (const auto& p : pass_names()) passes += p + ", ";
     cmd->add_option("--dump-after", a->dump_after,
@@ -51,6 +52,7 @@ Action add_compile(CLI::App& app) {
     cmd->add_flag("--json", a->json, "print one JSON object instead of the summary");
 
     return [a]() -> int {
+        check_output_path(a->out, "-o", true);
         const Graph g = load_network(a->network);
         const ChipConfig chip = load_chip(a->chip);
         CompileOptions opt;

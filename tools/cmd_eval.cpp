@@ -20,7 +20,8 @@ Action add_eval(CLI::App& app) {
     cmd->add_option("--data", a->data, "data set (default: the network's)");
     cmd->add_option("--samples", a->samples, "evaluate only the first N test samples");
     cmd->add_flag("--json", a->json, "print the result as one JSON line");
-    return [a]() -> int {
+    return [a, cmd]() -> int {
+        check_count(*cmd, "--samples", a->samples, 1);
         EvalOptions opt;
         opt.data = a->data;
         opt.samples = a->samples;

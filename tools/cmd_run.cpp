@@ -100,9 +100,9 @@ void check_args(const RunArgs& a, CLI::App& cmd) {
     if (a.first < 0)
         throw InputError("--first must be 0 or more, got " + std::to_string(a.first), "--first",
                          "pass the index of the first sample to run");
-    if (cmd.count("--steps") && a.steps <= 0)
+    if (cmd.count("--steps") && (a.steps <= 0 || a.steps > kMaxTimesteps))
         throw InputError(
-            "--steps must be positive, got " + std::to_string(a.steps), "--steps",
+            "--steps must be positive and at most 2^24, got " + std::to_string(a.steps), "--steps",
             "pass a number of timesteps of 1 or more, or leave it out to use the image's");
     if (!a.data.empty() && !a.input.empty())
         throw InputError("--data and --input both given", "run",
@@ -110,6 +110,7 @@ void check_args(const RunArgs& a, CLI::App& cmd) {
     if (a.backend != "functional")
         throw InputError("backend '" + a.backend + "' is not built yet", "--backend",
                          "use --backend functional");
+    if (!a.out.empty() || cmd.count("--out")) check_output_path(a.out, "--out", false);
 }
 
 SpikeInput make_input(const RunArgs& a, const ChipImage& img, int steps, std::string& described) {
@@ -132,6 +133,14 @@ SpikeInput make_input(const RunArgs& a, const ChipImage& img, int steps, std::st
             a.image,
             "pass --data SET (" + fmt::format("{}", fmt::join(dataset_names(), ", ")) +
                 ") or --input SPIKES");
+    if (steps <= 0)
+        throw InputError("the image has no timesteps per sample", a.image, "pass --steps N");
+    // The encoded input is held whole: refuse what cannot fit before loading anything.
+    if (int64_t(a.samples) * steps > (int64_t(1) << 26))
+        throw InputError(fmt::format("--samples {} x {} steps is more than 2^26 sample steps "
+                                     "to hold at once",
+                                     a.samples, steps),
+                         "--samples", "run fewer samples per call (use --first to go on)");
     const Dataset ds = load_dataset(set, Split::Test, int64_t(a.first) + a.samples);
     if (ds.size() <= a.first)
         throw InputError("--first " + std::to_string(a.first) + " is past the end of '" + set +

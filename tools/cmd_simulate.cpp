@@ -76,7 +76,13 @@ Action add_simulate(CLI::App& app) {
     cmd->add_option("--populations", a->populations, "populations to record (default: all)");
     cmd->add_option("--out", a->out, "write the recorded traces to this .npz file");
     cmd->add_flag("--json", a->json, "print the result as one JSON line");
-    return [a]() -> int {
+    return [a, cmd]() -> int {
+        check_count(*cmd, "--samples", a->samples, 1);
+        check_count(*cmd, "--steps", a->steps, 1);
+        if (a->steps > kMaxTimesteps)
+            throw InputError("--steps must lie in [1, 2^24], got " + std::to_string(a->steps),
+                             "--steps", "pass fewer steps, or leave it out to use the network's");
+        if (cmd->count("--out")) check_output_path(a->out, "--out", false);
         const Graph g = load_network(a->network);
         std::string set = a->data.empty() ? g.dataset : a->data;
         if (set.empty())

@@ -23,7 +23,8 @@ Action add_train(CLI::App& app) {
     cmd->add_option("model", a->model, "model YAML file (or a directory with network.yaml)")->required();
     cmd->add_option("--data", a->data, "data set: fashion-mnist, mnist or digits");
     cmd->add_option("--epochs", a->epochs, "epochs (default: the model's training.epochs)");
-    cmd->add_option("--seed", a->seed, "seed for initialisation, shuffling, dropout");
+    cmd->add_option("--seed", a->seed, "seed for initialisation, shuffling, dropout")
+        ->check(CLI::NonNegativeNumber);
     cmd->add_option("-o,--out", a->out, "output network directory")->required();
     cmd->add_option("--max-train", a->max_train, "use only the first N training samples");
     cmd->add_option("--max-test", a->max_test, "measure on only the first N test samples");
@@ -33,7 +34,13 @@ Action add_train(CLI::App& app) {
     cmd->add_option("--checkpoint-every", a->checkpoint_every, "write OUT/checkpoint/ every N epochs");
     cmd->add_option("--resume", a->resume, "continue from a checkpoint directory");
     cmd->add_flag("--json", a->json, "print the result as one JSON line");
-    return [a]() -> int {
+    return [a, cmd]() -> int {
+        check_count(*cmd, "--epochs", a->epochs, 0);
+        check_count(*cmd, "--max-train", a->max_train, 1);
+        check_count(*cmd, "--max-test", a->max_test, 1);
+        check_count(*cmd, "--checkpoint-every", a->checkpoint_every, 1);
+        // Before training, so a long run never fails at its very end on a bad -o.
+        check_output_path(a->out, "-o", true);
         TrainOptions opt;
         opt.data = a->data;
         opt.epochs = a->epochs;

@@ -24,6 +24,14 @@ Action add_convert(CLI::App& app);
 // Print a JSON object on stdout as one line.
 void print_json(const nlohmann::json& j);
 
+// Rejects an output path before any work is done, so a long run never fails at its end:
+// empty, the wrong kind of thing already there (a file for a directory or back), a parent
+// directory that does not exist or cannot be written. `option` names it ("-o", "--out").
+void check_output_path(const std::string& path, const std::string& option, bool directory);
+
+// Rejects a count option that was given with a value below `min` (e.g. --samples -5).
+void check_count(CLI::App& cmd, const std::string& option, long long value, long long min);
+
 // True when stderr is a terminal (progress bars are shown only then, and never with --json).
 bool stderr_is_tty();
 

@@ -1,7 +1,8 @@
+#include <unistd.h>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <map>
-#include <unistd.h>
 
 #include "commands.hpp"
 #include "sf/core/error.hpp"
@@ -11,6 +12,38 @@ namespace sf::cli {
 void print_json(const nlohmann::json& j) { std::cout << j.dump() << std::endl; }
 
 bool stderr_is_tty() { return isatty(fileno(stderr)) != 0; }
+
+void check_output_path(const std::string& path, const std::string& option, bool directory) {
+    namespace fs = std::filesystem;
+    const std::string what = directory ? "output directory" : "output file";
+    if (path.empty())
+        throw InputError(option + " is empty", option, "give the path of the " + what);
+    fs::path p(path);
+    // "out/" names the directory out.
+    if (!p.has_filename()) p = p.parent_path();
+    std::error_code ec;
+    if (fs::exists(p, ec) && fs::is_directory(p, ec) != directory)
+        throw InputError(what + " '" + path + "' exists and is " +
+                             (directory ? "not a directory" : "a directory"),
+                         option, "remove it or choose another path");
+    fs::path parent = p.parent_path();
+    if (parent.empty()) parent = ".";
+    if (!fs::is_directory(parent, ec))
+        throw InputError("the parent directory of " + what + " '" + path + "' does not exist",
+                         option, "create " + parent.string() + " first, or choose another path");
+    if (::access(parent.c_str(), W_OK) != 0)
+        throw InputError("cannot write into " + parent.string(), option,
+                         "choose a directory you may write to");
+}
+
+void check_count(CLI::App& cmd, const std::string& option, long long value, long long min) {
+    if (cmd.count(option) && value < min)
+        throw InputError(
+            option + " must be " + std::to_string(min) + " or more, got " + std::to_string(value),
+            option,
+            "pass " + option + " " + std::to_string(min > 0 ? min : 1) +
+                " or more, or leave it out");
+}
 
 }  // namespace sf::cli
 
@@ -36,7 +69,13 @@ int main(int argc, char** argv) {
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
-        return app.exit(e);
+        // --help and --version are "errors" that exit 0; real ones get the one-message form.
+        if (e.get_exit_code() == 0) return app.exit(e);
+        std::string sub;
+        for (auto* s : app.get_subcommands()) sub = " " + s->get_name();
+        std::cerr << "spikeforge: error: " << e.what() << "\n  fix: see `spikeforge" << sub
+                  << " --help` for the arguments" << std::endl;
+        return e.get_exit_code();
     }
 
     try {
