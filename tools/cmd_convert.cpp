@@ -1,6 +1,7 @@
 // spikeforge convert: turn a trained ReLU ANN (MLP or CNN) into a spiking network of IF
 // neurons (reference/convert.hpp), write it as a network directory, and report the float
-// accuracy of both on the test split so the conversion loss is visible at once.
+// accuracy of both on the test split (or the end of the training split) so the conversion
+// loss is visible at once, optionally against the run length (--curve).
 #include <cstdio>
 #include <vector>
 

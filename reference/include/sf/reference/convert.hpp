@@ -2,11 +2,12 @@
 // conv2d layer followed by ReLU becomes a population of IF neurons with reset by
 // subtraction and threshold 1, whose firing rate approximates the ReLU activation divided
 // by a per-layer scale lambda (a high percentile of that layer's activations on training
-// data). Weights become W * lambda_prev / lambda, biases b / lambda (per step). Pooling
-// becomes an avg_pool projection onto IF neurons (max pooling is approximated by average
-// pooling, scaled by the ratio of max to average on the data, and says so). The last linear layer
-// feeds an LI integrator (membrane readout) or IF neurons (spike-count readout). Input pixels drive
-// a direct encoder (gain 1).
+// data). Weights become W * lambda_prev / lambda, biases b / lambda (per step). Average
+// pooling becomes an avg_pool projection onto IF neurons, exact in the limit; max pooling
+// is approximated by average pooling scaled by the ratio of max to average on the data (the
+// report says so). The last linear layer feeds LI neurons with decay_u = decay_v = 1, whose
+// mean membrane is W r + b, the ANN's logits on the mean rates (membrane readout), or IF
+// neurons (spike-count readout). Input pixels drive a direct encoder (gain 1).
 #pragma once
 
 #include <cstdint>
