@@ -25,8 +25,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// A small CNN on the 8x8 digits: conv 3x3x8, ReLU, average pooling 2, dense 10.
-AnnModel trained_avgpool_cnn(const fs::path& dir, const Dataset& train) {
+// A small CNN on the 8x8 digits: conv 3x3x8, ReLU, average (or max) pooling 2, dense 10.
+AnnModel trained_avgpool_cnn(const fs::path& dir, const Dataset& train,
+                             const std::string& pool = "avgpool") {
     {
         std::ofstream f(dir / "cnn.yaml");
         f << R"(name: digits-cnn
@@ -35,7 +36,8 @@ dataset: digits
 layers:
   - {kind: conv2d, name: conv1, out_channels: 8, kernel: 3, padding: 1}
   - {kind: relu}
-  - {kind: avgpool, kernel: 2}
+  - {kind: )"
+          << pool << R"(, kernel: 2}
   - {kind: flatten}
   - {kind: dense, name: fc, units: 10}
   - {kind: softmax}
@@ -116,6 +118,22 @@ TEST_CASE("A converted average-pooling CNN approaches the ANN as the run grows",
         INFO("steps " << p.steps);
         CHECK(ok == p.correct);
     }
+    fs::remove_all(dir);
+}
+
+TEST_CASE("Max pooling converts to a rescaled average and the report says so", "[snn][convert]") {
+    const fs::path dir = fs::temp_directory_path() / ("sf_conv_max_" + std::to_string(::getpid()));
+    fs::create_directories(dir);
+    const Dataset train = load_dataset("digits", Split::Train);
+    const AnnModel m = trained_avgpool_cnn(dir, train, "maxpool");
+    ConvertReport rep;
+    const Graph g = convert_ann(m, train, ConvertOptions{}, &rep);
+    CHECK(rep.max_pool_as_avg);
+    REQUIRE(g.projections.size() == 3);
+    CHECK(g.projections[1].kind == ProjectionKind::AvgPool);
+    // The max of a window of ReLU outputs is at least its average, so the gain is >= 1.
+    CHECK(rep.max_pool_gain > 1.0f);
+    CHECK(g.projections[1].scale == rep.max_pool_gain);
     fs::remove_all(dir);
 }
 
