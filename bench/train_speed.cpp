@@ -1,5 +1,7 @@
 // Training speed of the ANN reference: time per epoch of the 784-256-128-10 MLP and of the
-// two-convolution CNN (networks/fmnist-cnn) on Fashion-MNIST at batch 128 with Adam, and
+// two-convolution CNN of networks/fmnist-cnn (with max pooling, as first shipped and as the
+// PyTorch peer builds it; the shipped CNN now pools by average) on Fashion-MNIST at batch 128
+// with Adam, and
 // the effective GFLOP/s (forward + both backward products of every dense/conv layer,
 // counted analytically). Also measures Eigen's float matrix product (128x784 by 784x256)
 // in the same process, so the training rate can be stated as a fraction of it.
