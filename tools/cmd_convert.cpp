@@ -14,6 +14,7 @@
 #include "sf/reference/convert.hpp"
 #include "sf/reference/datasets.hpp"
 #include "sf/reference/snn.hpp"
+#include "sf/reference/train_api.hpp"
 
 namespace sf::cli {
 
@@ -59,7 +60,20 @@ Action add_convert(CLI::App& app) {
     cmd->add_option("--name", a->name, "name of the converted network");
     cmd->add_flag("--json", a->json, "print the result as one JSON line");
     return [a]() -> int {
+        // Say what the file is before the ANN loader complains about its keys.
+        if (is_snn_model(a->ann))
+            throw InputError("this is already a spiking network; convert takes a trained ANN",
+                             a->ann,
+                             "give an ANN network directory written by spikeforge train "
+                             "(e.g. networks/fmnist-cnn); run spiking networks with simulate");
+        if (is_hopfield_model(a->ann))
+            throw InputError("Hopfield networks have no spiking conversion", a->ann,
+                             "convert a trained feed-forward ANN (dense/conv layers with ReLU)");
         const AnnModel model = load_ann(a->ann);
+        if (!model.initialised)
+            throw InputError(
+                "model '" + model.name + "' has no trained weights", a->ann,
+                "train it first (spikeforge train " + a->ann + " -o DIR), then convert DIR");
         const std::string set = a->data.empty() ? model.dataset : a->data;
         if (set.empty())
             throw InputError("no data set given and the model names none", a->ann,

@@ -9,7 +9,9 @@
 
 namespace sf {
 
-bool is_snn_model(const std::string& path) {
+namespace {
+
+YAML::Node read_model_root(const std::string& path) {
     std::filesystem::path file(path);
     if (std::filesystem::is_directory(file)) file /= "network.yaml";
     if (!std::filesystem::exists(file))
@@ -25,10 +27,30 @@ bool is_snn_model(const std::string& path) {
     if (!root.IsMap())
         throw InputError("not a network file (not a YAML map)", file.string(),
                          "see docs/formats.md and docs/reference-ann.md");
-    const std::string type = root["type"] ? root["type"].as<std::string>("") : "";
+    return root;
+}
+
+std::string model_type(const YAML::Node& root) {
+    try {
+        return root["type"] ? root["type"].as<std::string>("") : "";
+    } catch (const YAML::Exception&) {
+        return "";
+    }
+}
+
+}  // namespace
+
+bool is_hopfield_model(const std::string& path) {
+    return model_type(read_model_root(path)) == "hopfield";
+}
+
+bool is_snn_model(const std::string& path) {
+    const YAML::Node root = read_model_root(path);
+    const std::string file = path;
+    const std::string type = model_type(root);
     if (root["populations"] || type == "snn") return true;
     if (root["layers"] || type == "ann" || type == "hopfield") return false;
-    throw InputError("cannot tell what kind of network this is", file.string(),
+    throw InputError("cannot tell what kind of network this is", file,
                      "a spiking network has 'populations:', an ANN model has 'layers:'");
 }
 

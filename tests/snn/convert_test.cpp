@@ -216,6 +216,20 @@ TEST_CASE("spikeforge convert reports a timestep curve and rejects bad requests"
         CHECK(r.output.find(b.message) != std::string::npos);
         CHECK(r.output.find("terminate called") == std::string::npos);
     }
+    // Files that are not trained ANNs: each named for what it is.
+    const std::string src = SF_SOURCE_DIR;
+    const Bad wrong_kind[] = {
+        {src + "/networks/digits-snn", "already a spiking network"},
+        {src + "/networks/hopfield", "Hopfield networks have no spiking conversion"},
+        {(dir / "cnn.yaml").string(), "has no trained weights"},
+    };
+    for (const Bad& b : wrong_kind) {
+        const Ran r = run_cli("convert " + b.args + " --data digits -o " + (dir / "bad").string());
+        INFO(b.args << "\n" << r.output);
+        CHECK(r.code == 1);
+        CHECK(r.output.find(b.message) != std::string::npos);
+        CHECK(r.output.find(b.args) != std::string::npos);  // names the file
+    }
     CHECK_FALSE(fs::exists(dir / "bad"));
     fs::remove_all(dir);
 }

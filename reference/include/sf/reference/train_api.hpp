@@ -33,6 +33,10 @@ struct EvalOptions {
 // it is neither or cannot be read.
 bool is_snn_model(const std::string& path);
 
+// True if the file (or directory with network.yaml) says `type: hopfield`; false for any
+// other readable YAML map. Throws InputError like is_snn_model.
+bool is_hopfield_model(const std::string& path);
+
 // ANN models (reference/ann). JSON: accuracy or reconstruction_mse, samples, wall_s, ...
 nlohmann::json train_ann(const std::string& model_path, const TrainOptions& opt);
 nlohmann::json eval_ann(const std::string& network_path, const EvalOptions& opt);
