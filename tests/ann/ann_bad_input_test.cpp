@@ -3,6 +3,8 @@
 // ignored (typos, NaN settings, `training:` as a list), or crashed (recall flip: 2).
 #include <catch2/catch.hpp>
 
+#include "sf_test_util.hpp"
+
 #include <unistd.h>
 #include <atomic>
 #include <filesystem>
@@ -20,25 +22,9 @@ using sf::InputError;
 
 namespace {
 
-struct Dir {
-    fs::path path;
-    Dir() {
-        static std::atomic<int> n{0};
-        path = fs::temp_directory_path() /
-               ("sf-ann-bad-" + std::to_string(::getpid()) + "-" + std::to_string(n++));
-        fs::remove_all(path);
-        fs::create_directories(path);
-    }
-    ~Dir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-    std::string operator/(const std::string& f) const { return (path / f).string(); }
-};
+using Dir = sf_test::ScratchDir;
 
-void write_text(const std::string& path, const std::string& text) {
-    std::ofstream(path) << text;
-}
+using sf_test::write_text;
 
 const std::string kLogreg = R"(name: lr
 type: ann

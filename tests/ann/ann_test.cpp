@@ -2,6 +2,8 @@
 // differences, model files, training, checkpoints, Hopfield recall and bad input.
 #include <catch2/catch.hpp>
 
+#include "sf_test_util.hpp"
+
 #include <atomic>
 #include <cmath>
 #include <filesystem>
@@ -22,23 +24,9 @@ using namespace sf;
 
 namespace {
 
-struct Scratch {
-    fs::path path;
-    Scratch() {
-        static std::atomic<int> n{0};
-        path = fs::temp_directory_path() /
-               ("sf-ann-test-" + std::to_string(::getpid()) + "-" + std::to_string(n++));
-        fs::remove_all(path);
-        fs::create_directories(path);
-    }
-    ~Scratch() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-    std::string operator/(const std::string& f) const { return (path / f).string(); }
-};
+using Scratch = sf_test::ScratchDir;
 
-void write_text(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
+using sf_test::write_text;
 
 AnnModel model_from_yaml(const std::string& yaml, uint64_t seed = 3) {
     Scratch s;

@@ -2,6 +2,8 @@
 // small file utilities.
 #pragma once
 
+#include "sf_test_util.hpp"
+
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
@@ -14,35 +16,8 @@ namespace sf_test {
 
 namespace fs = std::filesystem;
 
-// A fresh directory under the system temp dir, removed (with contents) on destruction.
-class TempDir {
-public:
-    TempDir() {
-        static std::atomic<int> n{0};
-        path_ = fs::temp_directory_path() /
-                ("sf-core-test-" + std::to_string(::getpid()) + "-" + std::to_string(n++));
-        fs::remove_all(path_);
-        fs::create_directories(path_);
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::permissions(path_, fs::perms::owner_all, fs::perm_options::add, ec);
-        fs::remove_all(path_, ec);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
+using TempDir = sf_test::ScratchDir;
 
-    std::string str() const { return path_.string(); }
-    std::string operator/(const std::string& name) const { return (path_ / name).string(); }
-
-private:
-    fs::path path_;
-};
-
-inline void write_text(const std::string& path, const std::string& text) {
-    std::ofstream out(path, std::ios::binary);
-    out << text;
-}
 
 inline std::string read_text(const std::string& path) {
     std::ifstream in(path, std::ios::binary);

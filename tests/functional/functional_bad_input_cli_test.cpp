@@ -4,6 +4,8 @@
 // and counts were taken as "all", and train checked -o only after training.
 #include <catch2/catch.hpp>
 
+#include "sf_test_util.hpp"
+
 #include <sys/wait.h>
 #include <unistd.h>
 #include <array>
@@ -16,22 +18,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct Ran {
-    int code = -1;
-    std::string output;  // stdout and stderr together
-};
+using sf_test::Ran;
 
 Ran spikeforge(const std::string& args) {
-    Ran r;
-    const std::string cmd = std::string(SF_SPIKEFORGE_BIN) + " " + args + " 2>&1";
-    FILE* p = popen(cmd.c_str(), "r");
-    REQUIRE(p != nullptr);
-    std::array<char, 4096> buf{};
-    size_t n;
-    while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.output.append(buf.data(), n);
-    const int status = pclose(p);
-    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128;
-    return r;
+    return sf_test::run_cli(args);
 }
 
 int count(const std::string& s, const std::string& part) {

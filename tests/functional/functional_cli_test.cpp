@@ -2,6 +2,8 @@
 // message and a non-zero exit code, never a crash; a saved image runs end to end.
 #include <catch2/catch.hpp>
 
+#include "sf_test_util.hpp"
+
 #include <sys/wait.h>
 #include <unistd.h>
 #include <array>
@@ -22,23 +24,8 @@
 
 namespace {
 
-struct Ran {
-    int code = -1;
-    std::string output;  // stdout and stderr together
-};
-
-Ran run_cli(const std::string& args) {
-    Ran r;
-    const std::string cmd = std::string(SF_SPIKEFORGE_BIN) + " " + args + " 2>&1";
-    FILE* p = popen(cmd.c_str(), "r");
-    REQUIRE(p != nullptr);
-    std::array<char, 4096> buf{};
-    size_t n;
-    while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.output.append(buf.data(), n);
-    const int status = pclose(p);
-    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128;
-    return r;
-}
+using sf_test::Ran;
+using sf_test::run_cli;
 
 bool has(const std::string& s, const std::string& part) {
     return s.find(part) != std::string::npos;

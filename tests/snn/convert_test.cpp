@@ -3,6 +3,8 @@
 // curve against separate runs, and of the convert command's errors.
 #include <catch2/catch.hpp>
 
+#include "sf_test_util.hpp"
+
 #include <sys/wait.h>
 #include <unistd.h>
 #include <array>
@@ -54,23 +56,8 @@ training: {optimizer: adam, lr: 0.01, batch: 32, epochs: 10}
     return m;
 }
 
-struct Ran {
-    int code = -1;
-    std::string output;
-};
-
-Ran run_cli(const std::string& args) {
-    Ran r;
-    const std::string cmd = std::string(SF_SPIKEFORGE_BIN) + " " + args + " 2>&1";
-    FILE* p = popen(cmd.c_str(), "r");
-    REQUIRE(p != nullptr);
-    std::array<char, 4096> buf{};
-    size_t n;
-    while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.output.append(buf.data(), n);
-    const int status = pclose(p);
-    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128;
-    return r;
-}
+using sf_test::Ran;
+using sf_test::run_cli;
 
 }  // namespace
 

@@ -4,6 +4,8 @@
 // Diehl & Cook settings were not checked at all (NaN, tau 0, w_min > w_max trained anyway).
 #include <catch2/catch.hpp>
 
+#include "sf_test_util.hpp"
+
 #include <unistd.h>
 #include <atomic>
 #include <filesystem>
@@ -18,21 +20,7 @@ using Catch::Matchers::Contains;
 
 namespace {
 
-struct Dir {
-    fs::path path;
-    Dir() {
-        static std::atomic<int> n{0};
-        path = fs::temp_directory_path() /
-               ("sf-snn-bad-" + std::to_string(::getpid()) + "-" + std::to_string(n++));
-        fs::remove_all(path);
-        fs::create_directories(path);
-    }
-    ~Dir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-    std::string operator/(const std::string& f) const { return (path / f).string(); }
-};
+using Dir = sf_test::ScratchDir;
 
 const std::string kModel = R"(name: m
 timesteps: 4
