@@ -1009,12 +1009,9 @@ void save_network(const Graph& g, const std::string& dir) {
     }
 
     // Build everything in a sibling temp directory first, so a failure leaves the target
-    // untouched. A new target is then one rename; an existing target may hold other files
-    // (a README, training logs), so there each file is renamed in, weights first.
+    // untouched; an existing target keeps its other files (a README, training logs).
     TempSiblingDir staging(dir);
     const fs::path& tmp = staging.path();
-    const fs::path& target = staging.target();
-    std::error_code ec;
     write_npz((tmp / "weights.npz").string(), arrays);
     {
         std::ofstream out(tmp / "network.yaml", std::ios::binary);
@@ -1022,19 +1019,7 @@ void save_network(const Graph& g, const std::string& dir) {
         out.flush();
         if (!out) throw InputError("cannot write network.yaml", tmp.string(), "check free disk space");
     }
-    if (fs::exists(target, ec)) {
-        if (!fs::is_directory(target, ec))
-            throw InputError("target exists and is not a directory", dir,
-                             "remove it or choose another path");
-        fs::rename(tmp / "weights.npz", target / "weights.npz", ec);
-        if (!ec) fs::rename(tmp / "network.yaml", target / "network.yaml", ec);
-        if (ec)
-            throw InputError("cannot move files into place: " + ec.message(), dir,
-                             "check that the directory is writable");
-        staging.release();
-    } else {
-        staging.commit_replace();
-    }
+    staging.commit_files({"weights.npz", "network.yaml"});
 }
 
 }  // namespace sf

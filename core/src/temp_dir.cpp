@@ -29,7 +29,9 @@ TempSiblingDir::TempSiblingDir(const std::string& target) : target_(target) {
                          "check that the parent directory is writable");
 }
 
-TempSiblingDir::~TempSiblingDir() { release(); }
+TempSiblingDir::~TempSiblingDir() {
+    release();
+}
 
 void TempSiblingDir::release() {
     if (done_) return;
@@ -47,13 +49,34 @@ void TempSiblingDir::commit_replace() {
             throw InputError("target exists and is not a directory", dir,
                              "remove it or choose another path");
         fs::remove_all(target_, ec);
-        if (ec) throw InputError("cannot remove the old directory: " + ec.message(), dir, "check permissions");
+        if (ec)
+            throw InputError("cannot remove the old directory: " + ec.message(), dir,
+                             "check permissions");
     }
     fs::rename(tmp_, target_, ec);
     if (ec)
         throw InputError("cannot rename the temporary directory into place: " + ec.message(), dir,
                          "check that the parent directory is writable");
     done_ = true;
+}
+
+void TempSiblingDir::commit_files(const std::vector<std::string>& names) {
+    const std::string dir = target_.string();
+    std::error_code ec;
+    if (!fs::exists(target_, ec)) {
+        commit_replace();
+        return;
+    }
+    if (!fs::is_directory(target_, ec))
+        throw InputError("target exists and is not a directory", dir,
+                         "remove it or choose another path");
+    for (const std::string& name : names) {
+        fs::rename(tmp_ / name, target_ / name, ec);
+        if (ec)
+            throw InputError("cannot move " + name + " into place: " + ec.message(), dir,
+                             "check that the directory is writable");
+    }
+    release();
 }
 
 }  // namespace sf

@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "sf/core/error.hpp"
+#include "sf/core/temp_dir.hpp"
 #include "sf/core/tensor.hpp"
 #include "sf/reference/ann.hpp"
 #include "sf/reference/ann_hopfield.hpp"
@@ -357,19 +358,22 @@ json train_ann_checkpointed(const std::string& model_path, const TrainOptions& o
                     ? (" train_acc " + std::to_string(acc * 100).substr(0, 5) + "%").c_str()
                     : "");
         if (ck.checkpoint_every > 0 && !opt.out_dir.empty() && (e + 1) % ck.checkpoint_every == 0) {
-            // Build the checkpoint beside its final place, then swap it in by renames.
-            const fs::path dir = fs::path(opt.out_dir) / "checkpoint";
-            const fs::path tmp = fs::path(opt.out_dir) / ".checkpoint.tmp";
-            fs::remove_all(tmp);
+            // Build the checkpoint beside its final place, then swap it in (temp_dir.hpp).
+            fs::create_directories(opt.out_dir);
+            TempSiblingDir staging((fs::path(opt.out_dir) / "checkpoint").string());
+            const fs::path& tmp = staging.path();
             save_ann(m, tmp.string());
             save_optimizer(o, (tmp / "optimizer.npz").string());
-            std::ofstream(tmp / "state.json")
-                << json{{"epochs_done", e + 1},     {"seed", fo.seed},
-                        {"step", o.step},           {"max_train", fo.max_train},
-                        {"validation", validation}, {"model", model_path}}
-                       .dump(2);
-            fs::remove_all(dir);
-            fs::rename(tmp, dir);
+            std::ofstream state(tmp / "state.json");
+            state << json{{"epochs_done", e + 1},     {"seed", fo.seed},
+                          {"step", o.step},           {"max_train", fo.max_train},
+                          {"validation", validation}, {"model", model_path}}
+                         .dump(2);
+            state.close();
+            if (!state)
+                throw InputError("cannot write the checkpoint state", tmp.string(),
+                                 "check free disk space");
+            staging.commit_replace();
         }
     };
     const auto tt = std::chrono::steady_clock::now();

@@ -13,6 +13,7 @@
 
 #include "ann_ops.hpp"
 #include "sf/core/error.hpp"
+#include "sf/core/temp_dir.hpp"
 #include "sf/core/tensor.hpp"
 #include "sf/reference/ann.hpp"
 
@@ -399,7 +400,6 @@ AnnModel load_ann(const std::string& path) {
 }
 
 void save_ann(const AnnModel& m, const std::string& dir) {
-    fs::create_directories(dir);
     std::map<std::string, Tensor> arrays;
     YAML::Emitter e;
     e << YAML::BeginMap;
@@ -457,16 +457,23 @@ void save_ann(const AnnModel& m, const std::string& dir) {
     e << YAML::Key << "lr_decay" << YAML::Value << t.lr_decay;
     e << YAML::EndMap;
     e << YAML::EndMap;
-    // Weights first, then the YAML that refers to them: a reader never sees a network.yaml
-    // whose weights are missing.
-    if (m.initialised) write_npz((fs::path(dir) / "weights.npz").string(), arrays);
-    const fs::path yaml = fs::path(dir) / "network.yaml", tmp = fs::path(dir) / ".network.yaml.tmp";
-    {
-        std::ofstream f(tmp);
-        f << "# spikeforge ANN model (docs/reference-ann.md)\n" << e.c_str() << "\n";
-        if (!f) throw InputError("cannot write " + tmp.string(), "", "check the output directory");
+    // Built beside the target and moved in only when complete, weights before the YAML that
+    // refers to them, so a failure never leaves a half-written network (temp_dir.hpp).
+    const fs::path parent = fs::path(dir).parent_path();
+    if (!parent.empty()) fs::create_directories(parent);
+    TempSiblingDir staging(dir);
+    std::vector<std::string> files;
+    if (m.initialised) {
+        write_npz((staging.path() / "weights.npz").string(), arrays);
+        files.push_back("weights.npz");
     }
-    fs::rename(tmp, yaml);
+    {
+        std::ofstream f(staging.path() / "network.yaml");
+        f << "# spikeforge ANN model (docs/reference-ann.md)\n" << e.c_str() << "\n";
+        if (!f) throw InputError("cannot write network.yaml", dir, "check free disk space");
+    }
+    files.push_back("network.yaml");
+    staging.commit_files(files);
 }
 
 void init_ann(AnnModel& m, uint64_t seed) {

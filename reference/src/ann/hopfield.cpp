@@ -14,6 +14,7 @@
 #include <random>
 
 #include "sf/core/error.hpp"
+#include "sf/core/temp_dir.hpp"
 #include "sf/core/tensor.hpp"
 
 namespace fs = std::filesystem;
@@ -244,15 +245,17 @@ HopfieldNet load_hopfield(const std::string& path) {
 
 void save_hopfield(const HopfieldNet& net, const std::string& dir, const nlohmann::json& recall,
                    const std::string& name) {
-    fs::create_directories(dir);
+    // Built beside the target and moved in when complete (temp_dir.hpp).
+    const fs::path parent = fs::path(dir).parent_path();
+    if (!parent.empty()) fs::create_directories(parent);
+    TempSiblingDir staging(dir);
     std::vector<float> w(net.weight.data(), net.weight.data() + net.weight.size());
     std::vector<float> p(net.patterns.data(), net.patterns.data() + net.patterns.size());
-    write_npz((fs::path(dir) / "weights.npz").string(),
+    write_npz((staging.path() / "weights.npz").string(),
               {{"weight", Tensor::from(w, {net.n, net.n})},
                {"patterns", Tensor::from(p, {int64_t(net.patterns.rows()), net.n})}});
-    const fs::path tmp = fs::path(dir) / ".network.yaml.tmp";
     {
-        std::ofstream f(tmp);
+        std::ofstream f(staging.path() / "network.yaml");
         f << "# spikeforge Hopfield network (docs/reference-ann.md)\n"
           << "name: " << name << "\ntype: hopfield\nn: " << net.n
           << "\npatterns: " << net.patterns.rows()
@@ -261,9 +264,9 @@ void save_hopfield(const HopfieldNet& net, const std::string& dir, const nlohman
         f << "recall:\n  flip: " << recall.value("flip", 0.1)
           << "\n  min_overlap: " << recall.value("min_overlap", 0.95)
           << "\n  mode: " << recall.value("mode", std::string("async")) << "\n";
-        if (!f) throw InputError("cannot write " + tmp.string(), "", "check the output directory");
+        if (!f) throw InputError("cannot write network.yaml", dir, "check free disk space");
     }
-    fs::rename(tmp, fs::path(dir) / "network.yaml");
+    staging.commit_files({"weights.npz", "network.yaml"});
 }
 
 }  // namespace sf

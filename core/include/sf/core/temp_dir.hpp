@@ -5,11 +5,12 @@
 
 #include <filesystem>
 #include <string>
+#include <vector>
 
 namespace sf {
 
 class TempSiblingDir {
-public:
+  public:
     // Creates "<parent>/.<name>.tmp.<pid>.<n>" next to target. Throws InputError naming
     // target when the parent is missing or not writable.
     explicit TempSiblingDir(const std::string& target);
@@ -22,10 +23,14 @@ public:
 
     // Replace target (an existing directory is removed first) by the temporary directory.
     void commit_replace();
+    // Put the files built here into place: a new target is the whole temporary directory,
+    // renamed; an existing target directory keeps its other files (a README, logs) and gets
+    // each of `names` renamed in, in the order given (weights before the YAML that names them).
+    void commit_files(const std::vector<std::string>& names);
     // Done with the temporary directory after its files were moved elsewhere by the caller.
     void release();
 
-private:
+  private:
     std::filesystem::path target_, tmp_;
     bool done_ = false;
 };
