@@ -21,6 +21,7 @@
 #include "sf/reference/batching.hpp"
 #include "sf/reference/datasets.hpp"
 #include "sf/reference/train_api.hpp"
+#include "yaml_value.hpp"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -98,22 +99,7 @@ struct HopfieldReader {
 
     template <class T>
     T get(const YAML::Node& m, const char* key, T dflt, const char* want) const {
-        if (!m || !m[key]) return dflt;
-        const YAML::Node v = m[key];
-        auto bad = [&] {
-            return InputError(std::string("'") + key + "' must be " + want +
-                                  (v.IsScalar() ? ", got '" + v.Scalar() + "'" : std::string()),
-                              at(v, key), std::string("write ") + want + " here");
-        };
-        if (!v.IsScalar()) throw bad();
-        try {
-            const T x = v.as<T>();
-            if constexpr (std::is_floating_point<T>::value)
-                if (!std::isfinite(x)) throw bad();
-            return x;
-        } catch (const YAML::Exception&) {
-            throw bad();
-        }
+        return detail::yaml_value<T>(m, key, dflt, file, want);
     }
 
     template <class T>

@@ -11,6 +11,7 @@
 #include <set>
 #include <type_traits>
 
+#include "../yaml_value.hpp"
 #include "ann_ops.hpp"
 #include "sf/core/error.hpp"
 #include "sf/core/temp_dir.hpp"
@@ -175,34 +176,8 @@ std::string model_file_of(const std::string& path) {
 }
 
 template <class T>
-const char* type_name() {
-    if (std::is_same<T, bool>::value) return "true or false";
-    if (std::is_integral<T>::value) return "an integer";
-    if (std::is_floating_point<T>::value) return "a finite number";
-    if (std::is_same<T, std::string>::value) return "a string";
-    return "a list of integers";
-}
-
-template <class T>
 T get(const YAML::Node& n, const char* key, T dflt, const std::string& file) {
-    if (!n[key]) return dflt;
-    const YAML::Node v = n[key];
-    auto bad = [&]() -> InputError {
-        return InputError(std::string("'") + key + "' must be " + type_name<T>() +
-                              (v.IsScalar() ? ", got '" + v.Scalar() + "'" : std::string()),
-                          at_file(file, v.Mark().line + 1, key),
-                          std::string("write ") + type_name<T>() + " here");
-    };
-    // A string is a scalar: yaml-cpp would turn a list or map into one without complaint.
-    if (std::is_same<T, std::string>::value && !v.IsScalar()) throw bad();
-    try {
-        const T x = v.as<T>();
-        if constexpr (std::is_floating_point<T>::value)
-            if (!std::isfinite(x)) throw bad();
-        return x;
-    } catch (const YAML::Exception&) {
-        throw bad();
-    }
+    return detail::yaml_value<T>(n, key, dflt, file);
 }
 
 // Keys the ANN loader reads; anything else is a typo that would be silently ignored.
