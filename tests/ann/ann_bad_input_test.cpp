@@ -36,26 +36,9 @@ layers:
 training: {optimizer: sgd, lr: 0.05, momentum: 0.9, batch: 32, epochs: 2}
 )";
 
-// kLogreg with `from` replaced by `to` (which must occur once).
-std::string edit(std::string s, const std::string& from, const std::string& to) {
-    const size_t at = s.find(from);
-    REQUIRE(at != std::string::npos);
-    return s.replace(at, from.size(), to);
-}
-
-struct Caught {
-    std::string what, fix;
-};
-
-template <class F>
-Caught error_of(F&& f) {
-    try {
-        f();
-    } catch (const InputError& e) {
-        return {e.what(), e.fix()};
-    }
-    return {};
-}
+using sf_test::Caught;
+using sf_test::edit;
+using sf_test::error_of;
 
 const std::string kHopfield = R"(name: hop
 type: hopfield

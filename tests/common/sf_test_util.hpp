@@ -14,6 +14,8 @@
 #include <fstream>
 #include <string>
 
+#include "sf/core/error.hpp"
+
 namespace sf_test {
 
 // A fresh directory under the system temp dir, removed with its contents on destruction
@@ -64,6 +66,28 @@ inline Ran run_cli(const std::string& args) {
     const int status = pclose(p);
     r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128;
     return r;
+}
+
+// `text` with `from` (which must occur in it) replaced by `to`: one edit of a good file.
+inline std::string edit(std::string text, const std::string& from, const std::string& to) {
+    const size_t at = text.find(from);
+    REQUIRE(at != std::string::npos);
+    return text.replace(at, from.size(), to);
+}
+
+// The message and fix of the InputError that f throws; empty when it throws none.
+struct Caught {
+    std::string what, fix;
+};
+
+template <class F>
+Caught error_of(F&& f) {
+    try {
+        f();
+    } catch (const sf::InputError& e) {
+        return {e.what(), e.fix()};
+    }
+    return {};
 }
 
 }  // namespace sf_test

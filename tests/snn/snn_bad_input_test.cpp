@@ -49,15 +49,8 @@ tau_theta: 300000
 stdp: {a_plus: 0.002, a_minus: 0.0005, tau_pre: 20, tau_post: 20, w_min: 0.0, w_max: 1.0}
 )";
 
-std::string edit(std::string s, const std::string& from, const std::string& to) {
-    const size_t at = s.find(from);
-    REQUIRE(at != std::string::npos);
-    return s.replace(at, from.size(), to);
-}
-
-struct Caught {
-    std::string what, fix;
-};
+using sf_test::Caught;
+using sf_test::edit;
 
 Caught train_error(const Dir& d, const std::string& yaml) {
     std::ofstream(d / "model.yaml") << yaml;
@@ -65,12 +58,7 @@ Caught train_error(const Dir& d, const std::string& yaml) {
     o.out_dir = d / "out";
     o.max_train = 8;
     o.max_test = 8;
-    try {
-        sf::train_snn(d / "model.yaml", o);
-    } catch (const sf::InputError& e) {
-        return {e.what(), e.fix()};
-    }
-    return {};
+    return sf_test::error_of([&] { sf::train_snn(d / "model.yaml", o); });
 }
 
 }  // namespace
