@@ -102,12 +102,7 @@ InputError net_error(const std::string& yaml) {
     return InputError("unreachable");
 }
 
-// Replaces the first occurrence of `from` in the test network.
-std::string edit(std::string s, const std::string& from, const std::string& to) {
-    const auto pos = s.find(from);
-    REQUIRE(pos != std::string::npos);
-    return s.replace(pos, from.size(), to);
-}
+using sf_test::edit;
 
 void check_same_tensor(const Tensor& a, const Tensor& b) {
     CHECK(a.shape == b.shape);
