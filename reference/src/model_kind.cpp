@@ -11,7 +11,13 @@ namespace sf {
 
 namespace {
 
-YAML::Node read_model_root(const std::string& path) {
+// The YAML map of a model file (or of a directory's network.yaml), and that file's path.
+struct ModelRoot {
+    YAML::Node root;
+    std::string file;
+};
+
+ModelRoot read_model_root(const std::string& path) {
     std::filesystem::path file(path);
     if (std::filesystem::is_directory(file)) file /= "network.yaml";
     if (!std::filesystem::exists(file))
@@ -27,7 +33,7 @@ YAML::Node read_model_root(const std::string& path) {
     if (!root.IsMap())
         throw InputError("not a network file (not a YAML map)", file.string(),
                          "see docs/formats.md and docs/reference-ann.md");
-    return root;
+    return {root, file.string()};
 }
 
 std::string model_type(const YAML::Node& root) {
@@ -41,12 +47,11 @@ std::string model_type(const YAML::Node& root) {
 }  // namespace
 
 bool is_hopfield_model(const std::string& path) {
-    return model_type(read_model_root(path)) == "hopfield";
+    return model_type(read_model_root(path).root) == "hopfield";
 }
 
 bool is_snn_model(const std::string& path) {
-    const YAML::Node root = read_model_root(path);
-    const std::string file = path;
+    const auto [root, file] = read_model_root(path);
     const std::string type = model_type(root);
     if (root["populations"] || type == "snn") return true;
     if (root["layers"] || type == "ann" || type == "hopfield") return false;
