@@ -7,12 +7,13 @@
 // in the same process, so the training rate can be stated as a fraction of it.
 // bench/peers/torch_train.py runs the same work in PyTorch; bench/train_vs_torch.sh runs both.
 //
-// usage: bench_train_speed [--samples N] [--json]   (N training samples timed, default 60000;
-//        the epoch time is scaled to 60000 samples)
+// usage: bench_train_speed [--samples N] [--only mlp|cnn] [--json]
+//        (N training samples timed, default 60000; the epoch time is scaled to 60000 samples)
 #include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include <Eigen/Core>
 #include <nlohmann/json.hpp>
@@ -120,11 +121,13 @@ double gemm_gflops() {
 int main(int argc, char** argv) {
     int64_t samples = 60000;
     bool json = false;
+    std::string only;
     for (int i = 1; i < argc; ++i) {
         if (!std::strcmp(argv[i], "--samples") && i + 1 < argc) samples = std::atoll(argv[++i]);
         else if (!std::strcmp(argv[i], "--json")) json = true;
+        else if (!std::strcmp(argv[i], "--only") && i + 1 < argc) only = argv[++i];
         else {
-            std::fprintf(stderr, "usage: %s [--samples N] [--json]\n", argv[0]);
+            std::fprintf(stderr, "usage: %s [--samples N] [--only mlp|cnn] [--json]\n", argv[0]);
             return 2;
         }
     }
@@ -134,16 +137,22 @@ int main(int argc, char** argv) {
         nlohmann::json r;
         r["eigen_threads"] = Eigen::nbThreads();
         r["gemm_gflops"] = gemm_gflops();
-        r["mlp"] = time_model(kMlp, train, samples);
-        r["cnn"] = time_model(kCnn, train, samples);
+        std::vector<const char*> models;
         for (const char* k : {"mlp", "cnn"})
+            if (only.empty() || only == k) models.push_back(k);
+        if (models.empty()) {
+            std::fprintf(stderr, "bench_train_speed: --only takes mlp or cnn, not '%s'\n", only.c_str());
+            return 2;
+        }
+        for (const char* k : models) r[k] = time_model(std::string(k) == "mlp" ? kMlp : kCnn, train, samples);
+        for (const char* k : models)
             r[k]["fraction_of_gemm"] = r[k]["gflops"].get<double>() / r["gemm_gflops"].get<double>();
         if (json) {
             std::printf("%s\n", r.dump().c_str());
         } else {
             std::printf("Eigen GEMM 128x784x256: %.1f GFLOP/s (%d thread(s))\n",
                         r["gemm_gflops"].get<double>(), r["eigen_threads"].get<int>());
-            for (const char* k : {"mlp", "cnn"})
+            for (const char* k : models)
                 std::printf("%s: %.2f s per 60k-sample epoch (timed on %lld samples), %.1f GFLOP/s = %.0f%% of GEMM\n",
                             k, r[k]["epoch_seconds_60k"].get<double>(), (long long)samples,
                             r[k]["gflops"].get<double>(), 100.0 * r[k]["fraction_of_gemm"].get<double>());
