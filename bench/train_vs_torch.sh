@@ -16,10 +16,14 @@ pt=$(/usr/bin/python3 "$here/peers/torch_train.py" --samples "$samples" --thread
 import json, sys
 sf, pt = json.loads(sys.argv[1]), json.loads(sys.argv[2])
 print(f"machine: {open('/proc/cpuinfo').read().split('model name')[1].split(':')[1].splitlines()[0].strip()}")
-print(f"Eigen GEMM (128x784x256): {sf['gemm_gflops']:.1f} GFLOP/s, 1 thread; torch {pt['torch']}, {pt['threads']} thread")
+print(f"Eigen GEMM (128x784x256): {sf['gemm_gflops']:.1f} GFLOP/s, 1 thread; core peak (register-only FMA) "
+      f"{sf['peak_fma_gflops']:.1f} GFLOP/s; torch {pt['torch']}, {pt['threads']} thread")
 for k in ("mlp", "cnn"):
     s, p = sf[k], pt[k]
     print(f"{k}: spikeforge {s['epoch_seconds_60k']:.2f} s/epoch {s['gflops']:.1f} GFLOP/s "
           f"({100*s['fraction_of_gemm']:.0f}% of GEMM) | torch {p['epoch_seconds_60k']:.2f} s/epoch "
           f"{p['gflops']:.2f} GFLOP/s | speed-up {p['epoch_seconds_60k']/s['epoch_seconds_60k']:.1f}x")
+    # What 10x PyTorch would take: the same multiply-adds in a tenth of PyTorch's time.
+    need = 10 * p['gflops']
+    print(f"  {k}: 10x torch needs {need:.1f} GFLOP/s = {100*need/sf['peak_fma_gflops']:.0f}% of the core's peak")
 PY
