@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <fmt/format.h>
 #include <fstream>
+#include <initializer_list>
 #include <iterator>
 #include <map>
 #include <set>
@@ -519,6 +520,20 @@ struct Reader {
         if (!v) fail(m, std::string("missing key '") + key + "'");
         return v;
     }
+    // Rejects keys the writer never emits: a hand edit that would otherwise be ignored.
+    void only(const YAML::Node& m, std::initializer_list<const char*> keys) const {
+        if (!m.IsMap()) return;  // req() reports a missing or wrong-typed section
+        for (const auto& kv : m) {
+            const std::string k = kv.first.Scalar();
+            bool known = false;
+            std::string list;
+            for (const char* a : keys) {
+                known = known || k == a;
+                list += std::string(list.empty() ? "" : ", ") + a;
+            }
+            if (!known) fail(kv.first, "unknown key '" + k + "' (known here: " + list + ")");
+        }
+    }
     template <class T>
     T get(const YAML::Node& m, const char* key) const {
         const YAML::Node v = req(m, key);
@@ -649,6 +664,8 @@ ChipImage load_chip_image(const std::string& dir) {
     }
     ChipImage img;
     try {
+        r.only(root, {"format_version", "network", "seed", "timesteps", "encoder", "dataset", "chip",
+                      "populations", "num_inputs", "num_outputs", "hex", "cores"});
         const int version = r.get<int>(root, "format_version");
         if (version != kFormatVersion)
             r.fail(root["format_version"],
@@ -658,6 +675,7 @@ ChipImage load_chip_image(const std::string& dir) {
         img.seed = r.get<uint64_t>(root, "seed");
         img.timesteps = r.get<int>(root, "timesteps");
         const YAML::Node enc = r.req(root, "encoder");
+        r.only(enc, {"kind", "max_rate", "gain", "min_intensity", "seed"});
         const std::string ek = r.get<std::string>(enc, "kind");
         bool found = false;
         for (EncoderKind k : {EncoderKind::Rate, EncoderKind::Direct, EncoderKind::Latency})
@@ -676,6 +694,7 @@ ChipImage load_chip_image(const std::string& dir) {
         if (!pops.IsSequence()) r.fail(pops, "populations must be a list");
         for (const auto& pn : pops) {
             PopulationInfo p;
+            r.only(pn, {"name", "kind", "shape", "output"});
             p.name = r.get<std::string>(pn, "name");
             p.kind = kind_from(r.get<std::string>(pn, "kind"), r, pn);
             const YAML::Node sh = r.req(pn, "shape");
@@ -700,6 +719,7 @@ ChipImage load_chip_image(const std::string& dir) {
         if (!cores.IsSequence()) r.fail(cores, "cores must be a list");
         for (const auto& cn : cores) {
             CoreImage c;
+            r.only(cn, {"x", "y", "neurons", "axons", "profiles", "learning"});
             c.x = r.get<int>(cn, "x");
             c.y = r.get<int>(cn, "y");
             c.num_neurons = r.get<int>(cn, "neurons");
@@ -714,6 +734,7 @@ ChipImage load_chip_image(const std::string& dir) {
             if (!prof.IsSequence()) r.fail(prof, "profiles must be a list");
             for (const auto& pn : prof) {
                 NeuronProfile p;
+                r.only(pn, {"du", "dv", "vth", "bias_exp", "reset", "refractory", "spiking"});
                 p.du = r.get<int>(pn, "du");
                 p.dv = r.get<int>(pn, "dv");
                 p.vth = r.get<int>(pn, "vth");
@@ -727,6 +748,8 @@ ChipImage load_chip_image(const std::string& dir) {
                 c.profiles.push_back(p);
             }
             const YAML::Node ln = r.req(cn, "learning");
+            r.only(ln, {"enabled", "a_plus", "a_minus", "shift", "x_decay", "y_decay", "x_inc", "y_inc",
+                        "w_min", "w_max"});
             LearningProfile& l = c.learning;
             l.enabled = r.get<bool>(ln, "enabled");
             l.a_plus = r.get<int>(ln, "a_plus");

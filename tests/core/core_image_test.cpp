@@ -412,6 +412,23 @@ TEST_CASE("Missing, truncated or hand-edited image files give one clear InputErr
     }
     CHECK_THAT(load_error(d).where(), Catch::Contains("image.yaml:"));
 
+    // An unknown key at the top level or inside a core's profile is a hand edit, not ignored.
+    fresh();
+    {
+        std::string t = sf_test::read_text(d + "/image.yaml");
+        t.replace(t.find("seed: "), 6, "bogus_key: 3\nseed: ");
+        sf_test::write_text(d + "/image.yaml", t);
+    }
+    CHECK_THAT(load_error(d).problem(), Catch::Contains("unknown key 'bogus_key'"));
+    CHECK_THAT(load_error(d).where(), Catch::Contains("image.yaml:"));
+    fresh();
+    {
+        std::string t = sf_test::read_text(d + "/image.yaml");
+        t.replace(t.find("{du: "), 5, "{leak: 1, du: ");
+        sf_test::write_text(d + "/image.yaml", t);
+    }
+    CHECK_THAT(load_error(d).problem(), Catch::Contains("unknown key 'leak'"));
+
     fresh();
     fs::remove(d + "/cores/1_0/routes.hex");
     CHECK_THAT(load_error(d).where(), Catch::Contains("routes.hex"));
