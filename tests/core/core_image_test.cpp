@@ -344,6 +344,10 @@ TEST_CASE("Missing, truncated or hand-edited image files give one clear InputErr
     TempDir dir;
     const std::string d = dir / "img";
     auto fresh = [&] { save_chip_image(sample_image(), d); };
+    auto edit_yaml = [&](const std::string& from, const std::string& to) {
+        const std::string f = d + "/image.yaml";
+        sf_test::write_text(f, sf_test::edit(sf_test::read_text(f), from, to));
+    };
 
     fresh();
     fs::remove(d + "/cores/1_0/core.npz");
@@ -365,35 +369,19 @@ TEST_CASE("Missing, truncated or hand-edited image files give one clear InputErr
     CHECK_THAT(load_error(d).where(), Catch::Contains("cores/0_0/core.npz"));
 
     fresh();
-    {
-        std::string t = sf_test::read_text(d + "/image.yaml");
-        t.replace(t.find("neurons: 3"), 10, "neurons: 2");
-        sf_test::write_text(d + "/image.yaml", t);
-    }
+    edit_yaml("neurons: 3", "neurons: 2");
     CHECK_THAT(load_error(d).where(), Catch::Contains("core.npz"));  // shapes disagree
 
     fresh();
-    {
-        std::string t = sf_test::read_text(d + "/image.yaml");
-        t.replace(t.find("format_version: 1"), 17, "format_version: 9");
-        sf_test::write_text(d + "/image.yaml", t);
-    }
+    edit_yaml("format_version: 1", "format_version: 9");
     CHECK_THAT(load_error(d).problem(), Catch::Contains("version 9"));
 
     fresh();
-    {
-        std::string t = sf_test::read_text(d + "/image.yaml");
-        t.replace(t.find("  - x: 1"), 8, "  - x: [");
-        sf_test::write_text(d + "/image.yaml", t);
-    }
+    edit_yaml("  - x: 1", "  - x: [");
     CHECK_THAT(load_error(d).where(), Catch::Contains("image.yaml:"));
 
     fresh();
-    {
-        std::string t = sf_test::read_text(d + "/image.yaml");
-        t.replace(t.find("weight_bits: 4"), 14, "weight_bits: 3");
-        sf_test::write_text(d + "/image.yaml", t);
-    }
+    edit_yaml("weight_bits: 4", "weight_bits: 3");
     CHECK_THAT(load_error(d).problem(), Catch::Contains("weight"));
 
     fresh();
@@ -405,28 +393,16 @@ TEST_CASE("Missing, truncated or hand-edited image files give one clear InputErr
     CHECK_THAT(load_error(d).where(), Catch::Contains("crossbar.hex"));
 
     fresh();
-    {
-        std::string t = sf_test::read_text(d + "/image.yaml");
-        t.replace(t.find("shape: [3]"), 10, "shape: [99999999999, 99999999999]");
-        sf_test::write_text(d + "/image.yaml", t);
-    }
+    edit_yaml("shape: [3]", "shape: [99999999999, 99999999999]");
     CHECK_THAT(load_error(d).where(), Catch::Contains("image.yaml:"));
 
     // An unknown key at the top level or inside a core's profile is a hand edit, not ignored.
     fresh();
-    {
-        std::string t = sf_test::read_text(d + "/image.yaml");
-        t.replace(t.find("seed: "), 6, "bogus_key: 3\nseed: ");
-        sf_test::write_text(d + "/image.yaml", t);
-    }
+    edit_yaml("seed: ", "bogus_key: 3\nseed: ");
     CHECK_THAT(load_error(d).problem(), Catch::Contains("unknown key 'bogus_key'"));
     CHECK_THAT(load_error(d).where(), Catch::Contains("image.yaml:"));
     fresh();
-    {
-        std::string t = sf_test::read_text(d + "/image.yaml");
-        t.replace(t.find("{du: "), 5, "{leak: 1, du: ");
-        sf_test::write_text(d + "/image.yaml", t);
-    }
+    edit_yaml("{du: ", "{leak: 1, du: ");
     CHECK_THAT(load_error(d).problem(), Catch::Contains("unknown key 'leak'"));
 
     fresh();
