@@ -11,10 +11,12 @@ namespace {
 
 struct Edge {
     int a, b;  // slots; the host is slot index S
-    double w;  // synapses from a to b
+    double w;  // packets from a to b when every source neuron spikes once
 };
 
-// Synapse counts between slots (host = S), from the synapse lists.
+// Traffic between slots (host = S). A spike travels once to each core that holds an axon
+// for its neuron, however many synapses it has there, so the traffic from slot a to slot
+// b is the number of distinct source neurons in a that b's axons list.
 std::vector<Edge> traffic_edges(const ir::Ir& ir) {
     const int S = int(ir.slots.size());
     std::vector<int32_t> slot_of(size_t(ir.total_neurons()), S);
@@ -25,15 +27,10 @@ std::vector<Edge> traffic_edges(const ir::Ir& ir) {
     std::vector<Edge> edges;
     for (int s = 0; s < S; ++s) {
         touched.clear();
-        for (int k : ir.slots[s].groups) {
-            const auto& gr = ir.groups[k];
-            const auto& sl = ir.syn[gr.pop];
-            for (int32_t i : gr.neurons)
-                for (int64_t e = sl.post_ptr[i]; e < sl.post_ptr[i + 1]; ++e) {
-                    const int src = slot_of[sl.pre[e]];
-                    if (acc[src] == 0) touched.push_back(src);
-                    acc[src] += 1;
-                }
+        for (int32_t gid : ir.slots[s].axons) {
+            const int src = slot_of[gid];
+            if (acc[src] == 0) touched.push_back(src);
+            acc[src] += 1;
         }
         std::sort(touched.begin(), touched.end());
         for (int src : touched) {
@@ -171,7 +168,7 @@ std::string dump_place(const ir::Ir& ir) {
     for (const auto& e : edges) {
         const int ax = e.a == S ? -1 : ir.slots[e.a].x, ay = e.a == S ? 0 : ir.slots[e.a].y;
         const int hops = std::abs(ax - ir.slots[e.b].x) + std::abs(ay - ir.slots[e.b].y);
-        o << "traffic " << name(e.a) << " -> " << name(e.b) << " " << e.w << " synapses, " << hops
+        o << "traffic " << name(e.a) << " -> " << name(e.b) << " " << e.w << " packets, " << hops
           << " hops\n";
     }
     o << "cost " << ir.placement_cost << "\n";

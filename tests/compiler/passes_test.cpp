@@ -209,6 +209,21 @@ TEST_CASE("Lower sums duplicate synapses from two projections into one target",
     CHECK(st.stats.at("duplicates_clamped") == 6);
 }
 
+TEST_CASE("Placement weighs traffic in packets, one per source neuron and destination core",
+          "[compiler][place]") {
+    // 6 inputs densely into 16 neurons on cores of 8: two cores, each receiving one packet
+    // per input spike (6 axons), not one per synapse (48).
+    const Graph g = two_layer(6, 16);
+    const auto r = compile(g, small_chip());
+    const auto& place = r.passes.at(4);
+    REQUIRE(place.pass == "place");
+    CHECK(r.passes.at(3).stats.at("cores_used") == 2);
+    CHECK(place.stats.at("traffic") == 12);
+    // The host is west of (0, 0): the best placement is one core at 1 hop, one at 2.
+    CHECK(place.stats.at("cost_final") == 6 * 1 + 6 * 2);
+    CHECK_THAT(dump_after(g, small_chip(), "place"), Contains("traffic host -> slot 0 6 packets"));
+}
+
 TEST_CASE("Conv populations are partitioned into spatial tiles", "[compiler][partition]") {
     TempNet* keep = nullptr;
     const Graph g = load_conv(keep);
