@@ -308,6 +308,12 @@ ChipConfig parse_chip_yaml(const std::string& text, const std::string& file) {
         auto it = line_of.find(dotted(f));
         return at_file(file, it == line_of.end() ? 0 : it->second, dotted(f));
     });
+    // Energy numbers given without a source no longer are the defaults' published figures.
+    bool energy_numbers = false;
+    for (const auto& [key, at] : line_of)
+        energy_numbers |= key.rfind("energy.", 0) == 0 && key != "energy.source";
+    if (energy_numbers && !line_of.count("energy.source"))
+        c.energy.source = "not given (energy numbers set in " + file + ")";
     c.source = file;
     return c;
 }

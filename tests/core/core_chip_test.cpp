@@ -63,8 +63,7 @@ InputError chip_error(const std::string& yaml) {
 
 TEST_CASE("Preset sf1 equals the defaults of ChipConfig", "[core][chip]") {
     const ChipConfig c = load_chip("sf1");
-    ChipConfig d;
-    d.energy.source = c.energy.source;  // the struct default has no source text
+    const ChipConfig d;
     check_same_chip(c, d);
     CHECK_THAT(c.energy.source, Catch::Contains("Davies"));
     CHECK_THAT(c.source, Catch::Contains("sf1.yaml"));
@@ -142,6 +141,13 @@ TEST_CASE("Chip files may give only some keys; the rest are the sf1 defaults", "
     CHECK(c.mesh_h == 2);
     CHECK(c.neurons_per_core == 256);
     CHECK(c.energy.syn_op_pj == 23.6);
+    CHECK_THAT(c.energy.source, Catch::Contains("Davies"));  // the defaults' own source
+
+    // Energy numbers of one's own without a source are not labelled as Loihi's.
+    sf_test::write_text(dir / "own.yaml", "name: own\nenergy: {syn_op_pj: 5}\n");
+    const ChipConfig own = load_chip(dir / "own.yaml");
+    CHECK(own.energy.syn_op_pj == 5);
+    CHECK_THAT(own.energy.source, Catch::Contains("not given") && Catch::Contains("own.yaml"));
 }
 
 TEST_CASE("Chip YAML errors name the file, line and key", "[core][chip]") {

@@ -8,8 +8,9 @@
 namespace sf {
 
 // Energy per event [pJ] and static power; the source says where the numbers come from.
+// The defaults are Loihi's published figures (presets sf1 and loihi-like).
 struct EnergyTable {
-    std::string source;
+    std::string source = "Loihi, Davies et al. 2018, IEEE Micro 38(1), Table 2 (pre-silicon, 0.75 V)";
     double syn_op_pj = 23.6;          // one synapse accumulated
     double row_read_pj = 0.0;         // one crossbar word read (0 when folded into syn_op)
     double neuron_update_active_pj = 81.0;
