@@ -74,9 +74,13 @@ Action add_compile(CLI::App& app) {
             j["crossbar_fill"] = stat_or(emit, "crossbar_fill");
             j["memory_bytes"] = stat_or(emit, "memory_bytes");
             nlohmann::json ps = nlohmann::json::array();
-            for (const auto& p : r.passes)
+            nlohmann::json warnings = nlohmann::json::array();
+            for (const auto& p : r.passes) {
                 ps.push_back({{"pass", p.pass}, {"wall_s", p.wall_s}, {"stats", p.stats}});
+                for (const auto& w : p.warnings) warnings.push_back(w);
+            }
             j["passes"] = ps;
+            j["warnings"] = warnings;
             print_json(j);
             return 0;
         }
@@ -94,6 +98,8 @@ Action add_compile(CLI::App& app) {
         std::cout << "  pass times    ";
         for (const auto& p : r.passes) std::cout << fmt::format(" {} {:.3f}s", p.pass, p.wall_s);
         std::cout << fmt::format(" (total {:.3f}s)\n", total);
+        for (const auto& p : r.passes)
+            for (const auto& w : p.warnings) std::cerr << "spikeforge: warning: " << w << "\n";
         return 0;
     };
 }

@@ -81,6 +81,9 @@ Action add_info(CLI::App& app) {
                     c.value("neurons", 0), c.value("axons", 0), c.value("synapses", int64_t(0)),
                     100.0 * num(c, "fill"), c.value("learning", false) ? "yes" : "no");
         }
+        if (r.contains("warnings"))
+            for (const auto& w : r["warnings"])
+                std::cout << "  warning: " << w.get<std::string>() << "\n";
         if (r.contains("passes")) {
             std::cout << "  passes:";
             for (const auto& p : r["passes"])

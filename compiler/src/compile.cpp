@@ -29,7 +29,7 @@ namespace {
 class PassTimer {
   public:
     PassTimer(std::vector<PassStats>& all, const char* name) : all_(all) {
-        all_.push_back({name, 0.0, {}});
+        all_.push_back({name, 0.0, {}, {}});
         start_ = std::chrono::steady_clock::now();
     }
     PassStats& stats() { return all_.back(); }

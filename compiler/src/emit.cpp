@@ -251,9 +251,13 @@ std::string make_report(const ChipImage& img, const std::vector<PassStats>& pass
                     {"mean_hops", all ? double(hops + in_hops) / double(all) : 0.0}};
     r["cores"] = cores;
     nlohmann::json ps = nlohmann::json::array();
-    for (const auto& p : passes)
+    nlohmann::json warnings = nlohmann::json::array();
+    for (const auto& p : passes) {
         ps.push_back({{"pass", p.pass}, {"wall_s", p.wall_s}, {"stats", p.stats}});
+        for (const auto& w : p.warnings) warnings.push_back(w);
+    }
     r["passes"] = ps;
+    r["warnings"] = warnings;
     return r.dump(2);
 }
 

@@ -77,6 +77,47 @@ LearningProfile quantize_stdp(const StdpParams& p, double s, const ChipConfig& c
     return l;
 }
 
+// Fewer distinct magnitudes than this for a projection's largest weight, and the
+// projection is mostly rounding noise on the chip.
+constexpr double kMinWeightLevels = 8;
+
+// The smallest signed weight width that gives a projection whose largest weight is `ratio`
+// times smaller than the largest weight into its target at least kMinWeightLevels levels.
+int weight_bits_for(double ratio) {
+    return 1 + int(std::ceil(std::log2(kMinWeightLevels * ratio + 1.0)));
+}
+
+// One warning for a projection whose weights keep too few levels at the target's scale,
+// because another projection into the same population has much larger weights.
+std::string weak_projection_warning(const Graph& g, size_t j, double pmax, double levels,
+                                    int64_t zeroed, int64_t nonzero, const ir::PopQuant& target,
+                                    const ChipConfig& chip) {
+    const Projection& pj = g.projections[j];
+    std::string strongest;
+    double smax = 0;
+    for (const auto& other : g.projections) {
+        if (other.post != pj.post) continue;
+        for (float w : float_weights(other))
+            if (std::fabs(double(w)) > smax) smax = std::fabs(double(w)), strongest = other.name;
+    }
+    const double ratio = target.max_abs_weight / pmax;
+    const int need = weight_bits_for(ratio);
+    std::string fix = need <= 16 ? "set core.weight_bits >= " + std::to_string(need) +
+                                       " in the chip YAML, or narrow the range of the weights into '" +
+                                       pj.post + "'"
+                                 : "narrow the range of the weights into '" + pj.post +
+                                       "' (no weight width up to 16 bits is enough)";
+    char buf[512];
+    std::snprintf(buf, sizeof buf,
+                  "projection '%s' keeps only %.1f weight levels on the chip: its largest weight "
+                  "(%.4g) is %.4g times smaller than the largest into '%s' (%.4g, projection "
+                  "'%s'), which sets the %d-bit weight scale; %lld of its %lld nonzero weights "
+                  "round to 0, so the chip will not behave like the float network",
+                  pj.name.c_str(), levels, pmax, ratio, pj.post.c_str(), smax, strongest.c_str(),
+                  chip.weight_bits, (long long)zeroed, (long long)nonzero);
+    return std::string(buf) + "; fix: " + fix;
+}
+
 bool same_learning(const LearningProfile& a, const LearningProfile& b) {
     return a.a_plus == b.a_plus && a.a_minus == b.a_minus && a.shift == b.shift &&
            a.x_decay == b.x_decay && a.y_decay == b.y_decay && a.x_inc == b.x_inc &&
@@ -157,6 +198,7 @@ ir::Ir quantize(ir::Ir ir, PassStats& st) {
 
     double worst = 0;
     int64_t total_clamped = 0;
+    int weak = 0;
     for (size_t j = 0; j < g.projections.size(); ++j) {
         const Projection& pj = g.projections[j];
         const int post = g.population_index(pj.post);
@@ -176,6 +218,19 @@ ir::Ir quantize(ir::Ir ir, PassStats& st) {
             sq += rel * rel;
         }
         q.rms_rel_err = fw[j].empty() ? 0.0 : std::sqrt(sq / double(fw[j].size()));
+        const double levels = pmax * s;
+        // On chips with very few weight levels (ODIN's 4 bits) every projection is coarse;
+        // warn only when this one has well under the chip's own range.
+        if (pmax > 0 && levels < std::min(kMinWeightLevels, wmax / 2)) {
+            int64_t nonzero = 0, zeroed = 0;
+            for (size_t i = 0; i < fw[j].size(); ++i) {
+                nonzero += fw[j][i] != 0.0f;
+                zeroed += fw[j][i] != 0.0f && q.w[i] == 0;
+            }
+            st.warnings.push_back(
+                weak_projection_warning(g, j, pmax, levels, zeroed, nonzero, tq, chip));
+            ++weak;
+        }
         worst = std::max(worst, q.max_rel_err);
         total_clamped += q.clamped;
         st.stats["max_rel_err_" + pj.name] = q.max_rel_err;
@@ -209,6 +264,7 @@ ir::Ir quantize(ir::Ir ir, PassStats& st) {
     st.stats["scale_lowered"] = double(scale_lowered);
     st.stats["bias_clamped"] = double(bias_clamped);
     st.stats["bias_max_err"] = bias_max_err;
+    st.stats["weak_projections"] = double(weak);
     return ir;
 }
 

@@ -224,6 +224,38 @@ TEST_CASE("Placement weighs traffic in packets, one per source neuron and destin
     CHECK_THAT(dump_after(g, small_chip(), "place"), Contains("traffic host -> slot 0 6 packets"));
 }
 
+TEST_CASE("Quantize warns when one projection's weights are drowned by another's into the "
+          "same population, and names the weight width that fixes it",
+          "[compiler][quantize]") {
+    // Input weights of 0.01 beside lateral weights of -10 into the same population: at 8 bits
+    // the input weights round to 0; 1 + ceil(log2(8 * 1000 + 1)) = 14 bits keep 8 levels.
+    Graph g = two_layer(4, 3, 0.01f);
+    Projection lateral;
+    lateral.name = "lateral";
+    lateral.pre = "h";
+    lateral.post = "h";
+    lateral.weights = Tensor::from(std::vector<float>(9, -10.0f), {3, 3});
+    g.projections.push_back(lateral);
+
+    ChipConfig chip;
+    const auto r = compile(g, chip);
+    const auto& q = r.passes.at(1);
+    REQUIRE(q.pass == "quantize");
+    CHECK(q.stats.at("weak_projections") == 1);
+    REQUIRE(q.warnings.size() == 1);
+    CHECK_THAT(q.warnings[0], Contains("projection 'fc'") && Contains("projection 'lateral'") &&
+                                  Contains("12 of its 12 nonzero weights round to 0") &&
+                                  Contains("core.weight_bits >= 14"));
+    CHECK_THAT(r.image.report_json, Contains("core.weight_bits >= 14"));
+
+    chip.weight_bits = 14;
+    const auto r14 = compile(g, chip);
+    CHECK(r14.passes.at(1).warnings.empty());
+    CHECK(r14.passes.at(1).stats.at("weak_projections") == 0);
+    chip.weight_bits = 13;
+    CHECK(compile(g, chip).passes.at(1).warnings.size() == 1);
+}
+
 TEST_CASE("Conv populations are partitioned into spatial tiles", "[compiler][partition]") {
     TempNet* keep = nullptr;
     const Graph g = load_conv(keep);

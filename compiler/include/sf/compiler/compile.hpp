@@ -25,6 +25,7 @@ struct PassStats {
     std::string pass;
     double wall_s = 0;
     std::map<std::string, double> stats;  // counts and measures, named in snake_case
+    std::vector<std::string> warnings;    // things that compiled but will not run as in float
 };
 
 struct CompileResult {
