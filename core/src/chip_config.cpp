@@ -90,8 +90,8 @@ const std::vector<Field>& fields() {
         learning.b = &ChipConfig::learning;
         learning.hint = "";
         t.push_back(learning);
-        t.push_back(fi("neuron", "state_bits", &ChipConfig::state_bits, 8, 32,
-                       "u and v are 8..32-bit"));
+        t.push_back(fi("neuron", "state_bits", &ChipConfig::state_bits, 8, 31,
+                       "u and v are 8..31-bit (u wraps into (-2^(bits-1), 2^(bits-1)], held in 32 bits)"));
         t.push_back(fi("neuron", "decay_bits", &ChipConfig::decay_bits, 1, 16,
                        "decays are 1..16-bit fractions"));
         t.push_back(fi("neuron", "threshold_bits", &ChipConfig::threshold_bits, 1, 24,

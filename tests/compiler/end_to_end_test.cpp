@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include "compiler_helpers.hpp"
+#include "sf/core/error.hpp"
 #include "sf/functional/functional.hpp"
 
 using namespace sf;
@@ -67,4 +68,54 @@ TEST_CASE("Output spikes do not depend on how the network was partitioned and pl
             spikes += int64_t(a.counters.spikes);
         }
     CHECK(spikes > 0);  // the comparison saw activity
+}
+
+TEST_CASE("Every chip width at either end of its allowed range compiles to an image the "
+          "emulator runs",
+          "[compiler][functional][end-to-end]") {
+    // A setting the chip file accepts must not produce an image the emulator refuses (the
+    // chip file once allowed 32-bit state, which the emulator cannot hold).
+    struct Knob {
+        const char* name;
+        int ChipConfig::*field;
+        int lo, hi;
+    };
+    const Knob knobs[] = {
+        {"weight_bits", &ChipConfig::weight_bits, 2, 16},
+        {"state_bits", &ChipConfig::state_bits, 8, 31},
+        {"decay_bits", &ChipConfig::decay_bits, 1, 16},
+        {"threshold_bits", &ChipConfig::threshold_bits, 1, 24},
+        {"bias_mant_bits", &ChipConfig::bias_mant_bits, 2, 31},
+        {"bias_exp_max", &ChipConfig::bias_exp_max, 0, 31},
+        {"refractory_bits", &ChipConfig::refractory_bits, 1, 16},
+        {"trace_bits", &ChipConfig::trace_bits, 1, 16},
+        {"word_synapses", &ChipConfig::word_synapses, 1, 65536},
+        {"fanout", &ChipConfig::fanout, 1, 64},
+        {"profiles", &ChipConfig::profiles_per_core, 1, 256},
+    };
+    const Graph g = random_network("mixed", 3);
+    int ran = 0;
+    for (const Knob& k : knobs)
+        for (int v : {k.lo, k.hi}) {
+            CAPTURE(k.name, v);
+            ChipConfig chip;
+            chip.*(k.field) = v;
+            try {
+                validate_chip(chip);  // some ends conflict with other defaults
+            } catch (const InputError&) {
+                continue;
+            }
+            CompileResult r;
+            try {
+                r = compile(g, chip);
+            } catch (const Error&) {
+                continue;  // a clear "does not fit" (one profile per core, 1-bit refractory)
+            }
+            const SpikeInput in = random_input(r.image.num_inputs, 8, 1, 7);
+            RunOptions ro;
+            ro.steps = 8;
+            CHECK_NOTHROW(run_functional(r.image, in, ro));
+            ++ran;
+        }
+    CHECK(ran >= 16);
 }

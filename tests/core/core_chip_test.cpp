@@ -188,6 +188,8 @@ TEST_CASE("Chip YAML errors name the file, line and key", "[core][chip]") {
         CHECK_THAT(chip_error("timing:\n  clock_mhz: 0\n").where(), Catch::Contains("clock_mhz"));
         CHECK_THAT(chip_error("energy:\n  spike_pj: -1\n").where(), Catch::Contains("energy.spike_pj"));
         CHECK_THAT(chip_error("neuron:\n  state_bits: 40\n").where(), Catch::Contains("state_bits"));
+        // u wraps into (-2^31, 2^31] at 32 bits, which an int32 cannot hold: 31 is the most.
+        CHECK_THAT(chip_error("neuron:\n  state_bits: 32\n").problem(), Catch::Contains("[8, 31]"));
         CHECK_THAT(chip_error("\n\nneuron:\n  state_bits: 7\n").where(), Catch::Contains("chip.yaml:4"));
     }
     SECTION("malformed YAML") {
