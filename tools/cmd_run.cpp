@@ -253,6 +253,16 @@ Action add_run(CLI::App& app) {
         nlohmann::json preds = nlohmann::json::array();
         for (const auto& s : r.samples) preds.push_back(s.predicted);
         j["predicted"] = std::move(preds);
+        j["state_wraps"] = r.state_wraps;
+        std::string wrap_warning;
+        if (r.state_wraps > 0)
+            wrap_warning = fmt::format(
+                "the neuron current u overflowed its {}-bit state and wrapped round (sign flip) "
+                "in {} neuron updates, so the chip diverges from the float network; fix: raise "
+                "neuron.state_bits in the chip YAML (or use narrower weights)",
+                img.chip.state_bits, r.state_wraps);
+        j["warnings"] = wrap_warning.empty() ? nlohmann::json::array()
+                                             : nlohmann::json::array({wrap_warning});
 
         if (!a->out.empty()) {
             nlohmann::json full = j;
@@ -266,6 +276,7 @@ Action add_run(CLI::App& app) {
             print_json(j);
             return 0;
         }
+        if (!wrap_warning.empty()) std::cerr << "spikeforge: warning: " << wrap_warning << "\n";
         std::cout << fmt::format("image     {} (network '{}', {} cores)\n", a->image, img.network,
                                  img.cores.size());
         std::cout << fmt::format("backend   {}\n", r.backend);

@@ -144,6 +144,8 @@ TEST_CASE("spikeforge run executes a saved image on a spike file and reports JSO
           Approx(24 * 23.6 + 24 * 81 + 6 * 1.7 + 60 * 3.0 + 60 * 4.0));
     CHECK(j["energy_pj"]["by_kind"]["syn_ops"].get<double>() == Approx(24 * 23.6));
     CHECK(j["wall_s"].get<double>() >= 0);
+    CHECK(j["state_wraps"] == 0);
+    CHECK(j["warnings"].empty());
 
     // --record with --out writes the recorded data atomically, and --first/--samples slice.
     const Ran rec = run_cli("run " + dir / "image" + " --input " + dir / "spikes.npz" +
@@ -160,6 +162,32 @@ TEST_CASE("spikeforge run executes a saved image on a spike file and reports JSO
           nlohmann::json::parse("[[], [], [], [[0, 0]]]"));
     CHECK(jr["recorded"]["samples"][0]["v"] ==
           nlohmann::json::parse("[[[192]], [[384]], [[576]], [[0]]]"));
+}
+
+TEST_CASE("spikeforge run warns when the neuron state is too narrow and u wraps round",
+          "[functional][cli]") {
+    // Weight 100 into a u that barely decays overflows a 16-bit state within 6 steps.
+    Scratch dir;
+    sf::ChipImage img = one_neuron_image();
+    img.cores[0].weights = {100};
+    img.cores[0].profiles[0].du = 0;
+    img.chip.state_bits = 16;
+    img.chip.threshold_bits = 10;
+    sf::save_chip_image(img, dir / "image");
+    sf::write_spike_file(dir / "spikes.npz",
+                         sf_test::one_sample(1, std::vector<std::vector<int32_t>>(12, {0})));
+
+    const Ran j = run_cli("run " + dir / "image" + " --input " + dir / "spikes.npz" + " --json");
+    INFO(j.output);
+    REQUIRE(j.code == 0);
+    const auto r = nlohmann::json::parse(j.output);
+    CHECK(r["state_wraps"].get<int>() >= 1);
+    REQUIRE(r["warnings"].size() == 1);
+    CHECK(has(r["warnings"][0].get<std::string>(), "neuron.state_bits"));
+
+    const Ran t = run_cli("run " + dir / "image" + " --input " + dir / "spikes.npz");
+    REQUIRE(t.code == 0);
+    CHECK(has(t.output, "warning: the neuron current u overflowed its 16-bit state"));
 }
 
 TEST_CASE("spikeforge run on a damaged image or mismatched input fails with a clear error",

@@ -72,6 +72,34 @@ TEST_CASE("One neuron driven by one axon spikes at the hand-computed steps",
     CHECK(r.counters.cycles == 0);
     CHECK(r.final_u == std::vector<std::vector<int32_t>>{{192}});
     CHECK(r.final_weights.empty());  // no learning and not asked for
+    CHECK(r.state_wraps == 0);
+}
+
+TEST_CASE("The run counts neuron updates whose u wrapped round a narrow state",
+          "[functional][engine]") {
+    // Weight 100 -> a_in << 6 = 6400 per step into a u that keeps 4095/4096 of itself each
+    // step (du = 0): u = 6400, 12798, 19194, 25589, 31982, then 38374 wraps past 2^15 at
+    // 16-bit state to 38374 - 65536.
+    sf::ChipImage img = empty_image(1, 1, 1, 1);
+    sf::NeuronProfile p = if_neuron(1000);
+    p.du = 0;
+    sf::CoreImage c = make_core(0, 0, 1, 1, p);
+    c.weights = {100};
+    set_routes(c, {{host_out(0)}});
+    img.cores.push_back(c);
+    set_input_routes(img, {{Destination{0, 0, 0}}});
+    img.chip.state_bits = 16;
+    img.chip.threshold_bits = 10;  // threshold_bits + 6 <= state_bits
+    std::vector<std::vector<int32_t>> steps(8, std::vector<int32_t>{0});
+    sf::RunOptions opt;
+    opt.steps = 8;
+    opt.record = sf::RecordU;
+    const sf::RunResult r = sf::run_functional(img, one_sample(1, steps), opt);
+    const auto& u = r.samples.at(0).u_trace;
+    CHECK(u.at(4)[0][0] == 31982);
+    CHECK(u.at(5)[0][0] == 38374 - 65536);  // wrapped
+    CHECK(u.at(7)[0][0] == -14349);
+    CHECK(r.state_wraps == 1);  // only step 6 wrapped
 }
 
 TEST_CASE("A relay chain across cores adds one step of delay per core and counts XY hops",

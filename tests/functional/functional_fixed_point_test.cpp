@@ -182,6 +182,7 @@ TEST_CASE("The fixed-point neuron wraps u and saturates v at narrower state widt
     auto uni = [&](int64_t lo, int64_t hi) {
         return std::uniform_int_distribution<int64_t>(lo, hi)(rng);
     };
+    int64_t wraps = 0;
     for (int bits : {12, 16, 20}) {
         const int64_t H = int64_t(1) << (bits - 1);
         for (int i = 0; i < 100000; ++i) {
@@ -194,14 +195,20 @@ TEST_CASE("The fixed-point neuron wraps u and saturates v at narrower state widt
             const int64_t u0 = uni(-(H - 1), H), v0 = uni(-(H - 1), H - 1), a_in = uni(-5000, 5000);
             const int64_t bias = uni(-100, 100);
             LitNeuron lit{u0, v0, 0};
+            const int64_t u_unwrapped = lit_decay(u0, p.du + 1) + a_in * 64;
             const bool lit_spk = lit_step(lit, p, bias, a_in, bits);
             sf::fx::NeuronState s{int32_t(u0), int32_t(v0), 0};
-            const bool spk = sf::fx::neuron_step(s, p, int32_t(bias), a_in, bits);
+            bool wrapped = true;
+            const bool spk = sf::fx::neuron_step(s, p, int32_t(bias), a_in, bits, &wrapped);
             REQUIRE(spk == lit_spk);
             REQUIRE(s.u == lit.u);
             REQUIRE(s.v == lit.v);
+            // The wrap flag says exactly whether u left (-2^(b-1), 2^(b-1)].
+            REQUIRE(wrapped == (u_unwrapped > H || u_unwrapped <= -H));
+            wraps += wrapped;
         }
     }
+    CHECK(wraps > 1000);  // the random states do exercise the wrap
 }
 
 TEST_CASE("Known neuron values: decay rounds toward zero, u wraps at +2^23 inclusive, v saturates",

@@ -105,6 +105,7 @@ class Engine {
     uint64_t in_pkt_total_ = 0;
     std::vector<uint32_t> in_ew_, in_ns_;
     EventCounters c_;
+    uint64_t wraps_ = 0;  // neuron updates whose u wrapped round
     std::vector<int32_t> out_step_;  // scratch: this step's output indices
 };
 
@@ -345,8 +346,10 @@ void Engine::run_step(int t, const std::vector<int32_t>* host_in, SampleResult& 
             cs.acc[i] = 0;
             active += (a_in != 0 || cs.u[i] != 0 || cs.v[i] != 0 || cs.refr[i] != 0) ? 1u : 0u;
             fx::NeuronState s{cs.u[i], cs.v[i], cs.refr[i]};
-            const bool spk =
-                fx::neuron_step(s, cs.profiles[cs.profile_of[i]], cs.bias[i], a_in, state_bits_);
+            bool wrapped = false;
+            const bool spk = fx::neuron_step(s, cs.profiles[cs.profile_of[i]], cs.bias[i], a_in,
+                                             state_bits_, &wrapped);
+            wraps_ += wrapped;
             cs.u[i] = s.u;
             cs.v[i] = s.v;
             cs.refr[i] = s.refractory;
@@ -447,6 +450,7 @@ RunResult Engine::run(const SpikeInput& input, const ProgressFn& progress) {
     rr.num_outputs = img_.num_outputs;
     rr.samples.reserve(input.samples.size());
     c_ = EventCounters{};
+    wraps_ = 0;
     reset_state();
     // Membrane readout needs an output population made of LI neurons and the map from host
     // outputs to their neurons; hand-built images without populations read spike counts.
@@ -490,6 +494,7 @@ RunResult Engine::run(const SpikeInput& input, const ProgressFn& progress) {
     }
 
     rr.counters = c_;
+    rr.state_wraps = wraps_;
     bool any_learning = false;
     for (const CoreState& cs : cores_) {
         rr.final_u.push_back(cs.u);

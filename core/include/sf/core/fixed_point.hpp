@@ -52,9 +52,13 @@ struct NeuronState {
 //   else v := sat(decay(v, dv) + u + (bias_mant << bias_exp))
 //        spike if spiking and v > vth << 6: v := 0 (Zero) or v - (vth << 6) (Subtract),
 //        refractory := profile.refractory
+// `wrapped`, when given, is set when u left its range and wrapped round (a diagnostic for
+// state widths too narrow for the weights; the arithmetic is the same either way).
 inline bool neuron_step(NeuronState& s, const NeuronProfile& p, int32_t bias_mant, int64_t a_in,
-                        int state_bits = 24) {
-    s.u = wrap_state(decay(s.u, p.du + 1) + a_in * (int64_t(1) << ACT_SHIFT), state_bits);
+                        int state_bits = 24, bool* wrapped = nullptr) {
+    const int64_t u = decay(s.u, p.du + 1) + a_in * (int64_t(1) << ACT_SHIFT);
+    s.u = wrap_state(u, state_bits);
+    if (wrapped) *wrapped = s.u != u;
     if (s.refractory > 0) {
         s.refractory -= 1;
         s.v = 0;

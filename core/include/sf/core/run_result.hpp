@@ -92,6 +92,10 @@ struct RunResult {
     int num_outputs = 0;
     std::vector<SampleResult> samples;
     EventCounters counters;   // totals over all samples
+    // Neuron updates whose u overflowed its state_bits and wrapped round (the chip's
+    // arithmetic, but a sign that the state is too narrow for the weights). Not an energy
+    // event; cycle-level backends need not report it.
+    uint64_t state_wraps = 0;
     double wall_s = 0;
     // Final state after the last sample, per core: u, v and crossbar weights.
     std::vector<std::vector<int32_t>> final_u, final_v;
