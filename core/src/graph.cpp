@@ -815,6 +815,12 @@ struct Parser {
         // instead of listing every ANN key as unknown.
         if (const YAML::Node t = root["type"]) {
             const std::string type = string(t, "type", node);
+            if (type == "hopfield")
+                throw InputError("this is a Hopfield network (type 'hopfield'), not a spiking "
+                                     "network",
+                                 at(t, node),
+                                 "use it with `spikeforge train` and `spikeforge eval`; a "
+                                 "Hopfield network has no spiking form to compile or convert");
             if (type != "snn")
                 throw InputError("this is a model of type '" + type +
                                      "' (an ANN model), not a spiking network",
