@@ -392,6 +392,13 @@ json train_ann(const std::string& model_path, const TrainOptions& opt) {
 json eval_ann(const std::string& network_path, const EvalOptions& opt) {
     const auto t0 = std::chrono::steady_clock::now();
     if (yaml_type(network_path) == "hopfield") {
+        // Recall is measured on the stored patterns themselves; a data set or a sample count
+        // would be silently ignored, so say so instead.
+        if (!opt.data.empty() || opt.samples >= 0)
+            throw InputError("a Hopfield network is evaluated on the patterns it stores, so " +
+                                 std::string(!opt.data.empty() ? "--data" : "--samples") +
+                                 " does not apply",
+                             network_path, "run `spikeforge eval " + network_path + "` alone");
         const auto net = load_hopfield(network_path);
         fs::path file(network_path);
         if (fs::is_directory(file)) file /= "network.yaml";

@@ -183,4 +183,14 @@ TEST_CASE("Hopfield model files with bad values give InputErrors, not crashes",
     const Caught e = error_of([&] { sf::eval_ann(d / "out", sf::EvalOptions{}); });
     CHECK_THAT(e.what, Contains("network.yaml:"));
     CHECK_THAT(e.what, Contains("'flip' = 7 must be a fraction in [0, 1]"));
+
+    // Recall uses the stored patterns: --data and --samples are refused, not ignored.
+    sf::EvalOptions with_data;
+    with_data.data = "digits";
+    CHECK_THAT(error_of([&] { sf::eval_ann(d / "out", with_data); }).what,
+               Contains("--data does not apply"));
+    sf::EvalOptions with_samples;
+    with_samples.samples = 3;
+    CHECK_THAT(error_of([&] { sf::eval_ann(d / "out", with_samples); }).what,
+               Contains("--samples does not apply"));
 }
