@@ -4,7 +4,6 @@
 
 #include "commands.hpp"
 #include "sf/core/error.hpp"
-#include "sf/reference/ann_train.hpp"
 #include "sf/reference/train_api.hpp"
 
 namespace sf::cli {
@@ -50,15 +49,10 @@ Action add_train(CLI::App& app) {
         opt.validation = a->validation;
         opt.out_dir = a->out;
         opt.progress = stderr_is_tty() && !a->json;
-        nlohmann::json r;
-        if (is_snn_model(a->model)) {
-            if (a->checkpoint_every > 0 || !a->resume.empty())
-                throw InputError("--checkpoint-every and --resume apply to ANN models only", a->model,
-                                 "leave them out for spiking networks");
-            r = train_snn(a->model, opt);
-        } else {
-            r = train_ann_checkpointed(a->model, opt, {a->checkpoint_every, a->resume});
-        }
+        opt.checkpoint_every = a->checkpoint_every;
+        opt.resume_dir = a->resume;
+        const nlohmann::json r =
+            is_snn_model(a->model) ? train_snn(a->model, opt) : train_ann(a->model, opt);
         if (a->json) {
             print_json(r);
             return 0;

@@ -285,9 +285,12 @@ json train_hopfield(const std::string& path, const TrainOptions& opt) {
 
 }  // namespace
 
-json train_ann_checkpointed(const std::string& model_path, const TrainOptions& opt,
-                            const AnnCheckpointOptions& ck) {
+json train_ann(const std::string& model_path, const TrainOptions& opt) {
+    const TrainOptions& ck = opt;  // its checkpoint settings
     if (yaml_type(ck.resume_dir.empty() ? model_path : ck.resume_dir) == "hopfield") {
+        if (opt.checkpoint_every > 0 || !opt.resume_dir.empty())
+            throw InputError("--checkpoint-every and --resume do not apply to Hopfield networks",
+                             model_path, "leave them out; storing the patterns takes one step");
         if (opt.validation != 0)
             throw InputError(
                 "--validation does not apply to Hopfield networks", model_path,
@@ -383,10 +386,6 @@ json train_ann_checkpointed(const std::string& model_path, const TrainOptions& o
     j["history"] = history;
     j["out"] = opt.out_dir;
     return j;
-}
-
-json train_ann(const std::string& model_path, const TrainOptions& opt) {
-    return train_ann_checkpointed(model_path, opt, {});
 }
 
 json eval_ann(const std::string& network_path, const EvalOptions& opt) {

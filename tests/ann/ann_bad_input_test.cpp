@@ -184,6 +184,13 @@ TEST_CASE("Hopfield model files with bad values give InputErrors, not crashes",
     CHECK_THAT(e.what, Contains("network.yaml:"));
     CHECK_THAT(e.what, Contains("'flip' = 7 must be a fraction in [0, 1]"));
 
+    // Storing patterns is one step: checkpoint options are refused, not ignored.
+    sf::TrainOptions with_checkpoints = opt;
+    with_checkpoints.checkpoint_every = 1;
+    with_checkpoints.out_dir = d / "out2";
+    CHECK_THAT(error_of([&] { sf::train_ann(d / "m.yaml", with_checkpoints); }).what,
+               Contains("do not apply to Hopfield networks"));
+
     // Recall uses the stored patterns: --data and --samples are refused, not ignored.
     sf::EvalOptions with_data;
     with_data.data = "digits";

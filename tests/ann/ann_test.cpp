@@ -328,11 +328,14 @@ TEST_CASE("Training is deterministic for a seed and resumes from a checkpoint bi
     // Interrupted run: 2 epochs with checkpoints, then resume to 4.
     o.out_dir = s / "part";
     o.epochs = 2;
-    train_ann_checkpointed(s / "m.yaml", o, {1, ""});
+    o.checkpoint_every = 1;
+    train_ann(s / "m.yaml", o);
     REQUIRE(fs::exists(s / "part/checkpoint/state.json"));
     o.epochs = 4;
     o.out_dir = s / "resumed";
-    train_ann_checkpointed(s / "m.yaml", o, {0, s / "part/checkpoint"});
+    o.checkpoint_every = 0;
+    o.resume_dir = s / "part/checkpoint";
+    train_ann(s / "m.yaml", o);
     const auto full = read_npz(s / "full/weights.npz");
     CHECK(full.at("fc.weight").bytes == read_npz(s / "again/weights.npz").at("fc.weight").bytes);
     CHECK(full.at("fc.weight").bytes == read_npz(s / "resumed/weights.npz").at("fc.weight").bytes);

@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include "sf/core/error.hpp"
+#include "sf/core/tensor.hpp"
+#include "sf_test_util.hpp"
 #include "sf/reference/ann.hpp"
 #include "sf/reference/ann_train.hpp"
 #include "sf/reference/convert.hpp"
@@ -585,6 +587,71 @@ training: {optimizer: adam, lr: 0.003, batch: 32, epochs: 3, surrogate: arctan, 
     const auto ev = eval_snn(o.out_dir, e);
     CHECK(ev["accuracy"].get<double>() == Approx(r["accuracy"].get<double>()));
     CHECK(fs::exists(dir / "net" / "training.yaml"));
+    fs::remove_all(dir);
+}
+
+TEST_CASE("Surrogate-gradient training resumes from a checkpoint bit for bit",
+          "[snn][train][checkpoint]") {
+    const fs::path dir = fs::temp_directory_path() / ("sf_snn_ckpt_" + std::to_string(::getpid()));
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    const std::string yaml = R"(name: digits-ck
+timesteps: 6
+dataset: digits
+encoder: {kind: rate, max_rate: 0.8, seed: 4}
+populations:
+  - {name: in, kind: input, shape: [64]}
+  - {name: h, kind: lif, size: 24, decay_u: 1.0, decay_v: 0.1, threshold: 1.0, reset: subtract}
+  - {name: out, kind: li, size: 10, decay_u: 1.0, decay_v: 0.1, output: true}
+projections:
+  - {name: fc1, kind: dense, from: in, to: h}
+  - {name: fc2, kind: dense, from: h, to: out}
+training: {optimizer: adam, lr: 0.003, lr_decay: 0.9, batch: 50, epochs: 3, readout: membrane}
+)";
+    const std::string model = (dir / "model.yaml").string();
+    sf_test::write_text(model, yaml);
+    TrainOptions o;
+    o.seed = 11;
+    o.max_train = 300;
+    o.max_test = 40;
+    o.out_dir = (dir / "full").string();
+    const auto full = train_snn(model, o);
+    // Interrupted after 2 of 3 epochs, then resumed: the same bits and the whole history.
+    o.epochs = 2;
+    o.checkpoint_every = 1;
+    o.out_dir = (dir / "part").string();
+    train_snn(model, o);
+    REQUIRE(fs::exists(dir / "part/checkpoint/state.json"));
+    o.epochs = 3;
+    o.checkpoint_every = 0;
+    o.seed = 99;        // ignored: a resumed run keeps the checkpoint's seed
+    o.max_train = -1;   // and its sample limit
+    o.resume_dir = (dir / "part/checkpoint").string();
+    o.out_dir = (dir / "resumed").string();
+    const auto resumed = train_snn(model, o);
+    const auto a = read_npz((dir / "full/weights.npz").string());
+    const auto b = read_npz((dir / "resumed/weights.npz").string());
+    for (const char* k : {"fc1.weights", "fc2.weights"}) {
+        INFO(k);
+        CHECK(a.at(k).bytes == b.at(k).bytes);
+    }
+    CHECK(resumed["epochs"].size() == 3);
+    CHECK(resumed["epochs"][0]["loss"] == full["epochs"][0]["loss"]);
+    CHECK(resumed["seed"] == 11);
+
+    // A checkpoint of another model, or none at all, is refused with a clear error.
+    sf_test::write_text((dir / "other.yaml").string(), sf_test::edit(yaml, "size: 24", "size: 25"));
+    CHECK_THAT(sf_test::error_of([&] { train_snn((dir / "other.yaml").string(), o); }).what,
+               Catch::Contains("does not match this model"));
+    o.resume_dir = (dir / "full").string();  // a trained network, not a checkpoint
+    CHECK_THAT(sf_test::error_of([&] { train_snn(model, o); }).what,
+               Catch::Contains("no state.json"));
+    // STDP learning is one pass over the data: checkpoints are refused, not ignored.
+    sf_test::write_text((dir / "stdp.yaml").string(), "name: s\nmethod: diehl_cook\n");
+    o.resume_dir.clear();
+    o.checkpoint_every = 1;
+    CHECK_THAT(sf_test::error_of([&] { train_snn((dir / "stdp.yaml").string(), o); }).what,
+               Catch::Contains("not to an STDP model"));
     fs::remove_all(dir);
 }
 

@@ -16,12 +16,15 @@
 #include <numeric>
 #include <random>
 #include <set>
+#include <sstream>
 #include <type_traits>
 
 #include <fmt/format.h>
 
 #include "sf/core/error.hpp"
 #include "sf/core/progress.hpp"
+#include "sf/core/temp_dir.hpp"
+#include "sf/core/tensor.hpp"
 #include "sf/reference/batching.hpp"
 #include "sf/reference/datasets.hpp"
 #include "sf/reference/encoders.hpp"
@@ -365,6 +368,127 @@ nlohmann::json train_stdp_model(const std::string& file, const YAML::Node& root,
     return j;
 }
 
+// Where a surrogate-gradient run stands after an epoch: with the chain weights and the
+// optimiser moments, what the next epoch needs to draw the same batches and take the same
+// steps as an uninterrupted run.
+struct SnnRunState {
+    int epochs_done = 0;
+    int64_t step = 0;
+    float lr = 0;
+    std::mt19937_64 rng;
+    std::vector<int64_t> order;                  // sample order after the last shuffle
+    std::vector<Eigen::MatrixXf> m, v;           // optimiser moments per layer
+    nlohmann::json history = nlohmann::json::array();
+};
+
+using RowMajorF = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+Tensor matrix_tensor(const Eigen::MatrixXf& x) {
+    const RowMajorF r = x;
+    return Tensor::from(std::vector<float>(r.data(), r.data() + r.size()), {r.rows(), r.cols()});
+}
+
+// OUT/checkpoint/: network.yaml + weights.npz (the weights reached), optimizer.npz (m.L,
+// v.L, order) and state.json; built beside its place and swapped in whole (temp_dir.hpp).
+void save_snn_checkpoint(const std::string& out_dir, Graph g, const SnnChain& chain,
+                         const SnnRunState& st, nlohmann::json meta) {
+    fs::create_directories(out_dir);
+    TempSiblingDir staging((fs::path(out_dir) / "checkpoint").string());
+    const fs::path& tmp = staging.path();
+    snn_store_chain(g, chain);
+    save_network(g, tmp.string());
+    std::map<std::string, Tensor> a;
+    for (size_t l = 0; l < st.m.size(); ++l) {
+        a["m." + std::to_string(l)] = matrix_tensor(st.m[l]);
+        a["v." + std::to_string(l)] = matrix_tensor(st.v[l]);
+    }
+    a["order"] = Tensor::from(st.order, {int64_t(st.order.size())});
+    write_npz((tmp / "optimizer.npz").string(), a);
+    std::ostringstream rng;
+    rng << st.rng;
+    meta["epochs_done"] = st.epochs_done;
+    meta["step"] = st.step;
+    meta["lr"] = st.lr;
+    meta["rng"] = rng.str();
+    meta["history"] = st.history;
+    std::ofstream state(tmp / "state.json");
+    state << meta.dump(2);
+    state.close();
+    if (!state)
+        throw InputError("cannot write the checkpoint state", tmp.string(), "check free disk space");
+    staging.commit_replace();
+}
+
+// The checkpoint's state.json, checked; errors name the file and say how to go on.
+nlohmann::json read_snn_checkpoint_state(const std::string& dir) {
+    const fs::path state = fs::path(dir) / "state.json";
+    if (!fs::exists(state))
+        throw InputError("not a checkpoint: " + dir + " has no state.json", "",
+                         "give the OUT/checkpoint directory of an interrupted run");
+    const nlohmann::json s = nlohmann::json::parse(std::ifstream(state), nullptr, false);
+    const char* keys[] = {"epochs_done", "step", "lr", "rng", "history", "seed"};
+    bool ok = s.is_object();
+    for (const char* k : keys) ok = ok && s.contains(k);
+    if (!ok || s.value("kind", std::string()) != "snn")
+        throw InputError("corrupt or foreign checkpoint state (not a spiking-network run)",
+                         state.string(), "start again without --resume");
+    return s;
+}
+
+// Loads the weights, moments, order and generator of a checkpoint into a run of the same
+// model; shapes must match the model's chain.
+void load_snn_checkpoint(const std::string& dir, const nlohmann::json& s, SnnChain& chain,
+                         int64_t n_train, SnnRunState& st) {
+    const SnnChain ck = snn_chain(load_network(dir));
+    const std::string opt_file = (fs::path(dir) / "optimizer.npz").string();
+    const auto a = read_npz(opt_file);
+    auto mismatch = [&](const std::string& what) {
+        return InputError("the checkpoint does not match this model: " + what, dir,
+                          "resume with the model file the checkpoint was made from");
+    };
+    if (ck.wt.size() != chain.wt.size()) throw mismatch("different number of layers");
+    st.m.resize(chain.wt.size());
+    st.v.resize(chain.wt.size());
+    for (size_t l = 0; l < chain.wt.size(); ++l) {
+        const auto& w = chain.wt[l];
+        if (ck.wt[l].rows() != w.rows() || ck.wt[l].cols() != w.cols())
+            throw mismatch("layer " + std::to_string(l) + " has another shape");
+        chain.wt[l] = ck.wt[l];
+        for (auto* mv : {&st.m, &st.v}) {
+            const std::string key = (mv == &st.m ? "m." : "v.") + std::to_string(l);
+            auto it = a.find(key);
+            if (it == a.end() || it->second.shape != std::vector<int64_t>{w.rows(), w.cols()})
+                throw InputError("checkpoint optimiser state lacks " + key + " of shape [" +
+                                     std::to_string(w.rows()) + ", " + std::to_string(w.cols()) +
+                                     "]",
+                                 opt_file, "start again without --resume");
+            const std::vector<float> x = it->second.to<float>();
+            (*mv)[l] = Eigen::Map<const RowMajorF>(x.data(), w.rows(), w.cols());
+        }
+    }
+    auto io = a.find("order");
+    if (io == a.end() || io->second.shape != std::vector<int64_t>{n_train})
+        throw mismatch("its sample order is not of the " + std::to_string(n_train) +
+                       " training samples");
+    st.order = io->second.to<int64_t>();
+    std::vector<bool> seen(size_t(n_train), false);
+    for (int64_t i : st.order) {
+        if (i < 0 || i >= n_train || seen[size_t(i)])
+            throw InputError("corrupt sample order in the checkpoint", opt_file,
+                             "start again without --resume");
+        seen[size_t(i)] = true;
+    }
+    std::istringstream rng(s["rng"].get<std::string>());
+    rng >> st.rng;
+    if (!rng)
+        throw InputError("corrupt generator state in the checkpoint",
+                         (fs::path(dir) / "state.json").string(), "start again without --resume");
+    st.epochs_done = s["epochs_done"].get<int>();
+    st.step = s["step"].get<int64_t>();
+    st.lr = s["lr"].get<float>();
+    st.history = s["history"];
+}
+
 }  // namespace
 
 nlohmann::json train_snn(const std::string& model_path, const TrainOptions& opt) {
@@ -376,10 +500,26 @@ nlohmann::json train_snn(const std::string& model_path, const TrainOptions& opt)
             root = YAML::LoadFile(file.string());
         } catch (const YAML::Exception&) {
         }
-        if (root.IsMap() && root["method"] && root["method"].as<std::string>("") == "diehl_cook")
+        if (root.IsMap() && root["method"] && root["method"].as<std::string>("") == "diehl_cook") {
+            if (opt.checkpoint_every > 0 || !opt.resume_dir.empty())
+                throw InputError("--checkpoint-every and --resume apply to gradient training, not "
+                                 "to an STDP model (one pass over the data)",
+                                 file.string(), "leave them out");
             return train_stdp_model(file.string(), root, opt);
+        }
     }
-    auto [g, tr] = load_snn_model(model_path, opt.seed);
+    // A resumed run takes the seed, sample limit and hold-out of the run it continues.
+    nlohmann::json resumed;
+    uint64_t seed = opt.seed;
+    int64_t max_train = opt.max_train;
+    double validation = opt.validation;
+    if (!opt.resume_dir.empty()) {
+        resumed = read_snn_checkpoint_state(opt.resume_dir);
+        seed = resumed["seed"].get<uint64_t>();
+        max_train = resumed.value("max_train", max_train);
+        validation = resumed.value("validation", validation);
+    }
+    auto [g, tr] = load_snn_model(model_path, seed);
     if (opt.epochs >= 0) tr.epochs = opt.epochs;
     SnnChain chain = snn_chain(g);
     const Population& out = g.populations[size_t(chain.pops.back())];
@@ -393,7 +533,7 @@ nlohmann::json train_snn(const std::string& model_path, const TrainOptions& opt)
     if (opt.out_dir.empty())
         throw InputError("no output directory given", model_path, "pass -o NETWORK_DIR");
     const std::string set = data_name(opt.data, g, model_path);
-    const TrainData d = load_train_data(set, opt.max_train, opt.max_test, opt.validation);
+    const TrainData d = load_train_data(set, max_train, opt.max_test, validation);
     const Dataset& train = d.train;
     const Dataset& test = d.eval;
     const int64_t n_in = g.populations[size_t(chain.pops[0])].size();
@@ -404,21 +544,31 @@ nlohmann::json train_snn(const std::string& model_path, const TrainOptions& opt)
                          g.file, "size the input population like the data set");
     const int T = g.timesteps;
 
-    // Optimiser state.
+    // Optimiser state, fresh or from the checkpoint.
     const size_t L = chain.wt.size();
-    std::vector<Eigen::MatrixXf> m(L), v(L), grads;
+    SnnRunState st;
+    std::vector<Eigen::MatrixXf>& m = st.m;
+    std::vector<Eigen::MatrixXf>& v = st.v;
+    std::vector<Eigen::MatrixXf> grads;
+    m.resize(L);
+    v.resize(L);
     for (size_t l = 0; l < L; ++l) {
         m[l] = Eigen::MatrixXf::Zero(chain.wt[l].rows(), chain.wt[l].cols());
         v[l] = m[l];
     }
-    int64_t step = 0;
-    float lr = tr.lr;
-    std::mt19937_64 rng(opt.seed ^ 0x5eedULL);
-    std::vector<int64_t> order(size_t(train.size()));
-    std::iota(order.begin(), order.end(), 0);
-    nlohmann::json epochs = nlohmann::json::array();
+    st.lr = tr.lr;
+    st.rng.seed(seed ^ 0x5eedULL);
+    st.order.resize(size_t(train.size()));
+    std::iota(st.order.begin(), st.order.end(), 0);
+    if (!opt.resume_dir.empty())
+        load_snn_checkpoint(opt.resume_dir, resumed, chain, train.size(), st);
+    int64_t& step = st.step;
+    float& lr = st.lr;
+    std::mt19937_64& rng = st.rng;
+    std::vector<int64_t>& order = st.order;
+    nlohmann::json& epochs = st.history;
     const auto t0 = std::chrono::steady_clock::now();
-    for (int e = 0; e < tr.epochs; ++e) {
+    for (int e = st.epochs_done; e < tr.epochs; ++e) {
         const auto te = std::chrono::steady_clock::now();
         std::shuffle(order.begin(), order.end(), rng);
         Progress bar(fmt::format("epoch {}/{}", e + 1, tr.epochs), train.size(), opt.progress);
@@ -462,6 +612,14 @@ nlohmann::json train_snn(const std::string& model_path, const TrainOptions& opt)
                           {"loss", loss_sum / double(std::max<int64_t>(seen, 1))},
                           {"train_accuracy", double(correct) / double(std::max<int64_t>(seen, 1))},
                           {"seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - te).count()}});
+        st.epochs_done = e + 1;
+        if (opt.checkpoint_every > 0 && (e + 1) % opt.checkpoint_every == 0)
+            save_snn_checkpoint(opt.out_dir, g, chain, st,
+                                {{"kind", "snn"},
+                                 {"seed", seed},
+                                 {"max_train", max_train},
+                                 {"validation", validation},
+                                 {"model", model_path}});
     }
     const double train_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     snn_store_chain(g, chain);
@@ -480,7 +638,7 @@ nlohmann::json train_snn(const std::string& model_path, const TrainOptions& opt)
            << YAML::Key << "slope" << YAML::Value << tr.slope << YAML::Key << "readout"
            << YAML::Value << tr.readout << YAML::Key << "loss" << YAML::Value << tr.loss
            << YAML::Key << "init_gain" << YAML::Value << tr.init_gain << YAML::Key << "count_scale"
-           << YAML::Value << tr.count_scale << YAML::Key << "seed" << YAML::Value << opt.seed
+           << YAML::Value << tr.count_scale << YAML::Key << "seed" << YAML::Value << seed
            << YAML::Key << "data" << YAML::Value << set << YAML::EndMap;
         const fs::path tmp = fs::path(opt.out_dir) / (".training.yaml." + temp_suffix());
         std::ofstream(tmp) << "# Settings that trained this network (spikeforge train).\n"
@@ -490,7 +648,7 @@ nlohmann::json train_snn(const std::string& model_path, const TrainOptions& opt)
     }
     r["train_seconds"] = train_s;
     r["epochs"] = epochs;
-    r["seed"] = opt.seed;
+    r["seed"] = seed;
     r["data"] = set;
     r["train_samples"] = train.size();
     return r;

@@ -76,20 +76,3 @@ AnnEvalResult evaluate_ann(const AnnModel& model, const Dataset& ds, int64_t sam
                            uint64_t noise_seed = 12345);
 
 }  // namespace sf
-
-// Entry point behind `spikeforge train` for ANN and Hopfield models, with checkpoints:
-// every `checkpoint_every` epochs (0 = never) OUT/checkpoint/ is replaced atomically by the
-// model, its optimiser state and the epoch reached; resume_dir continues such a run and
-// gives the same bits as an uninterrupted one. train_ann(path, opt) is this with no
-// checkpoints.
-namespace sf {
-
-struct AnnCheckpointOptions {
-    int checkpoint_every = 0;
-    std::string resume_dir;
-};
-
-nlohmann::json train_ann_checkpointed(const std::string& model_path, const TrainOptions& opt,
-                                      const AnnCheckpointOptions& ck);
-
-}  // namespace sf

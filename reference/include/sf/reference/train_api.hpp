@@ -20,6 +20,12 @@ struct TrainOptions {
                                // measure on it instead of the test split (batching.hpp)
     std::string out_dir;       // where the trained network is written (atomically)
     bool progress = false;     // draw a progress bar on stderr
+    // Checkpoints (ANN and surrogate-gradient SNN training): every `checkpoint_every`
+    // epochs (0 = never) OUT/checkpoint/ is replaced atomically by the network, the
+    // optimiser state and the epoch reached; `resume_dir` continues such a run and gives
+    // the same bits as an uninterrupted one.
+    int checkpoint_every = 0;
+    std::string resume_dir;
 };
 
 struct EvalOptions {
