@@ -306,7 +306,6 @@ json train_ann(const std::string& model_path, const TrainOptions& opt) {
     fo.max_train = opt.max_train;
     fo.progress = opt.progress;
     if (!ck.resume_dir.empty()) {
-        m = load_ann(ck.resume_dir);
         const fs::path state = fs::path(ck.resume_dir) / "state.json";
         if (!fs::exists(state))
             throw InputError("not a checkpoint: " + ck.resume_dir + " has no state.json", "",
@@ -315,6 +314,11 @@ json train_ann(const std::string& model_path, const TrainOptions& opt) {
         if (s.is_discarded() || !s.contains("epochs_done"))
             throw InputError("corrupt checkpoint state", state.string(),
                              "start again without --resume");
+        if (s.value("kind", std::string("ann")) != "ann")
+            throw InputError("this checkpoint is of a spiking-network run, not of an ANN model",
+                             state.string(),
+                             "resume it with the spiking model file it was made from");
+        m = load_ann(ck.resume_dir);
         fo.first_epoch = s["epochs_done"].get<int>();
         fo.seed = s.value("seed", opt.seed);
         fo.max_train = s.value("max_train", opt.max_train);
@@ -354,9 +358,10 @@ json train_ann(const std::string& model_path, const TrainOptions& opt) {
             save_ann(m, tmp.string());
             save_optimizer(o, (tmp / "optimizer.npz").string());
             std::ofstream state(tmp / "state.json");
-            state << json{{"epochs_done", e + 1},     {"seed", fo.seed},
-                          {"step", o.step},           {"max_train", fo.max_train},
-                          {"validation", validation}, {"model", model_path}}
+            state << json{{"kind", "ann"},           {"epochs_done", e + 1},
+                          {"seed", fo.seed},         {"step", o.step},
+                          {"max_train", fo.max_train}, {"validation", validation},
+                          {"model", model_path}}
                          .dump(2);
             state.close();
             if (!state)

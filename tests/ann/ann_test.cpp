@@ -339,6 +339,18 @@ TEST_CASE("Training is deterministic for a seed and resumes from a checkpoint bi
     const auto full = read_npz(s / "full/weights.npz");
     CHECK(full.at("fc.weight").bytes == read_npz(s / "again/weights.npz").at("fc.weight").bytes);
     CHECK(full.at("fc.weight").bytes == read_npz(s / "resumed/weights.npz").at("fc.weight").bytes);
+
+    // A checkpoint of a spiking-network run is named as such, not read as a broken model.
+    std::string state = sf_test::edit(
+        [&] {
+            std::ifstream in(s / "part/checkpoint/state.json");
+            return std::string(std::istreambuf_iterator<char>(in), {});
+        }(),
+        "\"kind\": \"ann\"", "\"kind\": \"snn\"");
+    write_text(s / "part/checkpoint/state.json", state);
+    o.out_dir = s / "again2";
+    CHECK_THAT(sf_test::error_of([&] { train_ann(s / "m.yaml", o); }).what,
+               Catch::Contains("spiking-network run"));
 }
 
 TEST_CASE("Hopfield network recalls stored patterns from corrupted cues", "[ann][hopfield]") {
