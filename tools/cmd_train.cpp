@@ -57,6 +57,17 @@ Action add_train(CLI::App& app) {
             print_json(r);
             return 0;
         }
+        // The per-epoch record, once training is over (no lines while it runs: a terminal
+        // shows the progress bar, a log stays quiet).
+        for (const char* key : {"history", "epochs"}) {
+            if (!r.contains(key) || !r[key].is_array()) continue;
+            for (const auto& h : r[key]) {
+                std::printf("epoch %d: loss %.4f", h.value("epoch", 0), h.value("loss", 0.0));
+                if (h.contains("train_accuracy"))
+                    std::printf(", train accuracy %.2f%%", 100.0 * h.value("train_accuracy", 0.0));
+                std::printf("\n");
+            }
+        }
         if (r.contains("accuracy"))
             std::printf("%s accuracy %.2f%% on %lld samples\n",
                         r.value("evaluated_on", std::string("test")).c_str(),

@@ -344,12 +344,6 @@ json train_ann(const std::string& model_path, const TrainOptions& opt) {
         json h = {{"epoch", e + 1}, {"loss", loss}};
         if (m.training.target != "input") h["train_accuracy"] = acc;
         history.push_back(h);
-        if (!opt.progress)
-            std::fprintf(
-                stderr, "epoch %d/%d loss %.4f%s\n", e + 1, fo.epochs, loss,
-                m.training.target != "input"
-                    ? (" train_acc " + std::to_string(acc * 100).substr(0, 5) + "%").c_str()
-                    : "");
         if (ck.checkpoint_every > 0 && !opt.out_dir.empty() && (e + 1) % ck.checkpoint_every == 0) {
             // Build the checkpoint beside its final place, then swap it in (temp_dir.hpp).
             fs::create_directories(opt.out_dir);

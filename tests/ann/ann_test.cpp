@@ -353,6 +353,25 @@ TEST_CASE("Training is deterministic for a seed and resumes from a checkpoint bi
                Catch::Contains("spiking-network run"));
 }
 
+TEST_CASE("spikeforge train prints only the JSON object with --json, and the epochs after "
+          "training without it",
+          "[ann][train][cli]") {
+    Scratch s;
+    write_text(s / "m.yaml", std::string(kDigitsLogreg) + "\n");
+    // run_cli merges stderr into the output, so any progress line would break the parse.
+    const sf_test::Ran j = sf_test::run_cli("train " + s / "m.yaml" + " --data digits --epochs 2 -o " +
+                                            s / "a" + " --json");
+    INFO(j.output);
+    REQUIRE(j.code == 0);
+    const auto r = nlohmann::json::parse(j.output);
+    CHECK(r["history"].size() == 2);
+    const sf_test::Ran t =
+        sf_test::run_cli("train " + s / "m.yaml" + " --data digits --epochs 2 -o " + s / "b");
+    REQUIRE(t.code == 0);
+    CHECK_THAT(t.output, Catch::Contains("epoch 1: loss") && Catch::Contains("epoch 2: loss") &&
+                             Catch::Contains("test accuracy"));
+}
+
 TEST_CASE("Hopfield network recalls stored patterns from corrupted cues", "[ann][hopfield]") {
     const auto net = hopfield_store(hopfield_random_patterns(6, 200, 1));
     CHECK(net.weight.isApprox(net.weight.transpose()));
