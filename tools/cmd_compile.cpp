@@ -93,8 +93,15 @@ Action add_compile(CLI::App& app) {
                                  stat_or(emit, "synapses"), 100.0 * stat_or(emit, "crossbar_fill"));
         std::cout << fmt::format("  memory         {:.1f} KiB\n",
                                  stat_or(emit, "memory_bytes") / 1024.0);
-        std::cout << fmt::format("  weight error   max {:.3g} of the largest weight\n",
-                                 stat_or(r.passes[1], "max_rel_err"));
+        // The worst projection by its quantisation error relative to its own largest weight.
+        std::string worst;
+        double worst_err = -1;
+        for (const auto& [key, value] : r.passes[1].stats)
+            if (key.rfind("max_rel_err_", 0) == 0 && value > worst_err)
+                worst = key.substr(12), worst_err = value;
+        std::cout << fmt::format("  weight error   max {:.3g} of a projection's largest weight{}\n",
+                                 stat_or(r.passes[1], "max_rel_err"),
+                                 worst.empty() ? "" : " (projection '" + worst + "')");
         std::cout << "  pass times    ";
         for (const auto& p : r.passes) std::cout << fmt::format(" {} {:.3f}s", p.pass, p.wall_s);
         std::cout << fmt::format(" (total {:.3f}s)\n", total);
