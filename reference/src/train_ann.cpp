@@ -21,6 +21,7 @@
 #include "sf/reference/batching.hpp"
 #include "sf/reference/datasets.hpp"
 #include "sf/reference/train_api.hpp"
+#include "checkpoint_state.hpp"
 #include "yaml_value.hpp"
 
 namespace fs = std::filesystem;
@@ -306,25 +307,14 @@ json train_ann(const std::string& model_path, const TrainOptions& opt) {
     fo.max_train = opt.max_train;
     fo.progress = opt.progress;
     if (!ck.resume_dir.empty()) {
-        const fs::path state = fs::path(ck.resume_dir) / "state.json";
-        if (!fs::exists(state))
-            throw InputError("not a checkpoint: " + ck.resume_dir + " has no state.json", "",
-                             "give the OUT/checkpoint directory of an interrupted run");
-        json s = json::parse(std::ifstream(state), nullptr, false);
-        if (s.is_discarded() || !s.contains("epochs_done"))
-            throw InputError("corrupt checkpoint state", state.string(),
-                             "start again without --resume");
-        if (s.value("kind", std::string("ann")) != "ann")
-            throw InputError("this checkpoint is of a spiking-network run, not of an ANN model",
-                             state.string(),
-                             "resume it with the spiking model file it was made from");
+        const json s = detail::read_checkpoint_state(ck.resume_dir, "ann");
         m = load_ann(ck.resume_dir);
         fo.first_epoch = s["epochs_done"].get<int>();
-        fo.seed = s.value("seed", opt.seed);
+        fo.seed = s["seed"].get<uint64_t>();
         fo.max_train = s.value("max_train", opt.max_train);
         validation = s.value("validation", opt.validation);
         optim.kind = m.training.optimizer;
-        optim.step = s.value("step", int64_t(0));
+        optim.step = s["step"].get<int64_t>();
         load_optimizer(optim, m, (fs::path(ck.resume_dir) / "optimizer.npz").string());
     } else {
         m = load_ann(model_path);

@@ -351,6 +351,13 @@ TEST_CASE("Training is deterministic for a seed and resumes from a checkpoint bi
     o.out_dir = s / "again2";
     CHECK_THAT(sf_test::error_of([&] { train_ann(s / "m.yaml", o); }).what,
                Catch::Contains("spiking-network run"));
+    // A value of the wrong type is one clear error, not a JSON library exception.
+    state = sf_test::edit(state, "\"kind\": \"snn\"", "\"kind\": \"ann\"");
+    write_text(s / "part/checkpoint/state.json",
+               sf_test::edit(state, "\"epochs_done\": 2", "\"epochs_done\": \"two\""));
+    const auto bad = sf_test::error_of([&] { train_ann(s / "m.yaml", o); });
+    CHECK_THAT(bad.what, Catch::Contains("corrupt checkpoint state"));
+    CHECK_THAT(bad.fix, Catch::Contains("without --resume"));
 }
 
 TEST_CASE("spikeforge train prints only the JSON object with --json, and the epochs after "

@@ -32,6 +32,7 @@
 #include "sf/reference/snn_train.hpp"
 #include "sf/reference/stdp.hpp"
 #include "sf/reference/train_api.hpp"
+#include "../checkpoint_state.hpp"
 
 namespace fs = std::filesystem;
 
@@ -419,22 +420,6 @@ void save_snn_checkpoint(const std::string& out_dir, Graph g, const SnnChain& ch
     staging.commit_replace();
 }
 
-// The checkpoint's state.json, checked; errors name the file and say how to go on.
-nlohmann::json read_snn_checkpoint_state(const std::string& dir) {
-    const fs::path state = fs::path(dir) / "state.json";
-    if (!fs::exists(state))
-        throw InputError("not a checkpoint: " + dir + " has no state.json", "",
-                         "give the OUT/checkpoint directory of an interrupted run");
-    const nlohmann::json s = nlohmann::json::parse(std::ifstream(state), nullptr, false);
-    const char* keys[] = {"epochs_done", "step", "lr", "rng", "history", "seed"};
-    bool ok = s.is_object();
-    for (const char* k : keys) ok = ok && s.contains(k);
-    if (!ok || s.value("kind", std::string()) != "snn")
-        throw InputError("corrupt or foreign checkpoint state (not a spiking-network run)",
-                         state.string(), "start again without --resume");
-    return s;
-}
-
 // Loads the weights, moments, order and generator of a checkpoint into a run of the same
 // model; shapes must match the model's chain.
 void load_snn_checkpoint(const std::string& dir, const nlohmann::json& s, SnnChain& chain,
@@ -478,11 +463,12 @@ void load_snn_checkpoint(const std::string& dir, const nlohmann::json& s, SnnCha
                              "start again without --resume");
         seen[size_t(i)] = true;
     }
-    std::istringstream rng(s["rng"].get<std::string>());
+    const std::string state_file = (fs::path(dir) / "state.json").string();
+    std::istringstream rng(s["rng"].is_string() ? s["rng"].get<std::string>() : std::string());
     rng >> st.rng;
-    if (!rng)
-        throw InputError("corrupt generator state in the checkpoint",
-                         (fs::path(dir) / "state.json").string(), "start again without --resume");
+    if (!rng || !s["lr"].is_number() || !s["history"].is_array())
+        throw InputError("corrupt checkpoint state: 'rng', 'lr' or 'history' is damaged",
+                         state_file, "start again without --resume");
     st.epochs_done = s["epochs_done"].get<int>();
     st.step = s["step"].get<int64_t>();
     st.lr = s["lr"].get<float>();
@@ -514,7 +500,7 @@ nlohmann::json train_snn(const std::string& model_path, const TrainOptions& opt)
     int64_t max_train = opt.max_train;
     double validation = opt.validation;
     if (!opt.resume_dir.empty()) {
-        resumed = read_snn_checkpoint_state(opt.resume_dir);
+        resumed = detail::read_checkpoint_state(opt.resume_dir, "snn", {"lr", "rng", "history"});
         seed = resumed["seed"].get<uint64_t>();
         max_train = resumed.value("max_train", max_train);
         validation = resumed.value("validation", validation);
