@@ -115,6 +115,9 @@ std::string weak_projection_warning(const Graph& g, size_t j, double pmax, doubl
                   "round to 0, so the chip will not behave like the float network",
                   pj.name.c_str(), levels, pmax, ratio, pj.post.c_str(), smax, strongest.c_str(),
                   chip.weight_bits, (long long)zeroed, (long long)nonzero);
+    if (target.scale_lowered)
+        fix += "; the threshold of '" + pj.post + "' also lowered the scale to fit " +
+               "neuron.threshold_bits, so raise that too";
     return std::string(buf) + "; fix: " + fix;
 }
 
