@@ -91,16 +91,10 @@ int weight_bits_for(double ratio) {
 // because another projection into the same population has much larger weights.
 std::string weak_projection_warning(const Graph& g, size_t j, double pmax, double levels,
                                     int64_t zeroed, int64_t nonzero, const ir::PopQuant& target,
-                                    const ChipConfig& chip) {
+                                    const std::string& strongest, const ChipConfig& chip) {
     const Projection& pj = g.projections[j];
-    std::string strongest;
-    double smax = 0;
-    for (const auto& other : g.projections) {
-        if (other.post != pj.post) continue;
-        for (float w : float_weights(other))
-            if (std::fabs(double(w)) > smax) smax = std::fabs(double(w)), strongest = other.name;
-    }
-    const double ratio = target.max_abs_weight / pmax;
+    const double smax = target.max_abs_weight;
+    const double ratio = smax / pmax;
     const int need = weight_bits_for(ratio);
     std::string fix = need <= 16 ? "set core.weight_bits >= " + std::to_string(need) +
                                        " in the chip YAML, or narrow the range of the weights into '" +
@@ -137,12 +131,15 @@ ir::Ir quantize(ir::Ir ir, PassStats& st) {
     ir.projs.assign(g.projections.size(), {});
 
     std::vector<std::vector<float>> fw(g.projections.size());
+    std::vector<std::string> strongest(static_cast<size_t>(P));  // projection with max_abs_weight
     for (size_t j = 0; j < g.projections.size(); ++j) {
         fw[j] = float_weights(g.projections[j]);
         const int post = g.population_index(g.projections[j].post);
         for (float w : fw[j])
-            ir.pops[post].max_abs_weight =
-                std::max(ir.pops[post].max_abs_weight, double(std::fabs(w)));
+            if (double(std::fabs(w)) > ir.pops[post].max_abs_weight) {
+                ir.pops[post].max_abs_weight = double(std::fabs(w));
+                strongest[size_t(post)] = g.projections[j].name;
+            }
     }
 
     const double wmax = chip.weight_max();
@@ -231,7 +228,8 @@ ir::Ir quantize(ir::Ir ir, PassStats& st) {
                 zeroed += fw[j][i] != 0.0f && q.w[i] == 0;
             }
             st.warnings.push_back(
-                weak_projection_warning(g, j, pmax, levels, zeroed, nonzero, tq, chip));
+                weak_projection_warning(g, j, pmax, levels, zeroed, nonzero, tq,
+                                        strongest[size_t(post)], chip));
             ++weak;
         }
         worst = std::max(worst, q.max_rel_err);

@@ -287,8 +287,7 @@ json train_hopfield(const std::string& path, const TrainOptions& opt) {
 }  // namespace
 
 json train_ann(const std::string& model_path, const TrainOptions& opt) {
-    const TrainOptions& ck = opt;  // its checkpoint settings
-    if (yaml_type(ck.resume_dir.empty() ? model_path : ck.resume_dir) == "hopfield") {
+    if (yaml_type(opt.resume_dir.empty() ? model_path : opt.resume_dir) == "hopfield") {
         if (opt.checkpoint_every > 0 || !opt.resume_dir.empty())
             throw InputError("--checkpoint-every and --resume do not apply to Hopfield networks",
                              model_path, "leave them out; storing the patterns takes one step");
@@ -306,16 +305,16 @@ json train_ann(const std::string& model_path, const TrainOptions& opt) {
     fo.seed = opt.seed;
     fo.max_train = opt.max_train;
     fo.progress = opt.progress;
-    if (!ck.resume_dir.empty()) {
-        const json s = detail::read_checkpoint_state(ck.resume_dir, "ann");
-        m = load_ann(ck.resume_dir);
+    if (!opt.resume_dir.empty()) {
+        const json s = detail::read_checkpoint_state(opt.resume_dir, "ann");
+        m = load_ann(opt.resume_dir);
         fo.first_epoch = s["epochs_done"].get<int>();
         fo.seed = s["seed"].get<uint64_t>();
         fo.max_train = s.value("max_train", opt.max_train);
         validation = s.value("validation", opt.validation);
         optim.kind = m.training.optimizer;
         optim.step = s["step"].get<int64_t>();
-        load_optimizer(optim, m, (fs::path(ck.resume_dir) / "optimizer.npz").string());
+        load_optimizer(optim, m, (fs::path(opt.resume_dir) / "optimizer.npz").string());
     } else {
         m = load_ann(model_path);
     }
@@ -334,7 +333,7 @@ json train_ann(const std::string& model_path, const TrainOptions& opt) {
         json h = {{"epoch", e + 1}, {"loss", loss}};
         if (m.training.target != "input") h["train_accuracy"] = acc;
         history.push_back(h);
-        if (ck.checkpoint_every > 0 && !opt.out_dir.empty() && (e + 1) % ck.checkpoint_every == 0) {
+        if (opt.checkpoint_every > 0 && !opt.out_dir.empty() && (e + 1) % opt.checkpoint_every == 0) {
             // Build the checkpoint beside its final place, then swap it in (temp_dir.hpp).
             fs::create_directories(opt.out_dir);
             TempSiblingDir staging((fs::path(opt.out_dir) / "checkpoint").string());
