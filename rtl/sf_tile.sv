@@ -1,0 +1,164 @@
+// sf_tile: one tile of the mesh, a router and a core (docs/microarchitecture.md section 1).
+// The router's L output feeds the core's event queue and the core's encoder feeds the
+// router's L input. The tile answers the COUNTERS and ROUTER debug memories; the core
+// answers the others.
+module sf_tile #(
+  parameter int TileX         = 0,
+  parameter int TileY         = 0,
+  parameter int NumNeurons    = 256,
+  parameter int NumAxons      = 1024,
+  parameter int WordSyn       = 16,
+  parameter int WeightBits    = 8,
+  parameter int NumProfiles   = 4,
+  parameter int Fanout        = 4,
+  parameter int StateBits     = 24,
+  parameter int ThresholdBits = 17,
+  parameter int BiasMantBits  = 13,
+  parameter int BiasExpMax    = 7,
+  parameter int RefrBits      = 4,
+  parameter int TraceBits     = 8,
+  parameter int Learning      = 1,
+  parameter int FifoDepth     = 4,
+  localparam int FW = sf_pkg::FLIT_W,
+  localparam int NP = sf_pkg::NUM_PORTS
+) (
+  input  logic              clk_i,
+  input  logic              rst_ni,
+  input  logic [2:0]        phase_i,
+  input  logic [1:0]        age_i,
+  input  logic              last_i,
+  // Router ports N, E, S, W (router ports 1..4).
+  input  logic [3:0]        in_valid_i,
+  input  logic [4*FW-1:0]   in_flit_i,
+  output logic [3:0]        in_full_o,
+  output logic [3:0]        out_valid_o,
+  output logic [4*FW-1:0]   out_flit_o,
+  input  logic [3:0]        out_ready_i,
+  // Configuration and debug port (decoded for this tile).
+  input  logic              cfg_we_i,
+  input  logic              cfg_re_i,
+  input  logic [3:0]        cfg_mem_i,
+  input  logic [31:0]       cfg_addr_i,
+  input  logic [7:0]        cfg_chunk_i,
+  input  logic [63:0]       cfg_wdata_i,
+  output logic [63:0]       cfg_rdata_o,
+  output logic              idle_o
+);
+
+  logic [NP-1:0]    r_in_valid, r_in_full, r_out_valid, r_out_ready;
+  logic [NP*FW-1:0] r_in_flit, r_out_flit, r_dbg_head;
+  logic [NP*16-1:0] r_dbg_count;
+  logic [9*64-1:0]  r_cnt;
+  logic             r_idle;
+  logic             core_flit_valid, core_ev_full, core_idle;
+  logic [FW-1:0]    core_flit;
+  logic [63:0]      core_rdata;
+  logic [sf_pkg::NUM_CORE_CNT*64-1:0] core_cnt;
+
+  assign r_in_valid  = {in_valid_i, core_flit_valid};
+  assign r_in_flit   = {in_flit_i, core_flit};
+  assign r_out_ready = {out_ready_i, !core_ev_full};
+  assign in_full_o   = r_in_full[NP-1:1];
+  assign out_valid_o = r_out_valid[NP-1:1];
+  assign out_flit_o  = r_out_flit[NP*FW-1:FW];
+
+  sf_router #(
+    .TileX     (TileX),
+    .TileY     (TileY),
+    .FifoDepth (FifoDepth)
+  ) u_router (
+    .clk_i       (clk_i),
+    .rst_ni      (rst_ni),
+    .in_valid_i  (r_in_valid),
+    .in_flit_i   (r_in_flit),
+    .in_full_o   (r_in_full),
+    .out_valid_o (r_out_valid),
+    .out_flit_o  (r_out_flit),
+    .out_ready_i (r_out_ready),
+    .dbg_count_o (r_dbg_count),
+    .dbg_head_o  (r_dbg_head),
+    .cnt_o       (r_cnt),
+    .idle_o      (r_idle)
+  );
+
+  sf_core #(
+    .NumNeurons    (NumNeurons),
+    .NumAxons      (NumAxons),
+    .WordSyn       (WordSyn),
+    .WeightBits    (WeightBits),
+    .NumProfiles   (NumProfiles),
+    .Fanout        (Fanout),
+    .StateBits     (StateBits),
+    .ThresholdBits (ThresholdBits),
+    .BiasMantBits  (BiasMantBits),
+    .BiasExpMax    (BiasExpMax),
+    .RefrBits      (RefrBits),
+    .TraceBits     (TraceBits),
+    .Learning      (Learning),
+    .FifoDepth     (FifoDepth)
+  ) u_core (
+    .clk_i        (clk_i),
+    .rst_ni       (rst_ni),
+    .phase_i      (phase_i),
+    .age_i        (age_i),
+    .last_i       (last_i),
+    .ev_push_i    (r_out_valid[sf_pkg::PORT_L]),
+    .ev_flit_i    (r_out_flit[0 +: FW]),
+    .ev_full_o    (core_ev_full),
+    .flit_valid_o (core_flit_valid),
+    .flit_o       (core_flit),
+    .l_ready_i    (!r_in_full[sf_pkg::PORT_L]),
+    .cfg_we_i     (cfg_we_i),
+    .cfg_re_i     (cfg_re_i),
+    .cfg_mem_i    (cfg_mem_i),
+    .cfg_addr_i   (cfg_addr_i),
+    .cfg_chunk_i  (cfg_chunk_i),
+    .cfg_wdata_i  (cfg_wdata_i),
+    .cfg_rdata_o  (core_rdata),
+    .cnt_o        (core_cnt),
+    .idle_o       (core_idle)
+  );
+
+  // Tile counters in the order of the COUNTERS memory.
+  logic [sf_pkg::NUM_TILE_CNT*64-1:0] tile_cnt;
+  assign tile_cnt = {r_cnt[8*64 +: 64],   // 16 flits to L
+                     r_cnt[4*64 +: 256],  // 12..15 sent N, E, S, W
+                     r_cnt[3*64 +: 64],   // 11 max occupancy
+                     r_cnt[2*64 +: 64],   // 10 stall cycles
+                     core_cnt[7*64 +: 64],  // 9 busy cycles
+                     core_cnt[6*64 +: 64],  // 8 learn_updates
+                     r_cnt[1*64 +: 64],   // 7 hops_ns
+                     r_cnt[0*64 +: 64],   // 6 hops_ew
+                     core_cnt[0 +: 6*64]};  // 0..5
+
+  logic        rd_tile_q, rd_tile_d;
+  logic [63:0] rd_val_q, rd_val_d;
+
+  always_comb begin
+    rd_tile_d = rd_tile_q;
+    rd_val_d  = rd_val_q;
+    if (cfg_re_i) begin
+      rd_tile_d = (cfg_mem_i == sf_pkg::MEM_COUNTERS) || (cfg_mem_i == sf_pkg::MEM_ROUTER);
+      rd_val_d  = '0;
+      if ((cfg_mem_i == sf_pkg::MEM_COUNTERS) && (cfg_addr_i < 32'(sf_pkg::NUM_TILE_CNT))) begin
+        rd_val_d = tile_cnt[cfg_addr_i*64 +: 64];
+      end else if ((cfg_mem_i == sf_pkg::MEM_ROUTER) && (cfg_addr_i < 32'(NP))) begin
+        rd_val_d = {15'd0, r_dbg_head[cfg_addr_i*FW +: FW], r_dbg_count[cfg_addr_i*16 +: 16]};
+      end
+    end
+  end
+
+  assign cfg_rdata_o = rd_tile_q ? rd_val_q : core_rdata;
+  assign idle_o      = r_idle && core_idle;
+
+  always_ff @(posedge clk_i) begin
+    if (!rst_ni) begin
+      rd_tile_q <= 1'b0;
+      rd_val_q  <= '0;
+    end else begin
+      rd_tile_q <= rd_tile_d;
+      rd_val_q  <= rd_val_d;
+    end
+  end
+
+endmodule

@@ -1,0 +1,15 @@
+sf_pkg.sv
+sf_fifo.sv
+sf_ram.sv
+sf_regfile.sv
+sf_neuron_unit.sv
+sf_stdp_unit.sv
+sf_trace_unit.sv
+sf_integrate.sv
+sf_encoder.sv
+sf_core.sv
+sf_router.sv
+sf_host_port.sv
+sf_ctrl.sv
+sf_tile.sv
+sf_chip.sv
