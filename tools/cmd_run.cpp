@@ -116,6 +116,7 @@ void check_args(const RunArgs& a, CLI::App& cmd) {
 SpikeInput make_input(const RunArgs& a, const ChipImage& img, int steps, std::string& described) {
     if (!a.input.empty()) {
         SpikeInput in = read_spike_file(a.input);
+        check_spike_input_fits(in, img.num_inputs, img.num_outputs, a.input);
         // --first / --samples select a range of the file's samples too.
         const size_t first = std::min(in.samples.size(), size_t(a.first));
         size_t count = in.samples.size() - first;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <fmt/format.h>
 #include <cstdio>
 #include <sstream>
 
@@ -51,7 +52,8 @@ int decay12(double frac) {  // fraction per step -> 12-bit decay constant in [0,
     return int(std::clamp(r, 0.0, 4095.0));
 }
 
-LearningProfile quantize_stdp(const StdpParams& p, double s, const ChipConfig& chip) {
+LearningProfile quantize_stdp(const StdpParams& p, double s, const ChipConfig& chip,
+                              const std::string& where) {
     LearningProfile l;
     l.enabled = true;
     l.x_inc = l.y_inc = 1 << (chip.trace_bits - 1);  // represents a trace of 1.0
@@ -61,6 +63,20 @@ LearningProfile quantize_stdp(const StdpParams& p, double s, const ChipConfig& c
     // weight width keeps the most precision.
     const double wmax = chip.weight_max();
     const double ap = double(p.a_plus) * s / l.x_inc, am = double(p.a_minus) * s / l.y_inc;
+    // Even unshifted, a constant must fit the weight width: a larger one would be cast out
+    // of int's range (undefined) and learn with a wrapped rate.
+    const double worst = std::max(std::fabs(ap), std::fabs(am));
+    if (!(std::round(worst) <= wmax)) {
+        const double limit = (wmax + 0.5) * l.x_inc / s;
+        throw InputError(fmt::format("stdp a_plus = {} / a_minus = {} is {} weight steps per "
+                                     "spike on the chip, more than the {}-bit weights hold ({})",
+                                     p.a_plus, p.a_minus, std::round(worst), chip.weight_bits,
+                                     wmax),
+                         where,
+                         fmt::format("use |a_plus|, |a_minus| < {:.6g} for this projection (its "
+                                     "weights set the scale), or more core.weight_bits",
+                                     limit));
+    }
     int shift = 0;
     for (int k = 0; k <= 31; ++k) {  // shift is a 5-bit field (docs/chip-spec.md)
         const double sc = std::ldexp(1.0, k);
@@ -238,7 +254,10 @@ ir::Ir quantize(ir::Ir ir, PassStats& st) {
         st.stats["rms_rel_err_" + pj.name] = q.rms_rel_err;
         if (pj.stdp) {
             q.plastic = true;
-            const LearningProfile l = quantize_stdp(*pj.stdp, s, chip);
+            const LearningProfile l = quantize_stdp(
+                *pj.stdp, s, chip,
+                at_file(pj.loc.file.empty() ? g.file : pj.loc.file, pj.loc.line,
+                        "projection '" + pj.name + "'"));
             // Learning-rate error: what one full trace (x_inc) changes a weight by, against
             // the float rate in weight units.
             auto rate_err = [&](int a, int inc, float af) {

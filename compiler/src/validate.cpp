@@ -46,19 +46,22 @@ ir::Ir validate(ir::Ir ir, PassStats& st) {
             !(np.decay_v >= 0.0f && np.decay_v <= 1.0f))
             throw InputError("decay_u and decay_v must lie in [0, 1]", where,
                              "give decays as fractions per step, or time constants");
-        if (np.refractory_steps < 0 || np.refractory_steps > refr_max)
+        if (np.refractory_steps < 0 || np.refractory_steps > refr_max) {
+            // The bits that would hold it (the network loader bounds it to 65535, 16 bits,
+            // the widest counter a chip may have; counted in 64 bits all the same).
+            int bits = 1;
+            while (bits < 62 && (int64_t(1) << bits) - 1 < int64_t(np.refractory_steps)) ++bits;
             throw InputError("refractory period " + std::to_string(np.refractory_steps) +
                                  " steps does not fit refractory_bits = " +
                                  std::to_string(chip.refractory_bits) + " (max " +
                                  std::to_string(refr_max) + ")",
                              where,
-                             "set neuron.refractory_bits >= " +
-                                 std::to_string(np.refractory_steps <= 0 ? 1 : [&] {
-                                     int b = 0;
-                                     while ((1 << b) - 1 < np.refractory_steps) ++b;
-                                     return b;
-                                 }()) +
-                                 " in the chip YAML, or shorten the refractory period");
+                             bits <= 16 ? "set neuron.refractory_bits >= " + std::to_string(bits) +
+                                              " in the chip YAML (range 1..16), or shorten the "
+                                              "refractory period"
+                                        : "shorten the refractory period to at most 65535 steps "
+                                          "(neuron.refractory_bits is at most 16)");
+        }
     }
     if (chip_neurons == 0)
         throw InputError("the network has no chip neurons (only input populations)",

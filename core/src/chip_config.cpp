@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "sf/core/error.hpp"
+#include "sf/core/input_file.hpp"
 
 namespace fs = std::filesystem;
 
@@ -239,17 +240,11 @@ std::vector<std::string> list_presets(const std::string& dir) {
     return names;
 }
 
-ChipConfig parse_chip_yaml(const std::string& text, const std::string& file) {
-    YAML::Node root;
-    try {
-        root = YAML::Load(text);
-    } catch (const YAML::ParserException& e) {
-        throw InputError("malformed YAML: " + e.msg, at_file(file, e.mark.line + 1),
-                         "fix the YAML syntax at that line");
-    }
+ChipConfig parse_chip_node(const YAML::Node& root, const std::string& file) {
     if (!root.IsMap()) {
         throw InputError("a chip file must be a YAML mapping (name:, mesh:, core:, ...)",
-                         at_file(file, 1), "see docs/formats.md, \"Chip YAML\"");
+                         at_file(file, root.Mark().line >= 0 ? root.Mark().line + 1 : 1),
+                         "see docs/formats.md, \"Chip YAML\"");
     }
     ChipConfig c;
     // Key lines, so range errors point at the offending line.
@@ -275,6 +270,9 @@ ChipConfig parse_chip_yaml(const std::string& text, const std::string& file) {
                              "keep one of the two entries");
     };
     for (const auto& kv : root) {
+        if (!kv.first.IsScalar())
+            throw InputError("a chip file's keys must be names", at_file(file, kv.first.Mark().line + 1),
+                             "known keys: name, mesh, core, neuron, noc, timing, energy");
         const std::string key = kv.first.Scalar();
         const int line = kv.first.Mark().line + 1;
         once(key, kv.first);
@@ -284,6 +282,10 @@ ChipConfig parse_chip_yaml(const std::string& text, const std::string& file) {
                                  at_file(file, line, key), "keys: " + keys_of(key));
             }
             for (const auto& kv2 : kv.second) {
+                if (!kv2.first.IsScalar())
+                    throw InputError("chip section '" + key + "' has a key that is not a name",
+                                     at_file(file, kv2.first.Mark().line + 1, key),
+                                     "keys: " + keys_of(key));
                 const std::string k2 = kv2.first.Scalar();
                 once(key + "." + k2, kv2.first);
                 const Field* f = find_field(key, k2);
@@ -329,9 +331,25 @@ void validate_chip(const ChipConfig& c, const std::string& where) {
 ChipConfig chip_from_yaml(const std::string& yaml_text, const std::string& source) {
     // Whatever yaml-cpp raises on odd input (keys that are lists, ...) becomes one InputError.
     try {
-        return parse_chip_yaml(yaml_text, source);
+        YAML::Node root;
+        try {
+            root = YAML::Load(yaml_text);
+        } catch (const YAML::ParserException& e) {
+            throw InputError("malformed YAML: " + e.msg, at_file(source, e.mark.line + 1),
+                             "fix the YAML syntax at that line");
+        }
+        return parse_chip_node(root, source);
     } catch (const YAML::Exception& e) {
         throw InputError("malformed chip YAML: " + e.msg, at_file(source, e.mark.line + 1),
+                         "see docs/formats.md, \"Chip YAML\"");
+    }
+}
+
+ChipConfig chip_from_yaml_node(const YAML::Node& node, const std::string& file) {
+    try {
+        return parse_chip_node(node, file);
+    } catch (const YAML::Exception& e) {
+        throw InputError("malformed chip YAML: " + e.msg, at_file(file, e.mark.line + 1),
                          "see docs/formats.md, \"Chip YAML\"");
     }
 }
@@ -377,10 +395,7 @@ ChipConfig load_chip(const std::string& preset_or_path) {
                                  "; or give a path to a chip YAML file");
         }
     }
-    std::ifstream in(file);
-    if (!in) throw InputError("cannot read chip file", file, "check file permissions");
-    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    return chip_from_yaml(text, file);
+    return chip_from_yaml(read_input_text(file, "chip file"), file);
 }
 
 std::string chip_to_yaml(const ChipConfig& c) {

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "sf/core/error.hpp"
+#include "sf/core/input_file.hpp"
 #include "sf/core/temp_dir.hpp"
 #include "sf/core/tensor.hpp"
 
@@ -498,14 +499,19 @@ void write_text_file(const fs::path& p, const std::string& text) {
     if (!out) throw InputError("cannot write file", p.string(), "check free disk space and permissions");
 }
 
-std::string read_text_file(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    if (!in) throw InputError("missing or unreadable file", p.string(), "the image is incomplete; compile it again");
-    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
 
 
 // ----------------------------------------------------------------------------- reading
+
+// A file of the image, read with the bounds of input_file.hpp (regular files only, at most
+// max_bytes); a missing or odd file means the image is incomplete.
+std::string read_image_file(const fs::path& p, uint64_t max_bytes = kMaxTextFileBytes) {
+    try {
+        return read_input_text(p.string(), p.filename().string(), max_bytes);
+    } catch (const InputError& e) {
+        throw InputError(e.problem(), e.where(), "the image is incomplete or damaged; compile it again");
+    }
+}
 
 struct Reader {
     std::string file;  // image.yaml path
@@ -519,6 +525,23 @@ struct Reader {
         YAML::Node v = m[key];
         if (!v) fail(m, std::string("missing key '") + key + "'");
         return v;
+    }
+    // Refuses a key given twice anywhere in the document: yaml-cpp would keep the first.
+    void unique_keys(const YAML::Node& n) const {
+        if (n.IsSequence()) {
+            for (const auto& e : n) unique_keys(e);
+        } else if (n.IsMap()) {
+            std::set<std::string> seen;
+            for (const auto& kv : n) {
+                if (!kv.first.IsScalar()) fail(kv.first, "a key must be a name, not a list or mapping");
+                if (!seen.insert(kv.first.Scalar()).second)
+                    throw InputError("key '" + kv.first.Scalar() + "' appears twice",
+                                     at_file(file, line(kv.first), kv.first.Scalar()),
+                                     "keep one of the two entries (the image was edited by hand; "
+                                     "compiling again gives a clean one)");
+                unique_keys(kv.second);
+            }
+        }
     }
     // Rejects keys the writer never emits: a hand edit that would otherwise be ignored.
     void only(const YAML::Node& m, std::initializer_list<const char*> keys) const {
@@ -559,7 +582,7 @@ std::vector<T> vec(const std::map<std::string, Tensor>& z, const std::string& ke
                              s + "]",
                          where, "the image is inconsistent; compile it again");
     }
-    return it->second.to<T>();
+    return it->second.to<T>(where + " (array '" + key + "')");
 }
 
 // A 1-D int32 array of n entries, or of none (an optional table left empty).
@@ -579,7 +602,7 @@ std::vector<Destination> dsts(const std::map<std::string, Tensor>& z, const std:
     if (t.shape.size() != 2 || t.shape[1] != 3)
         throw InputError("array '" + key + "' has shape " + t.shape_str() + ", expected [k, 3]", where,
                          "the image is inconsistent; compile it again");
-    const auto v = t.to<int32_t>();
+    const auto v = t.to<int32_t>(where + " (array '" + key + "')");
     std::vector<Destination> d(size_t(t.shape[0]));
     for (size_t i = 0; i < d.size(); ++i) d[i] = Destination{v[3 * i], v[3 * i + 1], v[3 * i + 2]};
     return d;
@@ -657,13 +680,14 @@ ChipImage load_chip_image(const std::string& dir) {
     const Reader r{yfile};
     YAML::Node root;
     try {
-        root = YAML::Load(read_text_file(yfile));
+        root = YAML::Load(read_image_file(yfile));
     } catch (const YAML::ParserException& e) {
         throw InputError("malformed YAML: " + e.msg, at_file(yfile, e.mark.line + 1),
                          "the image is damaged; compile it again");
     }
     ChipImage img;
     try {
+        r.unique_keys(root);
         r.only(root, {"format_version", "network", "seed", "timesteps", "encoder", "dataset", "chip",
                       "populations", "num_inputs", "num_outputs", "hex", "cores"});
         const int version = r.get<int>(root, "format_version");
@@ -687,9 +711,8 @@ ChipImage load_chip_image(const std::string& dir) {
         img.encoder.seed = r.get<uint64_t>(enc, "seed");
         img.dataset = r.get<std::string>(root, "dataset");
         const YAML::Node chip = r.req(root, "chip");
-        YAML::Emitter em;
-        em << chip;
-        img.chip = chip_from_yaml(em.c_str(), yfile + " (chip section)");
+        // Parsed in place, so its errors carry image.yaml's own line numbers.
+        img.chip = chip_from_yaml_node(chip, yfile);
         const YAML::Node pops = r.req(root, "populations");
         if (!pops.IsSequence()) r.fail(pops, "populations must be a list");
         for (const auto& pn : pops) {
@@ -800,7 +823,7 @@ ChipImage load_chip_image(const std::string& dir) {
         c.axon_index = vec_or_empty(z, "axon_index", na, zf);
     }
     const fs::path rj = root_dir / "report.json";
-    if (fs::exists(rj, ec)) img.report_json = read_text_file(rj);
+    if (fs::exists(rj, ec)) img.report_json = read_image_file(rj);
 
     ImageChecker{img, dir, true}.run();
 
@@ -814,7 +837,7 @@ ChipImage load_chip_image(const std::string& dir) {
         };
         for (const auto& [name, want] : files) {
             const fs::path f = cd / name;
-            if (read_text_file(f) != want)
+            if (read_image_file(f) != want)
                 throw InputError(std::string(name) + " disagrees with core.npz", f.string(),
                                  "the image was edited by hand or is stale; compile it again");
         }

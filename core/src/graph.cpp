@@ -12,11 +12,13 @@
 #include <fmt/format.h>
 #include <fstream>
 #include <iterator>
+#include <limits>
 #include <map>
 #include <set>
 #include <unistd.h>
 
 #include "sf/core/error.hpp"
+#include "sf/core/input_file.hpp"
 #include "sf/core/temp_dir.hpp"
 
 namespace fs = std::filesystem;
@@ -109,6 +111,10 @@ std::vector<const Population*> Graph::outputs() const {
 namespace {
 
 constexpr int64_t kMaxNeurons = 2147483647;  // per population
+// Longest refractory period: the chip's counter is at most 16 bits (chip.refractory_bits).
+constexpr int kMaxRefractory = 65535;
+// Largest magnitude of an STDP constant (weight units, or steps for the time constants).
+constexpr float kMaxStdpMagnitude = 1e6f;
 
 // A tensor is absent when it was never set (default: scalar shape, no bytes).
 bool has_tensor(const Tensor& t) { return !t.shape.empty() || !t.bytes.empty(); }
@@ -233,9 +239,10 @@ struct Checker {
             throw InputError(fmt::format("threshold = {} must be > 0 for spiking neurons",
                                          np.threshold),
                              w, "use a positive threshold, e.g. 1.0");
-        if (np.refractory_steps < 0)
-            throw InputError(fmt::format("refractory = {} must be >= 0", np.refractory_steps), w,
-                             "give a number of steps");
+        if (np.refractory_steps < 0 || np.refractory_steps > kMaxRefractory)
+            throw InputError(fmt::format("refractory = {} is out of range [0, 65535]",
+                                         np.refractory_steps),
+                             w, "give a number of steps (the chip's counter is at most 16 bits)");
         if (!std::isfinite(np.bias))
             throw InputError("bias is not finite", w, "give a finite number");
         if (p.bias) {
@@ -259,6 +266,19 @@ struct Checker {
         if (s.w_min > s.w_max)
             throw InputError(fmt::format("stdp w_min = {} exceeds w_max = {}", s.w_min, s.w_max),
                              w, "swap them");
+        // Weight-unit constants: beyond 10^6 they are typing errors, and their products with
+        // the weight scale would overflow the quantizer's arithmetic.
+        const std::pair<const char*, float> bounded[] = {
+            {"a_plus", s.a_plus}, {"a_minus", s.a_minus}, {"w_min", s.w_min}, {"w_max", s.w_max}};
+        for (const auto& [key, x] : bounded)
+            if (!(std::fabs(x) <= kMaxStdpMagnitude))
+                throw InputError(fmt::format("stdp {} = {} is out of range [-1e6, 1e6]", key, x),
+                                 w, "give STDP constants in weight units, e.g. a_plus: 0.01");
+        if (!(s.tau_pre <= kMaxStdpMagnitude) || !(s.tau_post <= kMaxStdpMagnitude))
+            throw InputError(fmt::format("stdp tau_pre = {} or tau_post = {} is out of range "
+                                         "(0, 1e6] steps",
+                                         s.tau_pre, s.tau_post),
+                             w, "give trace time constants in steps, e.g. 20");
     }
 
     void projection(const Projection& pr) const {
@@ -493,6 +513,10 @@ struct Parser {
         if (!std::isfinite(x))
             throw InputError("'" + key + "' is not finite (" + v.Scalar() + ")", at(v, node),
                              "give a finite number");
+        // Every number of a network is held as float32: larger magnitudes do not fit.
+        if (std::fabs(x) > double(std::numeric_limits<float>::max()))
+            throw InputError("'" + key + "' = " + v.Scalar() + " is out of range", at(v, node),
+                             "give a number of magnitude at most 3.4e38 (float32)");
         return x;
     }
 
@@ -572,27 +596,19 @@ struct Parser {
     Tensor tensor(const YAML::Node& v, const std::string& key, const std::string& node,
                   bool as_int64) const {
         const std::string ref = string(v, key, node);
-        Tensor t;
         try {
-            t = load_tensor_ref(base_dir, ref);
+            const Tensor t = load_tensor_ref(base_dir, ref);
+            // Everything is float32 in the IR (indices int64), whatever the file holds; a
+            // value that does not convert exactly (a fractional or huge index, a float64
+            // beyond float32's range) is an error, not a cast.
+            if (as_int64) return Tensor::from<int64_t>(t.to<int64_t>(), t.shape);
+            if (t.dtype == DType::F32) return t;
+            return Tensor::from<float>(t.to<float>(), t.shape);
         } catch (const InputError& e) {
             throw InputError("cannot load " + key + " '" + ref + "': " + e.problem() +
                                  (e.where().empty() ? "" : " (" + e.where() + ")"),
                              at(v, node), e.fix());
         }
-        // Everything is float32 in the IR (indices int64), whatever the file holds.
-        if (as_int64) {
-            if (t.dtype == DType::F32 || t.dtype == DType::F64) {
-                for (double x : t.to<double>()) {
-                    if (x != std::floor(x) || !std::isfinite(x))
-                        throw InputError(key + " must hold integers, found " + fmt::format("{}", x),
-                                         at(v, node), "save indices as an integer array");
-                }
-            }
-            return Tensor::from<int64_t>(t.to<int64_t>(), t.shape);
-        }
-        if (t.dtype == DType::F32) return t;
-        return Tensor::from<float>(t.to<float>(), t.shape);
     }
 
     EncoderSpec encoder(const YAML::Node& m) const {
@@ -704,9 +720,12 @@ struct Parser {
         }
         if (m["refractory"]) {
             np.refractory_steps = small_int(m["refractory"], "refractory", node);
-            if (np.refractory_steps < 0)
-                throw InputError("refractory must be >= 0 steps", at(m["refractory"], node),
-                                 "give a number of steps, e.g. refractory: 2");
+            if (np.refractory_steps < 0 || np.refractory_steps > kMaxRefractory)
+                throw InputError("refractory = " + std::to_string(np.refractory_steps) +
+                                     " steps is out of range [0, 65535]",
+                                 at(m["refractory"], node),
+                                 "give a number of steps, e.g. refractory: 2 (the chip's "
+                                 "refractory counter is at most 16 bits)");
         }
         if (const YAML::Node b = m["bias"]) {
             // A number is a scalar bias; anything else is a tensor reference.
@@ -910,9 +929,7 @@ Graph load_network(const std::string& path) {
             throw InputError("directory has no network.yaml (tried '" + file + "')", path,
                              "give the YAML file itself, or add network.yaml");
     }
-    std::ifstream in(file);
-    if (!in) throw InputError("cannot read network file", file, "check file permissions");
-    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const std::string text = read_input_text(file, "network file");
     std::string base = fs::path(file).parent_path().string();
     if (base.empty()) base = ".";
     Graph g;

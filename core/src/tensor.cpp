@@ -1,11 +1,11 @@
 // NumPy .npy / .npz reading and writing (see tensor.hpp). The formats are NumPy's
 // "NEP 1" array file (magic, version, a Python-literal header dict, raw data) and ZIP
-// archives of such files. We parse the ZIP central directory (it holds the definitive
-// sizes, also when members were streamed with data descriptors or as ZIP64 by
-// numpy.savez) and then each member's local header to find its data.
+// archives of such files. The small .npy header parser is ours; ZIP archives are read and
+// written by libzip (ZIP64, data descriptors, DEFLATE, CRC checks), with every size it
+// reports bounded by the file's real size and kMaxTensorFileBytes before we allocate.
 #include "sf/core/tensor.hpp"
 
-#include <zlib.h>
+#include <zip.h>
 
 #include <atomic>
 #include <cctype>
@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "sf/core/error.hpp"
+#include "sf/core/input_file.hpp"
 
 namespace fs = std::filesystem;
 
@@ -103,6 +104,13 @@ namespace {
 
 // Raw element i of a little-endian buffer, as S. The host is little-endian (x86, ARM
 // Linux), so a memcpy is the decode.
+std::string fmt_double(double v) {
+    std::ostringstream o;
+    o.precision(9);
+    o << v;
+    return o.str();
+}
+
 template <class S>
 S load_le(const uint8_t* p, int64_t i) {
     S v;
@@ -110,38 +118,93 @@ S load_le(const uint8_t* p, int64_t i) {
     return v;
 }
 
+// Whether s converts to T exactly (no wrapping, truncation, NaN or overflow): a value that
+// does not is an error, never a silent cast (a cast of an out-of-range float is undefined).
 template <class T, class S>
-void convert_from(const Tensor& t, std::vector<T>& out) {
+bool fits(S s) {
+    if constexpr (std::is_floating_point_v<T>) {
+        if constexpr (std::is_floating_point_v<S> && sizeof(S) > sizeof(T))
+            return !std::isfinite(s) || std::fabs(s) <= double(std::numeric_limits<T>::max());
+        else
+            return true;  // every integer and float of the same width is in a float's range
+    } else if constexpr (std::is_floating_point_v<S>) {
+        // [lo, hi) as powers of two, exact in double.
+        const double lo = std::is_signed_v<T> ? -std::ldexp(1.0, std::numeric_limits<T>::digits) : 0.0;
+        const double hi = std::ldexp(1.0, std::numeric_limits<T>::digits);
+        return std::isfinite(s) && s == std::trunc(s) && double(s) >= lo && double(s) < hi;
+    } else if constexpr (std::is_signed_v<S>) {
+        if (s < 0) return std::is_signed_v<T> && int64_t(s) >= int64_t(std::numeric_limits<T>::min());
+        return uint64_t(s) <= uint64_t(std::numeric_limits<T>::max());
+    } else {
+        return uint64_t(s) <= uint64_t(std::numeric_limits<T>::max());
+    }
+}
+
+template <class T>
+std::string range_of() {
+    if constexpr (std::is_floating_point_v<T>)
+        return fmt_double(-double(std::numeric_limits<T>::max())) + " .. " +
+               fmt_double(double(std::numeric_limits<T>::max()));
+    else
+        return std::to_string(int64_t(std::numeric_limits<T>::min())) + " .. " +
+               std::to_string(uint64_t(std::numeric_limits<T>::max()));
+}
+
+template <class T>
+const char* type_name() {
+    return npy_descr(dtype_of<T>());
+}
+
+template <class T, class S>
+void convert_from(const Tensor& t, std::vector<T>& out, const std::string& where) {
     const int64_t n = t.size();
     const uint8_t* p = t.bytes.data();
-    for (int64_t i = 0; i < n; ++i) out[size_t(i)] = static_cast<T>(load_le<S>(p, i));
+    for (int64_t i = 0; i < n; ++i) {
+        const S s = load_le<S>(p, i);
+        if (!fits<T>(s)) {
+            std::string value;
+            if constexpr (std::is_floating_point_v<S>) value = fmt_double(double(s));
+            else value = std::to_string(s);
+            throw InputError(std::string("element ") + std::to_string(i) + " (" + value +
+                                 ") of a " + npy_descr(t.dtype) + " array of shape " +
+                                 t.shape_str() + " does not fit " + type_name<T>() +
+                                 (std::is_floating_point_v<T> ? " (range " : " (whole numbers ") +
+                                 range_of<T>() + ")",
+                             where,
+                             std::is_floating_point_v<T>
+                                 ? "store values within that range"
+                                 : "store the array as an integer dtype holding values in that "
+                                   "range (no NaN, Inf or fractions)");
+        }
+        out[size_t(i)] = static_cast<T>(s);
+    }
 }
 
 }  // namespace
 
 template <class T>
-std::vector<T> Tensor::to() const {
+std::vector<T> Tensor::to(const std::string& where) const {
     // A default-constructed tensor (no shape, no bytes) stands for "absent": no elements.
     if (shape.empty() && bytes.empty()) return {};
     const int64_t n = size();
     if (n < 0 || bytes.size() != size_t(n) * dtype_size(dtype)) {
         throw InputError("tensor of shape " + shape_str() + " and dtype " + npy_descr(dtype) +
                              " holds " + std::to_string(bytes.size()) + " bytes",
-                         "", "the tensor was built inconsistently; rebuild it with Tensor::from");
+                         where, "the tensor was built inconsistently; rebuild it with Tensor::from");
     }
     std::vector<T> out(static_cast<size_t>(n));
     switch (dtype) {
-        case DType::F32: convert_from<T, float>(*this, out); break;
-        case DType::F64: convert_from<T, double>(*this, out); break;
-        case DType::I8: convert_from<T, int8_t>(*this, out); break;
-        case DType::U8: convert_from<T, uint8_t>(*this, out); break;
-        case DType::Bool: convert_from<T, uint8_t>(*this, out); break;
-        case DType::I16: convert_from<T, int16_t>(*this, out); break;
-        case DType::U16: convert_from<T, uint16_t>(*this, out); break;
-        case DType::I32: convert_from<T, int32_t>(*this, out); break;
-        case DType::U32: convert_from<T, uint32_t>(*this, out); break;
-        case DType::I64: convert_from<T, int64_t>(*this, out); break;
-        case DType::U64: convert_from<T, uint64_t>(*this, out); break;
+        case DType::F32: convert_from<T, float>(*this, out, where); break;
+        case DType::F64: convert_from<T, double>(*this, out, where); break;
+        case DType::I8: convert_from<T, int8_t>(*this, out, where); break;
+        case DType::U8: convert_from<T, uint8_t>(*this, out, where); break;
+        case DType::Bool: convert_from<T, uint8_t>(*this, out, where); break;
+        case DType::I16: convert_from<T, int16_t>(*this, out, where); break;
+        case DType::U16: convert_from<T, uint16_t>(*this, out, where); break;
+        case DType::I32: convert_from<T, int32_t>(*this, out, where); break;
+        case DType::U32: convert_from<T, uint32_t>(*this, out, where); break;
+        case DType::I64: convert_from<T, int64_t>(*this, out, where); break;
+        case DType::U64: convert_from<T, uint64_t>(*this, out, where); break;
     }
     return out;
 }
@@ -164,7 +227,7 @@ Tensor Tensor::from(const std::vector<T>& values, std::vector<int64_t> shape) {
 }
 
 #define SF_TENSOR_INSTANTIATE(T)                             \
-    template std::vector<T> Tensor::to<T>() const;           \
+    template std::vector<T> Tensor::to<T>(const std::string&) const;           \
     template Tensor Tensor::from<T>(const std::vector<T>&, std::vector<int64_t>);
 SF_TENSOR_INSTANTIATE(float)
 SF_TENSOR_INSTANTIATE(double)
@@ -181,23 +244,6 @@ SF_TENSOR_INSTANTIATE(uint64_t)
 // ----------------------------------------------------------------------------- file helpers
 
 namespace {
-
-std::vector<uint8_t> read_file_bytes(const std::string& path, const char* what) {
-    std::error_code ec;
-    if (!fs::exists(path, ec)) {
-        throw InputError(std::string(what) + " not found (tried '" + path + "')", path,
-                         "check the path; relative paths are taken from the network directory");
-    }
-    if (fs::is_directory(path, ec)) {
-        throw InputError(std::string("expected a ") + what + " but found a directory", path,
-                         "give the path of the file itself");
-    }
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw InputError(std::string("cannot open ") + what, path, "check file permissions");
-    std::vector<uint8_t> data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (in.bad()) throw InputError(std::string("error while reading ") + what, path, "");
-    return data;
-}
 
 // Write bytes to path atomically: a unique temp name in the same directory (so the
 // rename stays on one file system), then rename over the target.
@@ -373,7 +419,7 @@ DType parse_descr(const std::string& descr, const std::string& where) {
 }
 
 // Parse an .npy image held in memory. `where` names the file (and npz member).
-Tensor parse_npy(const uint8_t* p, size_t n, const std::string& where) {
+Tensor parse_npy_image(const uint8_t* p, size_t n, const std::string& where) {
     static const uint8_t magic[6] = {0x93, 'N', 'U', 'M', 'P', 'Y'};
     if (n < 10 || std::memcmp(p, magic, 6) != 0) {
         throw InputError("not a NumPy .npy file (bad magic bytes or too short)", where,
@@ -472,52 +518,183 @@ std::vector<uint8_t> encode_npy(const Tensor& t) {
 
 // ----------------------------------------------------------------------------- ZIP
 
-uint16_t rd16(const uint8_t* p) { return uint16_t(p[0] | (p[1] << 8)); }
-uint32_t rd32(const uint8_t* p) {
-    return uint32_t(p[0]) | (uint32_t(p[1]) << 8) | (uint32_t(p[2]) << 16) | (uint32_t(p[3]) << 24);
-}
-uint64_t rd64(const uint8_t* p) { return uint64_t(rd32(p)) | (uint64_t(rd32(p + 4)) << 32); }
+// An open libzip archive, discarded (never written back) when it goes out of scope.
+struct ZipReader {
+    zip_t* za = nullptr;
+    ~ZipReader() {
+        if (za) zip_discard(za);
+    }
+};
 
-void wr16(std::vector<uint8_t>& o, uint32_t v) {
-    o.push_back(uint8_t(v & 0xff));
-    o.push_back(uint8_t((v >> 8) & 0xff));
-}
-void wr32(std::vector<uint8_t>& o, uint32_t v) {
-    wr16(o, v & 0xffff);
-    wr16(o, v >> 16);
+std::string zip_message(zip_error_t* e) {
+    const std::string m = zip_error_strerror(e);
+    zip_error_fini(e);
+    return m;
 }
 
-std::vector<uint8_t> inflate_raw(const uint8_t* src, size_t n, uint64_t expected,
-                                 const std::string& where) {
-    if (expected > (uint64_t(1) << 40)) {
-        throw InputError("archive member claims an implausible size", where, "");
+// The largest size a DEFLATE stream of n bytes can inflate to: DEFLATE's best ratio is
+// 1032:1 (a 258-byte match in at most 2 bits), plus a little slack for tiny members.
+uint64_t max_inflated(uint64_t n) {
+    return n > (uint64_t(1) << 50) ? ~uint64_t(0) : n * 1032 + 1024;
+}
+
+// The bytes of an empty ZIP archive (an end-of-central-directory record and nothing else),
+// which numpy.savez writes for no arrays; libzip writes no file at all for it.
+const uint8_t kEmptyZip[22] = {0x50, 0x4b, 0x05, 0x06};
+
+std::vector<uint8_t> encode_npz(const std::map<std::string, Tensor>& arrays,
+                                const std::string& path) {
+    if (arrays.empty()) return std::vector<uint8_t>(kEmptyZip, kEmptyZip + sizeof kEmptyZip);
+    if (arrays.size() > 0xFFFF) throw InputError("too many arrays for one archive", path, "");
+    // Encode every member first: libzip reads the buffers only when the archive is closed.
+    std::vector<std::pair<std::string, std::vector<uint8_t>>> bodies;
+    for (const auto& [key, t] : arrays) {
+        bodies.emplace_back(key + ".npy", encode_npy(t));
+        if (bodies.back().second.size() >= 0xFFFFFFFFu)
+            throw InputError("array '" + key + "' is too large for a non-ZIP64 archive", path,
+                             "split the arrays over several files");
     }
-    std::vector<uint8_t> out(static_cast<size_t>(expected));
-    z_stream zs{};
-    if (inflateInit2(&zs, -MAX_WBITS) != Z_OK) {
-        throw InputError("zlib initialisation failed", where, "");
+    zip_error_t err;
+    zip_error_init(&err);
+    zip_source_t* out = zip_source_buffer_create(nullptr, 0, 0, &err);
+    if (!out) throw InputError("cannot start the archive: " + zip_message(&err), path, "");
+    zip_source_keep(out);  // survives zip_close, so its bytes can be read afterwards
+    struct SourceFree {
+        zip_source_t* s;
+        ~SourceFree() { zip_source_free(s); }
+    } free_out{out};
+    zip_t* za = zip_open_from_source(out, ZIP_TRUNCATE, &err);
+    if (!za) throw InputError("cannot start the archive: " + zip_message(&err), path, "");
+    auto fail = [&](const std::string& what) {
+        const std::string m = zip_strerror(za);
+        zip_discard(za);
+        return InputError(what + ": " + m, path, "");
+    };
+    // A fixed timestamp (1980-01-01 00:00) makes the output byte-for-byte reproducible.
+    const zip_uint16_t dos_time = 0, dos_date = (0 << 9) | (1 << 5) | 1;
+    for (const auto& [name, body] : bodies) {
+        zip_source_t* s = zip_source_buffer(za, body.data(), body.size(), 0);
+        if (!s) throw fail("cannot add '" + name + "' to the archive");
+        const zip_int64_t idx = zip_file_add(za, name.c_str(), s, ZIP_FL_ENC_UTF_8);
+        if (idx < 0) {
+            zip_source_free(s);
+            throw fail("cannot add '" + name + "' to the archive");
+        }
+        if (zip_set_file_compression(za, zip_uint64_t(idx), ZIP_CM_STORE, 0) != 0 ||
+            zip_file_set_dostime(za, zip_uint64_t(idx), dos_time, dos_date, 0) != 0)
+            throw fail("cannot set up '" + name + "' in the archive");
     }
-    zs.next_in = const_cast<Bytef*>(src);
-    zs.avail_in = uInt(n);
-    zs.next_out = out.data();
-    zs.avail_out = uInt(out.size());
-    const int rc = inflate(&zs, Z_FINISH);
-    const uint64_t produced = zs.total_out;
-    inflateEnd(&zs);
-    if (rc != Z_STREAM_END || produced != expected) {
-        throw InputError("corrupt deflate data in archive member", where,
-                         "the archive is damaged; write it again with numpy.savez");
-    }
-    return out;
+    if (zip_close(za) != 0) throw fail("cannot write the archive");
+    zip_stat_t st;
+    zip_stat_init(&st);
+    if (zip_source_stat(out, &st) != 0 || !(st.valid & ZIP_STAT_SIZE) || zip_source_open(out) != 0)
+        throw InputError("cannot read back the archive built in memory", path, "");
+    std::vector<uint8_t> bytes(size_t(st.size));
+    const zip_int64_t got = zip_source_read(out, bytes.data(), bytes.size());
+    zip_source_close(out);
+    if (got < 0 || uint64_t(got) != st.size)
+        throw InputError("cannot read back the archive built in memory", path, "");
+    return bytes;
 }
 
 }  // namespace
 
 // ----------------------------------------------------------------------------- public API
 
+Tensor parse_npy(const uint8_t* data, size_t n, const std::string& where) {
+    return parse_npy_image(data, n, where);
+}
+
+std::map<std::string, Tensor> parse_npz(const uint8_t* p, size_t n, const std::string& path) {
+    auto corrupt = [&](const std::string& what) {
+        return InputError(what, path, "the archive is damaged or not an .npz; write it again "
+                                      "with numpy.savez");
+    };
+    if (n < 22) throw corrupt("not a ZIP/.npz archive (too short)");
+    zip_error_t err;
+    zip_error_init(&err);
+    zip_source_t* src = zip_source_buffer_create(p, n, 0, &err);
+    if (!src) throw corrupt("cannot read the archive: " + zip_message(&err));
+    ZipReader r;
+    // ZIP_CHECKCONS: the local headers must agree with the central directory.
+    r.za = zip_open_from_source(src, ZIP_RDONLY | ZIP_CHECKCONS, &err);
+    if (!r.za) {
+        zip_source_free(src);
+        throw corrupt("not a valid ZIP/.npz archive (" + zip_message(&err) + ")");
+    }
+    const zip_int64_t entries = zip_get_num_entries(r.za, 0);
+    if (entries < 0) throw corrupt("cannot list the archive's members");
+    std::map<std::string, Tensor> out;
+    uint64_t total = 0;  // bytes inflated so far, all members together
+    for (zip_int64_t e = 0; e < entries; ++e) {
+        zip_stat_t st;
+        zip_stat_init(&st);
+        if (zip_stat_index(r.za, zip_uint64_t(e), 0, &st) != 0 || !(st.valid & ZIP_STAT_NAME) ||
+            !(st.valid & ZIP_STAT_SIZE) || !(st.valid & ZIP_STAT_COMP_SIZE) ||
+            !(st.valid & ZIP_STAT_COMP_METHOD))
+            throw corrupt("bad central directory entry " + std::to_string(e) + ": " +
+                          zip_strerror(r.za));
+        const std::string name = st.name;
+        const std::string where = path + ":" + name;
+        if ((st.valid & ZIP_STAT_ENCRYPTION_METHOD) && st.encryption_method != ZIP_EM_NONE)
+            throw InputError("encrypted archive member", where, "save without encryption");
+        if (st.comp_method != ZIP_CM_STORE && st.comp_method != ZIP_CM_DEFLATE)
+            throw InputError("unsupported ZIP compression method " +
+                                 std::to_string(st.comp_method),
+                             where, "use numpy.savez or numpy.savez_compressed");
+        // Every claimed size is checked against what the file can hold before anything is
+        // allocated: a header may claim terabytes.
+        if (st.comp_size > n)
+            throw InputError("archive member claims " + std::to_string(st.comp_size) +
+                                 " compressed bytes but the archive holds " + std::to_string(n),
+                             where, "the archive is incomplete; write it again with numpy.savez");
+        if (st.comp_method == ZIP_CM_STORE ? st.size != st.comp_size
+                                           : st.size > max_inflated(st.comp_size))
+            throw corrupt("archive member '" + name + "' claims " + std::to_string(st.size) +
+                          " bytes from " + std::to_string(st.comp_size) + " stored bytes");
+        if (st.size > kMaxTensorFileBytes - total)
+            throw InputError("the archive's arrays hold more than " +
+                                 format_bytes(kMaxTensorFileBytes),
+                             where, "split the arrays over several files");
+        zip_file_t* zf = zip_fopen_index(r.za, zip_uint64_t(e), 0);
+        if (!zf) throw corrupt("cannot open member '" + name + "': " + zip_strerror(r.za));
+        // Read in chunks, so memory follows the data actually inflated, not the claim.
+        std::vector<uint8_t> member;
+        member.reserve(size_t(std::min<uint64_t>(st.size, uint64_t(1) << 20)));
+        uint8_t chunk[1 << 16];
+        std::string error;
+        while (true) {
+            const zip_int64_t got = zip_fread(zf, chunk, sizeof chunk);
+            if (got < 0) {
+                error = zip_file_strerror(zf);
+                break;
+            }
+            if (got == 0) break;
+            if (uint64_t(got) > st.size - member.size()) {
+                error = "more data than the directory says";
+                break;
+            }
+            member.insert(member.end(), chunk, chunk + got);
+        }
+        zip_fclose(zf);
+        if (error.empty() && member.size() != st.size) error = "less data than the directory says";
+        if (!error.empty())
+            throw InputError("corrupt archive member (" + error + ")", where,
+                             "the archive is damaged; write it again with numpy.savez");
+        total += member.size();
+        std::string key = name;
+        if (key.size() > 4 && key.compare(key.size() - 4, 4, ".npy") == 0) key.resize(key.size() - 4);
+        if (out.count(key))
+            throw InputError("array '" + key + "' appears twice in the archive", where,
+                             "write the archive again with one array per name");
+        out[key] = parse_npy_image(member.data(), member.size(), where);
+    }
+    return out;
+}
+
 Tensor read_npy(const std::string& path) {
-    const auto data = read_file_bytes(path, ".npy file");
-    return parse_npy(data.data(), data.size(), path);
+    const auto data = read_input_file(path, ".npy file", kMaxTensorFileBytes);
+    return parse_npy_image(data.data(), data.size(), path);
 }
 
 void write_npy(const std::string& path, const Tensor& t) {
@@ -525,153 +702,12 @@ void write_npy(const std::string& path, const Tensor& t) {
 }
 
 std::map<std::string, Tensor> read_npz(const std::string& path) {
-    const auto data = read_file_bytes(path, ".npz file");
-    const uint8_t* p = data.data();
-    const size_t n = data.size();
-    auto corrupt = [&](const std::string& what) {
-        return InputError(what, path, "the archive is damaged or not an .npz; write it again "
-                                      "with numpy.savez");
-    };
-    // The end-of-central-directory record sits in the last 22 + 65535 bytes.
-    if (n < 22) throw corrupt("not a ZIP/.npz archive (too short)");
-    size_t eocd = std::string::npos;
-    const size_t lo = n > 22 + 65535 ? n - 22 - 65535 : 0;
-    for (size_t i = n - 22 + 1; i-- > lo;) {
-        if (rd32(p + i) == 0x06054b50) { eocd = i; break; }
-    }
-    if (eocd == std::string::npos) throw corrupt("not a ZIP/.npz archive (no end record)");
-    uint64_t entries = rd16(p + eocd + 10);
-    uint64_t cd_size = rd32(p + eocd + 12);
-    uint64_t cd_off = rd32(p + eocd + 16);
-    // ZIP64: the classic record holds 0xFFFF.. and a locator precedes it.
-    if (eocd >= 20 && rd32(p + eocd - 20) == 0x07064b50) {
-        const uint64_t z64 = rd64(p + eocd - 20 + 8);
-        if (z64 + 56 > n || rd32(p + z64) != 0x06064b50) throw corrupt("bad ZIP64 end record");
-        entries = rd64(p + z64 + 32);
-        cd_size = rd64(p + z64 + 40);
-        cd_off = rd64(p + z64 + 48);
-    }
-    if (cd_off > n || cd_size > n - cd_off) throw corrupt("central directory out of range");
-
-    std::map<std::string, Tensor> out;
-    size_t q = size_t(cd_off);
-    const size_t cd_end = size_t(cd_off + cd_size);
-    for (uint64_t e = 0; e < entries; ++e) {
-        if (q + 46 > cd_end || rd32(p + q) != 0x02014b50) throw corrupt("bad central directory entry");
-        const uint16_t flags = rd16(p + q + 8);
-        const uint16_t method = rd16(p + q + 10);
-        const uint32_t crc = rd32(p + q + 16);
-        uint64_t csize = rd32(p + q + 20);
-        uint64_t usize = rd32(p + q + 24);
-        const uint16_t nlen = rd16(p + q + 28), xlen = rd16(p + q + 30), clen = rd16(p + q + 32);
-        uint64_t lh_off = rd32(p + q + 42);
-        if (q + 46 + size_t(nlen) + xlen + clen > cd_end) throw corrupt("bad central directory entry");
-        std::string name(reinterpret_cast<const char*>(p + q + 46), nlen);
-        // ZIP64 extra field: the 64-bit values appear in order for fields saturated at 0xFFFFFFFF.
-        size_t x = q + 46 + nlen;
-        const size_t xend = x + xlen;
-        while (x + 4 <= xend) {
-            const uint16_t id = rd16(p + x), sz = rd16(p + x + 2);
-            if (x + 4 + sz > xend) break;
-            if (id == 0x0001) {
-                size_t f = x + 4;
-                const size_t fend = f + sz;
-                if (usize == 0xFFFFFFFFu && f + 8 <= fend) { usize = rd64(p + f); f += 8; }
-                if (csize == 0xFFFFFFFFu && f + 8 <= fend) { csize = rd64(p + f); f += 8; }
-                if (lh_off == 0xFFFFFFFFu && f + 8 <= fend) { lh_off = rd64(p + f); f += 8; }
-            }
-            x += 4 + sz;
-        }
-        q += 46 + size_t(nlen) + xlen + clen;
-
-        const std::string where = path + ":" + name;
-        if (flags & 1) throw InputError("encrypted archive member", where, "save without encryption");
-        if (lh_off + 30 > n || rd32(p + lh_off) != 0x04034b50) throw corrupt("bad local header for '" + name + "'");
-        const size_t data_off = size_t(lh_off) + 30 + rd16(p + lh_off + 26) + rd16(p + lh_off + 28);
-        if (data_off > n || csize > n - data_off) {
-            throw InputError("archive member data is truncated", where,
-                             "the archive is incomplete; write it again with numpy.savez");
-        }
-        std::vector<uint8_t> member;
-        if (method == 0) {
-            if (csize != usize) throw corrupt("stored member '" + name + "' has inconsistent sizes");
-            member.assign(p + data_off, p + data_off + csize);
-        } else if (method == 8) {
-            member = inflate_raw(p + data_off, size_t(csize), usize, where);
-        } else {
-            throw InputError("unsupported ZIP compression method " + std::to_string(method), where,
-                             "use numpy.savez or numpy.savez_compressed");
-        }
-        const uint32_t actual = uint32_t(crc32(0L, member.data(), uInt(member.size())));
-        if (actual != crc) {
-            throw InputError("CRC mismatch in archive member", where,
-                             "the archive is damaged; write it again");
-        }
-        std::string key = name;
-        if (key.size() > 4 && key.compare(key.size() - 4, 4, ".npy") == 0) key.resize(key.size() - 4);
-        out[key] = parse_npy(member.data(), member.size(), where);
-    }
-    return out;
+    const auto data = read_input_file(path, ".npz file", kMaxTensorFileBytes);
+    return parse_npz(data.data(), data.size(), path);
 }
 
 void write_npz(const std::string& path, const std::map<std::string, Tensor>& arrays) {
-    std::vector<uint8_t> zip, cd;
-    // A fixed timestamp (1980-01-01 00:00) makes the output byte-for-byte reproducible.
-    const uint16_t dos_time = 0, dos_date = (0 << 9) | (1 << 5) | 1;
-    for (const auto& [key, t] : arrays) {
-        const std::vector<uint8_t> body = encode_npy(t);
-        const std::string name = key + ".npy";
-        if (body.size() >= 0xFFFFFFFFu || zip.size() >= 0xFFFFFFFFu) {
-            throw InputError("array '" + key + "' is too large for a non-ZIP64 archive", path,
-                             "split the arrays over several files");
-        }
-        const uint32_t crc = uint32_t(crc32(0L, body.data(), uInt(body.size())));
-        const uint32_t off = uint32_t(zip.size());
-        wr32(zip, 0x04034b50);
-        wr16(zip, 20);  // version needed
-        wr16(zip, 0);   // flags
-        wr16(zip, 0);   // STORED
-        wr16(zip, dos_time);
-        wr16(zip, dos_date);
-        wr32(zip, crc);
-        wr32(zip, uint32_t(body.size()));
-        wr32(zip, uint32_t(body.size()));
-        wr16(zip, uint32_t(name.size()));
-        wr16(zip, 0);
-        zip.insert(zip.end(), name.begin(), name.end());
-        zip.insert(zip.end(), body.begin(), body.end());
-
-        wr32(cd, 0x02014b50);
-        wr16(cd, 20);   // made by
-        wr16(cd, 20);   // needed
-        wr16(cd, 0);
-        wr16(cd, 0);
-        wr16(cd, dos_time);
-        wr16(cd, dos_date);
-        wr32(cd, crc);
-        wr32(cd, uint32_t(body.size()));
-        wr32(cd, uint32_t(body.size()));
-        wr16(cd, uint32_t(name.size()));
-        wr16(cd, 0);  // extra
-        wr16(cd, 0);  // comment
-        wr16(cd, 0);  // disk
-        wr16(cd, 0);  // internal attributes
-        wr32(cd, 0);  // external attributes
-        wr32(cd, off);
-        cd.insert(cd.end(), name.begin(), name.end());
-    }
-    if (arrays.size() > 0xFFFF) throw InputError("too many arrays for one archive", path, "");
-    const uint32_t cd_off = uint32_t(zip.size());
-    zip.insert(zip.end(), cd.begin(), cd.end());
-    wr32(zip, 0x06054b50);
-    wr16(zip, 0);
-    wr16(zip, 0);
-    wr16(zip, uint32_t(arrays.size()));
-    wr16(zip, uint32_t(arrays.size()));
-    wr32(zip, uint32_t(cd.size()));
-    wr32(zip, cd_off);
-    wr16(zip, 0);
-    write_file_atomic(path, zip);
+    write_file_atomic(path, encode_npz(arrays, path));
 }
 
 Tensor load_tensor_ref(const std::string& base_dir, const std::string& ref) {

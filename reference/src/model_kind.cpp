@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "sf/core/error.hpp"
+#include "sf/core/input_file.hpp"
 #include "sf/reference/train_api.hpp"
 
 namespace sf {
@@ -19,13 +20,17 @@ struct ModelRoot {
 
 ModelRoot read_model_root(const std::string& path) {
     std::filesystem::path file(path);
-    if (std::filesystem::is_directory(file)) file /= "network.yaml";
-    if (!std::filesystem::exists(file))
+    std::error_code ec;
+    if (std::filesystem::is_directory(file, ec)) file /= "network.yaml";
+    if (!std::filesystem::exists(file, ec))
         throw InputError("network or model file not found: " + file.string(), "",
                          "give a model .yaml file or a network directory holding network.yaml");
+    // Read through the bounded reader: a directory, device or FIFO named network.yaml is
+    // refused here (yaml-cpp's LoadFile leaked on a directory and read /dev/zero forever).
+    const std::string text = read_input_text(file.string(), "network file");
     YAML::Node root;
     try {
-        root = YAML::LoadFile(file.string());
+        root = YAML::Load(text);
     } catch (const YAML::Exception& e) {
         throw InputError(std::string("cannot parse YAML: ") + e.what(),
                          at_file(file.string(), e.mark.line + 1), "fix the YAML syntax");

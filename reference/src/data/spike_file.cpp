@@ -64,7 +64,7 @@ SpikeInput read_spike_file(const std::string& path) {
     const Tensor* shape_t = get("shape", true);
     if (shape_t->shape != std::vector<int64_t>{2})
         throw bad("'shape' must have shape [2] (samples, steps), it has " + shape_t->shape_str());
-    const std::vector<int64_t> shape = shape_t->to<int64_t>();
+    const std::vector<int64_t> shape = shape_t->to<int64_t>(path + " (array 'shape')");
     const int64_t samples = shape[0], steps = shape[1];
     if (samples < 0 || steps < 1 || steps > kMaxTimesteps || samples > (int64_t(1) << 31))
         throw bad("'shape' = [" + std::to_string(samples) + ", " + std::to_string(steps) +
@@ -78,7 +78,7 @@ SpikeInput read_spike_file(const std::string& path) {
     const Tensor* ni_t = get("num_inputs", true);
     if (!ni_t->shape.empty() && ni_t->shape != std::vector<int64_t>{1})
         throw bad("'num_inputs' must be a scalar, it has shape " + ni_t->shape_str());
-    const int64_t num_inputs = ni_t->to<int64_t>().at(0);
+    const int64_t num_inputs = ni_t->to<int64_t>(path + " (array 'num_inputs')").at(0);
     if (num_inputs < 1 || num_inputs > INT32_MAX)
         throw bad("'num_inputs' = " + std::to_string(num_inputs) + " is out of range (>= 1)");
 
@@ -87,7 +87,7 @@ SpikeInput read_spike_file(const std::string& path) {
     if (!empty_ok && (ev_t->shape.size() != 2 || ev_t->shape[1] != 3))
         throw bad("'events' must have shape [n, 3] (sample, step, input index), it has " +
                   ev_t->shape_str());
-    const std::vector<int64_t> ev = ev_t->to<int64_t>();
+    const std::vector<int64_t> ev = ev_t->to<int64_t>(path + " (array 'events')");
 
     SpikeInput in;
     in.num_inputs = int(num_inputs);
@@ -124,7 +124,7 @@ SpikeInput read_spike_file(const std::string& path) {
         if (lab_t->shape != std::vector<int64_t>{samples})
             throw bad("'labels' must have shape [" + std::to_string(samples) + "], it has " +
                       lab_t->shape_str());
-        const std::vector<int64_t> labels = lab_t->to<int64_t>();
+        const std::vector<int64_t> labels = lab_t->to<int64_t>(path + " (array 'labels')");
         for (size_t s = 0; s < labels.size(); ++s) {
             if (labels[s] < -1 || labels[s] > INT32_MAX)
                 throw bad("label " + std::to_string(labels[s]) + " of sample " + std::to_string(s) +
@@ -133,6 +133,24 @@ SpikeInput read_spike_file(const std::string& path) {
         }
     }
     return in;
+}
+
+void check_spike_input_fits(const SpikeInput& in, int num_inputs, int num_outputs,
+                            const std::string& path) {
+    if (in.num_inputs != num_inputs)
+        throw InputError("bad spike file " + path + ": it is for " +
+                             std::to_string(in.num_inputs) + " inputs, the network has " +
+                             std::to_string(num_inputs),
+                         path, "write the spike file for this network's input population");
+    for (size_t s = 0; s < in.samples.size(); ++s) {
+        const int label = in.samples[s].label;
+        if (label < -1 || label >= num_outputs)
+            throw InputError("bad spike file " + path + ": label " + std::to_string(label) +
+                                 " of sample " + std::to_string(s) + " is outside the network's " +
+                                 std::to_string(num_outputs) + " outputs (range -1 .. " +
+                                 std::to_string(num_outputs - 1) + ", -1 means unknown)",
+                             path, "give labels as output indices, or -1 where unknown");
+    }
 }
 
 void write_spike_file(const std::string& path, const SpikeInput& in) {

@@ -5,6 +5,10 @@
 #include <cstdint>
 #include <string>
 
+namespace YAML {
+class Node;
+}
+
 namespace sf {
 
 // Energy per event [pJ] and static power; the source says where the numbers come from.
@@ -69,6 +73,9 @@ ChipConfig load_chip(const std::string& preset_or_path);
 // Parse chip YAML text (the layout of a chip file); `source` names it in errors and is
 // stored in ChipConfig::source. Used for the chip section embedded in image.yaml.
 ChipConfig chip_from_yaml(const std::string& yaml_text, const std::string& source);
+// The same for a mapping already parsed from `file` (the chip section of image.yaml), so
+// errors give that file's own line numbers.
+ChipConfig chip_from_yaml_node(const YAML::Node& node, const std::string& file);
 
 // Check ranges; throws InputError naming the field.
 void validate_chip(const ChipConfig& c, const std::string& where = {});

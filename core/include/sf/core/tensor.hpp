@@ -28,21 +28,29 @@ struct Tensor {
     int64_t size() const;  // number of elements (1 for a scalar with empty shape)
     std::string shape_str() const;  // "[3, 4]"
 
-    // Elements converted to T (any numeric dtype to any numeric T).
+    // Elements converted to T (any numeric dtype to any numeric T). A value T cannot hold
+    // exactly (out of range, NaN or Inf or a fraction for an integer T) throws InputError
+    // naming `where` and the element: nothing is wrapped, truncated or cast silently.
     template <class T>
-    std::vector<T> to() const;
+    std::vector<T> to(const std::string& where = {}) const;
 
     // A tensor holding a copy of values with the given shape (product must match).
     template <class T>
     static Tensor from(const std::vector<T>& values, std::vector<int64_t> shape);
 };
 
-// Read one .npy file. Throws InputError naming the file on any malformed content.
+// Read one .npy file. Throws InputError naming the file on any malformed content; only
+// regular files of at most kMaxTensorFileBytes (input_file.hpp) are read.
 Tensor read_npy(const std::string& path);
+// Parse an .npy or .npz image held in memory; `where` names it in errors.
+Tensor parse_npy(const uint8_t* data, std::size_t n, const std::string& where);
+std::map<std::string, Tensor> parse_npz(const uint8_t* data, std::size_t n,
+                                        const std::string& where);
 // Write one .npy file (format version 1.0) atomically: a temp name, then rename.
 void write_npy(const std::string& path, const Tensor& t);
 
-// Read every array of an .npz archive (stored or deflated members).
+// Read every array of an .npz archive (stored or deflated members, through libzip). The
+// arrays together may hold at most kMaxTensorFileBytes; a name twice is an error.
 std::map<std::string, Tensor> read_npz(const std::string& path);
 // Write an uncompressed .npz archive atomically, like numpy.savez.
 void write_npz(const std::string& path, const std::map<std::string, Tensor>& arrays);

@@ -18,6 +18,10 @@ SpikeInput encode(const Dataset& ds, const EncoderSpec& spec, int timesteps, int
 
 // Spike files: see docs/formats.md. Throws InputError for malformed files.
 SpikeInput read_spike_file(const std::string& path);
+// Checks a spike file read for a network: its input count, and every label an output index
+// (or -1). Throws InputError naming the file and the sample.
+void check_spike_input_fits(const SpikeInput& in, int num_inputs, int num_outputs,
+                            const std::string& path);
 void write_spike_file(const std::string& path, const SpikeInput& in);
 
 }  // namespace sf
