@@ -499,6 +499,7 @@ RunResult Engine::run(const SpikeInput& input, const ProgressFn& progress) {
     for (const CoreState& cs : cores_) {
         rr.final_u.push_back(cs.u);
         rr.final_v.push_back(cs.v);
+        rr.final_refractory.push_back(cs.refr);
         any_learning = any_learning || cs.learning;
     }
     if ((opt_.record & RecordWeights) || any_learning)

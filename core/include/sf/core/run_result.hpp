@@ -55,12 +55,30 @@ enum RecordFlags : unsigned {
     RecordU = 2,        // u of every chip neuron per step
     RecordV = 4,        // v of every chip neuron per step
     RecordWeights = 8,  // final crossbar weights of every core
+    RecordCycles = 16,  // report every step's cycles (cycle-level backends always keep them)
 };
 
 struct RunOptions {
     int steps = 0;              // steps per sample; 0 = the image's timesteps
     unsigned record = RecordNone;
     bool reset_between_samples = true;  // neuron state and traces; weights persist
+};
+
+// What only the cycle-level backends (systemc, rtl) measure, read from the chip's own
+// counters (docs/microarchitecture.md §4.5, §3, §6). Tiles are indexed y * mesh_w + x.
+struct CycleStats {
+    bool present = false;            // false for the functional backend
+    int mesh_w = 0, mesh_h = 0;
+    double clock_mhz = 0;
+    uint64_t load_cycles = 0;        // configuration-port writes before the first step
+    uint64_t clear_cycles = 0;       // CLEAR phases between samples (not step cycles)
+    uint64_t steps = 0;              // steps run (chip counter)
+    uint64_t host_in_flits = 0;      // flits injected by the host port
+    uint64_t host_out_flits = 0;     // flits delivered to the host
+    std::vector<uint64_t> busy_cycles;       // [tile] core busy cycles
+    std::vector<uint64_t> stall_cycles;      // [tile] router stall cycles
+    std::vector<uint64_t> max_fifo;          // [tile] router maximum input-FIFO occupancy
+    std::vector<std::vector<uint64_t>> link_flits;  // [tile][L, N, E, S, W] flits sent
 };
 
 // Spikes as (core index, neuron) pairs per step, sorted.
@@ -100,6 +118,8 @@ struct RunResult {
     // Final state after the last sample, per core: u, v and crossbar weights.
     std::vector<std::vector<int32_t>> final_u, final_v;
     std::vector<std::vector<int16_t>> final_weights;  // if RecordWeights or learning
+    std::vector<std::vector<int32_t>> final_refractory;  // per core: refractory counts
+    CycleStats cycle_stats;   // cycle-level backends only
 
     // Fraction of samples with a label whose prediction matches it; -1 without labels.
     double accuracy() const;
