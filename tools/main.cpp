@@ -65,6 +65,8 @@ int main(int argc, char** argv) {
     add("eval", add_eval);
     add("simulate", add_simulate);
     add("convert", add_convert);
+    add("import", add_import);
+    add("export", add_export);
 
     try {
         app.parse(argc, argv);
