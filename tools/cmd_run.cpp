@@ -17,6 +17,10 @@
 #include "sf/core/progress.hpp"
 #include "sf/core/run_result.hpp"
 #include "sf/functional/functional.hpp"
+#ifdef SF_HAVE_SYSTEMC
+#include "sf/harness/report.hpp"
+#include "sf/systemc/systemc_backend.hpp"
+#endif
 #include "sf/reference/datasets.hpp"
 #include "sf/reference/encoders.hpp"
 
@@ -35,6 +39,10 @@ struct RunArgs {
     std::vector<std::string> record;
     bool json = false;
     std::string out;
+    // Cycle-level backends (systemc, rtl).
+    std::string trace;        // VCD waveforms
+    std::string trace_tiles;  // "x,y;x,y;..." (default: all)
+    uint64_t watchdog_cycles = 100000000;
 };
 
 // Energy in the unit that keeps 1..999 before the point.
@@ -83,9 +91,11 @@ unsigned parse_record(const std::vector<std::string>& what) {
             r |= RecordV;
         else if (w == "weights")
             r |= RecordWeights;
+        else if (w == "cycles")
+            r |= RecordCycles;
         else
             throw InputError("unknown --record value '" + w + "'", "--record",
-                             "use spikes, u, v or weights (several may be given)");
+                             "use spikes, u, v, weights or cycles (several may be given)");
     }
     return r;
 }
@@ -107,9 +117,17 @@ void check_args(const RunArgs& a, CLI::App& cmd) {
     if (!a.data.empty() && !a.input.empty())
         throw InputError("--data and --input both given", "run",
                          "give one input: a data set or a spike file");
-    if (a.backend != "functional")
-        throw InputError("backend '" + a.backend + "' is not built yet", "--backend",
-                         "use --backend functional");
+#ifdef SF_HAVE_SYSTEMC
+    const bool built = a.backend != "rtl";
+#else
+    const bool built = a.backend == "functional";
+#endif
+    if (!built)
+        throw InputError("backend '" + a.backend + "' is not built into this spikeforge",
+                         "--backend", "use --backend functional (or systemc)");
+    if (a.backend == "functional" && (!a.trace.empty() || !a.trace_tiles.empty()))
+        throw InputError("--trace needs a cycle-level backend", "--trace",
+                         "add --backend systemc");
     if (!a.out.empty() || cmd.count("--out")) check_output_path(a.out, "--out", false);
 }
 
@@ -154,6 +172,40 @@ SpikeInput make_input(const RunArgs& a, const ChipImage& img, int steps, std::st
     return encode(ds, img.encoder, steps, a.first, count);
 }
 
+// "x,y;x,y;..." -> tile indices y * W + x on the image's mesh.
+std::vector<int> parse_tiles(const std::string& text, const ChipConfig& chip) {
+    std::vector<int> tiles;
+    size_t pos = 0;
+    while (pos <= text.size() && !text.empty()) {
+        const size_t end = std::min(text.find(';', pos), text.size());
+        const std::string item = text.substr(pos, end - pos);
+        int x = -1, y = -1;
+        char extra = 0;
+        if (std::sscanf(item.c_str(), "%d,%d%c", &x, &y, &extra) != 2 || x < 0 || y < 0 ||
+            x >= chip.mesh_w || y >= chip.mesh_h)
+            throw InputError("bad tile '" + item + "' in --trace-tiles", "--trace-tiles",
+                             fmt::format("give tiles as x,y;x,y with 0 <= x < {} and 0 <= y < {}",
+                                         chip.mesh_w, chip.mesh_h));
+        tiles.push_back(y * chip.mesh_w + x);
+        pos = end + 1;
+    }
+    return tiles;
+}
+
+RunResult run_backend(const RunArgs& a, const ChipImage& img, const SpikeInput& input,
+                      const RunOptions& opt, const std::function<void(int64_t, int64_t)>& progress) {
+#ifdef SF_HAVE_SYSTEMC
+    if (a.backend == "systemc") {
+        SystemCOptions so;
+        so.watchdog_cycles = a.watchdog_cycles;
+        so.trace_file = a.trace;
+        so.trace_tiles = parse_tiles(a.trace_tiles, img.chip);
+        return run_systemc(img, input, opt, so, progress);
+    }
+#endif
+    return run_functional(img, input, opt, progress);
+}
+
 nlohmann::json recorded_json(const RunResult& r, unsigned rec) {
     nlohmann::json j = nlohmann::json::object();
     nlohmann::json samples = nlohmann::json::array();
@@ -196,6 +248,12 @@ Action add_run(CLI::App& app) {
     cmd->add_option("--steps", a->steps,
                     "Timesteps per sample (default: the spike file's, else the image's)");
     cmd->add_option("--record", a->record, "Record spikes, u, v and/or weights")->expected(1, 4);
+    cmd->add_option("--trace", a->trace,
+                    "Write waveforms of the cycle-level chip to this VCD file (GTKWave)");
+    cmd->add_option("--trace-tiles", a->trace_tiles,
+                    "Tiles to trace, \"x,y;x,y;...\" (default: all)");
+    cmd->add_option("--watchdog-cycles", a->watchdog_cycles,
+                    "Stop a timestep that runs longer than this many cycles (default 1e8)");
     cmd->add_flag("--json", a->json, "Print one JSON object instead of text");
     cmd->add_option("--out", a->out, "Write the results with recorded data to this JSON file");
 
@@ -225,8 +283,8 @@ Action add_run(CLI::App& app) {
         opt.record = rec;
         const bool bar = stderr_is_tty() && !a->json;
         Progress progress("run", int64_t(input.samples.size()), bar);
-        const RunResult r =
-            run_functional(img, input, opt, [&](int64_t done, int64_t) { progress.update(done); });
+        auto on_progress = [&](int64_t done, int64_t) { progress.update(done); };
+        const RunResult r = run_backend(*a, img, input, opt, on_progress);
         progress.finish();
 
         const Energy e = energy_of(r.counters, img.chip);
@@ -245,6 +303,10 @@ Action add_run(CLI::App& app) {
         j["energy_pj"] = {{"total", e.total_pj}, {"by_kind", e.by_kind_pj}};
         j["energy_source"] = img.chip.energy.source;
         j["wall_s"] = r.wall_s;
+#ifdef SF_HAVE_SYSTEMC
+        const nlohmann::json cycle_report = harness::cycle_report_json(r, rec & RecordCycles);
+        for (auto& kv : cycle_report.items()) j[kv.key()] = kv.value();
+#endif
         if (acc >= 0) j["accuracy"] = acc;
         const bool membrane = !r.samples.empty() && !r.samples[0].output_v_sum.empty();
         j["readout"] = membrane ? "membrane" : "spike_count";
@@ -305,6 +367,9 @@ Action add_run(CLI::App& app) {
         for (const auto& kv : e.by_kind_pj)
             if (kv.second != 0.0)
                 std::cout << fmt::format("  {:<24} {}\n", kv.first, energy_str(kv.second));
+#ifdef SF_HAVE_SYSTEMC
+        std::cout << harness::cycle_report_text(r, rec & RecordCycles);
+#endif
         std::cout << fmt::format("wall time {:.3f} s ({:.1f} samples/s)\n", r.wall_s,
                                  r.wall_s > 0 ? double(n) / r.wall_s : 0.0);
         if (!a->out.empty())
