@@ -1080,6 +1080,7 @@ ImportResult Importer::run() {
     for (std::size_t i = 0; i < pops.size(); ++i) extra_bias[i].assign(pops[i].gain.size(), 0.0);
 
     std::set<std::string> proj_used = used;
+    std::vector<std::string> proj_lines;
     std::map<std::string, int> op_uses;
     for (const Path& p : paths)
         for (int o : p.ops) ++op_uses[nodes_[std::size_t(o)].name];
@@ -1260,9 +1261,9 @@ ImportResult Importer::run() {
                     w[std::size_t(o * n_pre + i)] = float(y[std::size_t(o)] * gain[std::size_t(o)]);
             }
             pr.weights = Tensor::from<float>(w, {n_post, n_pre});
-            res_.mapping.push_back("path " + nodes_[std::size_t(p.from)].name + " → " +
-                                   nodes_[std::size_t(p.to)].name +
-                                   " multiplied out into the dense projection '" + pr.name + "'");
+            proj_lines.push_back("path " + nodes_[std::size_t(p.from)].name + " → " +
+                                 nodes_[std::size_t(p.to)].name +
+                                 " multiplied out into the dense projection '" + pr.name + "'");
         }
         if (pr.kind == ProjectionKind::Dense) {
             // A weight matrix of zeros carries nothing (the exporter uses one to carry a bias).
@@ -1270,6 +1271,13 @@ ImportResult Importer::run() {
             for (float v : pr.weights.to<float>()) zero &= v == 0.0f;
             if (zero) continue;
         }
+        std::string via = nodes_[std::size_t(p.from)].name;
+        for (int o : p.ops)
+            via += " → " + nodes_[std::size_t(o)].name + " (" + nodes_[std::size_t(o)].type + ")";
+        proj_lines.push_back(
+            via + " → " + nodes_[std::size_t(p.to)].name + ": " + to_string(pr.kind) +
+            " projection '" + pr.name + "'" +
+            (pr.delay > 1 ? ", delay " + std::to_string(pr.delay) : std::string()));
         g.projections.push_back(std::move(pr));
     }
 
@@ -1315,6 +1323,7 @@ ImportResult Importer::run() {
         }
         g.populations.push_back(std::move(p));
     }
+    res_.mapping.insert(res_.mapping.end(), proj_lines.begin(), proj_lines.end());
     bool any_out = false;
     for (const auto& p : g.populations) any_out |= p.output;
     if (!any_out) {
@@ -1367,10 +1376,15 @@ void save_imported(const ImportResult& r, const ImportOptions& opt, const std::s
     for (const char* name : {"network.yaml", "weights.npz"}) fs::rename(inner / name, tmp / name);
     fs::remove_all(inner);
     {
+        auto quoted = [](const std::string& t) {
+            std::string q = "\"";
+            for (char c : t) q += c == '"' || c == '\\' ? std::string("\\") + c : std::string(1, c);
+            return q + "\"";
+        };
         std::ofstream out(tmp / "nir-import.yaml", std::ios::binary);
         out << "# How this network was made from a NIR file (spikeforge import; docs/nir.md).\n";
         out << "# NIR leaves these open; they are the discretization spikeforge used.\n";
-        out << "source: \"" << fs::path(source).filename().string() << "\"\n";
+        out << "source: " << quoted(fs::path(source).filename().string()) << "\n";
         out << "dt: " << fmt::format("{}", opt.dt)
             << "          # [s, the file's time unit] dt_ms in network.yaml\n";
         out << "method: " << to_string(opt.method) << "       # decay = "
@@ -1382,9 +1396,9 @@ void save_imported(const ImportResult& r, const ImportOptions& opt, const std::s
                "is\n";
         out << "# what the compiler quantizes.\n";
         out << "mapping:\n";
-        for (const auto& m : r.mapping) out << "  - \"" << m << "\"\n";
+        for (const auto& m : r.mapping) out << "  - " << quoted(m) << "\n";
         out << "warnings:" << (r.warnings.empty() ? " []\n" : "\n");
-        for (const auto& w : r.warnings) out << "  - \"" << w << "\"\n";
+        for (const auto& w : r.warnings) out << "  - " << quoted(w) << "\n";
         out.flush();
         if (!out)
             throw InputError("cannot write nir-import.yaml", tmp.string(), "check free disk space");
