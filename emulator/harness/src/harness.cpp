@@ -130,7 +130,7 @@ class Run {
     void clear();
     uint64_t step(int sample, int t, const std::vector<int32_t>* in, bool last,
                   std::vector<int32_t>& out);
-    [[noreturn]] void watchdog(int sample, int t, uint64_t cycles);
+    [[noreturn]] void watchdog(int sample, int t);
     std::vector<int32_t> read_state(const CoreImage& c, uint32_t field);
     void read_results(RunResult& rr);
 
@@ -267,7 +267,7 @@ uint64_t Run::step(int sample, int t, const std::vector<int32_t>* in, bool last,
         s.in_valid_i.write(valid);
         host_.tick();
         if (valid && ready) ++sent;
-        if (++c > ho_.watchdog_cycles) watchdog(sample, t, c);
+        if (++c > ho_.watchdog_cycles) watchdog(sample, t);
     }
     s.in_valid_i.write(false);
     if (sent != nf)
@@ -277,7 +277,7 @@ uint64_t Run::step(int sample, int t, const std::vector<int32_t>* in, bool last,
     return c;
 }
 
-void Run::watchdog(int sample, int t, uint64_t cycles) {
+void Run::watchdog(int sample, int t) {
     std::string stuck;
     int ports = 0;
     static const char* names[] = {"L", "N", "E", "S", "W"};
@@ -296,7 +296,7 @@ void Run::watchdog(int sample, int t, uint64_t cycles) {
     throw WatchdogError(
         fmt::format("step {} of sample {} did not finish within {} cycles (watchdog); "
                     "stuck flits:{}",
-                    t, sample, cycles, stuck),
+                    t, sample, ho_.watchdog_cycles, stuck),
         ho_.backend + " chip",
         "check the image's routes (every destination must be a tile of the mesh), or raise "
         "--watchdog-cycles if the step is just long");

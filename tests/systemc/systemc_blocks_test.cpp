@@ -1,0 +1,152 @@
+// The SystemC chip's blocks alone: the router under random traffic with random
+// backpressure (every flit leaves once, on its XY output, in order per input and output),
+// and the core's integrate, update and learning cycle counts on hand-built chips
+// (docs/microarchitecture.md §3, §4, §7).
+#include <catch2/catch.hpp>
+
+#include <deque>
+#include <map>
+#include <random>
+
+#include "../crossmodel/crossmodel_util.hpp"
+#include "sf/systemc/router.hpp"
+#include "sf/systemc/systemc_backend.hpp"
+
+using namespace sf::harness;
+
+TEST_CASE("a router delivers every flit once, on its XY output, in order, under backpressure",
+          "[systemc][router]") {
+    std::mt19937_64 rng(42);
+    for (int depth : {1, 2, 4}) {
+        sf::sc::Router r;
+        r.reset(2, 2, depth);  // tile (2, 2) of a 5 x 5 mesh
+        std::map<std::pair<int, int>, std::deque<uint64_t>> expected;  // (input, output)
+        uint64_t next_id = 0, delivered = 0, offered = 0;
+        for (int cycle = 0; cycle < 20000; ++cycle) {
+            // Requests and grants from start-of-cycle state.
+            unsigned req[5] = {0, 0, 0, 0, 0};
+            for (int i = 0; i < 5; ++i)
+                if (!r.in[i].empty()) req[r.route(r.in[i].front())] |= 1u << i;
+            int grant[5];
+            for (int o = 0; o < 5; ++o) {
+                grant[o] = -1;
+                const bool ready = rng() % 3 != 0;  // random backpressure
+                if (!req[o] || !ready) continue;
+                grant[o] = r.arbitrate(o, req[o]);
+                r.last_grant[o] = grant[o];
+            }
+            // Pops, then random pushes into inputs that had room at the start of the cycle.
+            bool room[5];
+            for (int i = 0; i < 5; ++i) room[i] = r.in[i].ready();
+            for (int o = 0; o < 5; ++o) {
+                if (grant[o] < 0) continue;
+                const uint64_t f = r.in[grant[o]].front();
+                r.in[grant[o]].pop();
+                auto& q = expected[{grant[o], o}];
+                REQUIRE(!q.empty());
+                CHECK(q.front() == f);  // in order per input and output, never duplicated
+                q.pop_front();
+                ++delivered;
+            }
+            for (int i = 0; i < 5; ++i) {
+                if (!room[i] || rng() % 2) continue;
+                const uint32_t x = uint32_t(rng() % 5), y = uint32_t(rng() % 5);
+                const bool host = rng() % 8 == 0;
+                const uint64_t f = make_flit(host, host ? 0 : x, host ? 0 : y,
+                                             uint32_t(next_id++ & 0xFFFF));
+                r.in[i].push(f);
+                expected[{i, r.route(f)}].push_back(f);
+                ++offered;
+            }
+        }
+        // Drain without backpressure: nothing is lost.
+        for (int cycle = 0; cycle < 1000; ++cycle)
+            for (int o = 0; o < 5; ++o) {
+                unsigned req = 0;
+                for (int i = 0; i < 5; ++i)
+                    if (!r.in[i].empty() && r.route(r.in[i].front()) == o) req |= 1u << i;
+                if (!req) continue;
+                const int i = r.arbitrate(o, req);
+                r.last_grant[o] = i;
+                auto& q = expected[{i, o}];
+                REQUIRE(!q.empty());
+                CHECK(q.front() == r.in[i].front());
+                q.pop_front();
+                r.in[i].pop();
+                ++delivered;
+            }
+        CHECK(delivered == offered);
+        CHECK(offered > 10000);
+        for (const auto& kv : expected) CHECK(kv.second.empty());
+        // XY routing at tile (2, 2): x first, then y, the host via (0, 0) then west.
+        CHECK(r.route(make_flit(false, 4, 0, 0)) == PORT_E);
+        CHECK(r.route(make_flit(false, 2, 0, 0)) == PORT_N);
+        CHECK(r.route(make_flit(false, 2, 3, 0)) == PORT_S);
+        CHECK(r.route(make_flit(false, 2, 2, 0)) == PORT_L);
+        CHECK(r.route(make_flit(true, 0, 0, 0)) == PORT_W);
+    }
+}
+
+namespace {
+
+// One core at (0, 0): n neurons, a axons, S = 16 (R = ceil(n / 16)); input 0 -> axon 0.
+sf::ChipImage one_core(int n, int a, bool learning) {
+    sf::ChipImage img;
+    img.chip = sf::load_chip("sf1-small");
+    img.network = "cycles";
+    img.timesteps = 1;
+    img.num_inputs = 1;
+    img.num_outputs = 1;
+    sf::NeuronProfile p;
+    p.vth = 100000;  // never fires
+    sf::CoreImage c = sf_xm::make_core(0, 0, n, a, p);
+    for (auto& w : c.weights) w = 1;
+    if (learning) {
+        c.plastic.assign(c.weights.size(), 1);
+        c.learning.enabled = true;
+        c.learning.w_min = -8;
+        c.learning.w_max = 8;
+        c.learning.x_inc = 5;
+    }
+    sf_xm::set_routes(c, {});
+    img.cores.push_back(c);
+    sf_xm::set_input_routes(img, {{sf::Destination{0, 0, 0}}});
+    img.output_core = {0};
+    img.output_neuron = {0};
+    return img;
+}
+
+uint64_t step_cycles(const sf::ChipImage& img) {
+    sf::SpikeInput in;
+    in.num_inputs = 1;
+    in.samples.resize(1);
+    in.samples[0].steps = {{0}};
+    sf::RunOptions opt;
+    opt.steps = 1;
+    const sf::RunResult r = sf::run_systemc(img, in, opt);
+    return r.samples.at(0).cycles_per_step.at(0);
+}
+
+}  // namespace
+
+TEST_CASE("a core integrates one word per cycle and updates n neurons in n + 1 cycles",
+          "[systemc][core]") {
+    // INTEG: receive 0, inject 1, router to L 2, reads 3..3+R-1, accumulate to 3+R, idle
+    // 4+R, ends 5+R: 6 + R cycles. COMPUTE: B + 2 = n + 3. ROUTE, nothing to send: 3.
+    for (int n : {1, 16, 20, 64}) {
+        CAPTURE(n);
+        const uint64_t R = uint64_t((n + 15) / 16);
+        CHECK(step_cycles(one_core(n, 3, false)) == (6 + R) + uint64_t(n + 3) + 3);
+    }
+}
+
+TEST_CASE("learning adds a + n + (sum of row costs + 1) + n cycles to COMPUTE",
+          "[systemc][core]") {
+    // Axon 0 had a pre spike (R cycles), axons 1, 2 are skipped (1 each), no neuron fired.
+    for (int n : {1, 20, 40}) {
+        CAPTURE(n);
+        const uint64_t R = uint64_t((n + 15) / 16), a = 3;
+        const uint64_t L = a + uint64_t(n) + (R + 2 + 1) + uint64_t(n);
+        CHECK(step_cycles(one_core(n, int(a), true)) == (6 + R) + (uint64_t(n) + 1 + L + 2) + 3);
+    }
+}
