@@ -14,6 +14,7 @@
 #include "sf/core/chip_image.hpp"
 #include "sf/core/error.hpp"
 #include "sf/core/graph.hpp"
+#include "sf/core/temp_dir.hpp"
 
 namespace sf::cli {
 
@@ -44,7 +45,7 @@ Action add_compile(CLI::App& app) {
     cmd->add_option("--chip", a->chip, "chip preset name or chip YAML file (default sf1)");
     cmd->add_option("-o,--output", a->out, "image directory to write")->required();
     cmd->add_option("--seed", a->seed, "seed for placement (default 1)")
-        ->check(CLI::NonNegativeNumber);
+        ->transform(whole_number("--seed", 0, 18446744073709551615ULL));
     std::string passes;
     for (const auto& p : pass_names()) passes += p + ", ";
     cmd->add_option("--dump-after", a->dump_after,
@@ -52,7 +53,7 @@ Action add_compile(CLI::App& app) {
     cmd->add_flag("--json", a->json, "print one JSON object instead of the summary");
 
     return [a]() -> int {
-        check_output_path(a->out, "-o", true);
+        check_output_dir(a->out, OutputKind::ChipImage, "-o");
         const Graph g = load_network(a->network);
         const ChipConfig chip = load_chip(a->chip);
         CompileOptions opt;

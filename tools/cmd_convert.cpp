@@ -10,6 +10,7 @@
 
 #include "commands.hpp"
 #include "sf/core/error.hpp"
+#include "sf/core/temp_dir.hpp"
 #include "sf/reference/ann.hpp"
 #include "sf/reference/convert.hpp"
 #include "sf/reference/datasets.hpp"
@@ -39,20 +40,24 @@ Action add_convert(CLI::App& app) {
     cmd->add_option("--data", a->data,
                     "data set for normalisation and the accuracy check (default: the model's)");
     cmd->add_option("-o,--out", a->out, "output network directory")->required();
-    cmd->add_option("--timesteps", a->timesteps, "steps per sample of the SNN (default 64)");
+    cmd->add_option("--timesteps", a->timesteps, "steps per sample of the SNN (default 64)")
+        ->transform(whole_number("--timesteps", 1, 16777216ULL));
     cmd->add_option("--percentile", a->percentile,
                     "activation percentile for weight normalisation (default 99.9)");
     cmd->add_option("--norm-samples", a->norm_samples,
-                    "training samples used for normalisation (default 1000)");
+                    "training samples used for normalisation (default 1000)")
+        ->transform(whole_number("--norm-samples", 1, 9223372036854775807ULL));
     cmd->add_option("--readout", a->readout, "membrane (LI output) or spike_count (IF output)")
         ->check(CLI::IsMember({"membrane", "spike_count"}));
     cmd->add_option("--samples", a->samples,
-                    "test samples for the accuracy check (default: all; 0 skips it)");
+                    "test samples for the accuracy check (default: all; 0 skips it)")
+        ->transform(whole_number("--samples", 0, 9223372036854775807ULL));
     cmd->add_option(
            "--curve", a->curve,
            "also report the SNN's accuracy after each of these step counts (one run of the "
            "longest), e.g. --curve 25,50,100,200")
-        ->delimiter(',');
+        ->delimiter(',')
+        ->transform(whole_number("--curve", 1, 16777216ULL));
     cmd->add_option("--split", a->split,
                     "split for the accuracy check: test (default), or train (its last --samples "
                     "samples, disjoint from the normalisation samples)")
@@ -60,6 +65,8 @@ Action add_convert(CLI::App& app) {
     cmd->add_option("--name", a->name, "name of the converted network");
     cmd->add_flag("--json", a->json, "print the result as one JSON line");
     return [a]() -> int {
+        // Before any work, so a long conversion never fails at its end on a bad -o.
+        check_output_dir(a->out, OutputKind::Network, "-o");
         // Say what the file is before the ANN loader complains about its keys.
         if (is_snn_model(a->ann))
             throw InputError("this is already a spiking network; convert takes a trained ANN",

@@ -18,7 +18,8 @@ Action add_eval(CLI::App& app) {
     auto a = std::make_shared<Args>();
     cmd->add_option("network", a->network, "network directory (or YAML file)")->required();
     cmd->add_option("--data", a->data, "data set (default: the network's)");
-    cmd->add_option("--samples", a->samples, "evaluate only the first N test samples");
+    cmd->add_option("--samples", a->samples, "evaluate only the first N test samples")
+        ->transform(whole_number("--samples", 1, 9223372036854775807ULL));
     cmd->add_flag("--json", a->json, "print the result as one JSON line");
     return [a, cmd]() -> int {
         check_count(*cmd, "--samples", a->samples, 1);

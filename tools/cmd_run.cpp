@@ -172,6 +172,9 @@ SpikeInput make_input(const RunArgs& a, const ChipImage& img, int steps, std::st
     return encode(ds, img.encoder, steps, a.first, count);
 }
 
+// Recorded data, both as the chip holds it ([core, neuron], [step][core][neuron]) and per
+// network population and neuron index (PopulationInfo core_of / neuron_of), so a user can
+// read "neuron 3 of population hidden" without knowing the placement (docs/formats.md).
 // "x,y;x,y;..." -> tile indices y * W + x on the image's mesh.
 std::vector<int> parse_tiles(const std::string& text, const ChipConfig& chip) {
     std::vector<int> tiles;
@@ -206,30 +209,82 @@ RunResult run_backend(const RunArgs& a, const ChipImage& img, const SpikeInput& 
     return run_functional(img, input, opt, progress);
 }
 
-nlohmann::json recorded_json(const RunResult& r, unsigned rec) {
+nlohmann::json recorded_json(const RunResult& r, unsigned rec, const ChipImage& img) {
+    // (core, chip neuron) -> (population, index in it), for the spiking populations.
+    std::vector<std::vector<std::pair<int32_t, int32_t>>> where(img.cores.size());
+    for (size_t c = 0; c < img.cores.size(); ++c)
+        where[c].assign(size_t(img.cores[c].num_neurons), {-1, -1});
+    for (size_t p = 0; p < img.populations.size(); ++p) {
+        const PopulationInfo& pop = img.populations[p];
+        for (size_t i = 0; i < pop.core_of.size() && i < pop.neuron_of.size(); ++i) {
+            const size_t c = size_t(pop.core_of[i]), n = size_t(pop.neuron_of[i]);
+            if (c < where.size() && n < where[c].size()) where[c][n] = {int32_t(p), int32_t(i)};
+        }
+    }
+    auto per_population = [&](const std::vector<std::vector<std::vector<int32_t>>>& trace,
+                              const PopulationInfo& pop) {
+        nlohmann::json steps = nlohmann::json::array();
+        for (const auto& step : trace) {
+            std::vector<int32_t> row(pop.core_of.size(), 0);
+            for (size_t i = 0; i < row.size(); ++i) {
+                const size_t c = size_t(pop.core_of[i]), n = size_t(pop.neuron_of[i]);
+                if (c < step.size() && n < step[c].size()) row[i] = step[c][n];
+            }
+            steps.push_back(std::move(row));
+        }
+        return steps;
+    };
+
     nlohmann::json j = nlohmann::json::object();
+    nlohmann::json pops = nlohmann::json::array();
+    for (const auto& p : img.populations)
+        pops.push_back({{"name", p.name},
+                        {"kind", to_string(p.kind)},
+                        {"shape", p.shape},
+                        {"output", p.output},
+                        {"on_chip", !p.core_of.empty()}});
+    j["populations"] = std::move(pops);
     nlohmann::json samples = nlohmann::json::array();
     for (const auto& s : r.samples) {
         nlohmann::json js = nlohmann::json::object();
         js["output_spikes"] = s.output_spikes;
+        nlohmann::json by_pop = nlohmann::json::object();
+        for (const auto& p : img.populations)
+            if (!p.core_of.empty()) by_pop[p.name] = nlohmann::json::object();
         if (rec & RecordSpikes) {
             nlohmann::json raster = nlohmann::json::array();
-            for (const auto& step : s.raster) {
+            for (const auto& p : img.populations)
+                if (!p.core_of.empty()) by_pop[p.name]["spikes"] = nlohmann::json::array();
+            for (size_t t = 0; t < s.raster.size(); ++t) {
                 nlohmann::json st = nlohmann::json::array();
-                for (const auto& sp : step) st.push_back({sp.core, sp.neuron});
+                for (const auto& sp : s.raster[t]) {
+                    st.push_back({sp.core, sp.neuron});
+                    if (size_t(sp.core) >= where.size() || size_t(sp.neuron) >= where[sp.core].size())
+                        continue;
+                    const auto [p, i] = where[size_t(sp.core)][size_t(sp.neuron)];
+                    if (p >= 0) by_pop[img.populations[size_t(p)].name]["spikes"].push_back({t, i});
+                }
                 raster.push_back(std::move(st));
             }
             js["raster"] = std::move(raster);
         }
         if (rec & RecordU) js["u"] = s.u_trace;
         if (rec & RecordV) js["v"] = s.v_trace;
+        for (const auto& p : img.populations) {
+            if (p.core_of.empty()) continue;
+            if (rec & RecordU) by_pop[p.name]["u"] = per_population(s.u_trace, p);
+            if (rec & RecordV) by_pop[p.name]["v"] = per_population(s.v_trace, p);
+        }
+        js["by_population"] = std::move(by_pop);
         samples.push_back(std::move(js));
     }
     j["samples"] = std::move(samples);
     if (rec & RecordWeights) j["final_weights"] = r.final_weights;
     j["note"] =
-        "raster entries are [core, neuron]; u and v are [step][core][neuron]; "
-        "final_weights are [core][axon * num_neurons + neuron]";
+        "by_population: per on-chip population, spikes as [step, neuron index] and u, v as "
+        "[step][neuron index] (flat C-order index into the population's shape); raster entries "
+        "are [core, neuron]; u and v are [step][core][neuron]; final_weights are "
+        "[core][axon * num_neurons + neuron] (docs/formats.md, Recorded data)";
     return j;
 }
 
@@ -242,12 +297,17 @@ Action add_run(CLI::App& app) {
         ->required();
     cmd->add_option("--backend", a->backend, "functional | systemc | rtl (default functional)");
     cmd->add_option("--data", a->data, "Data set to encode (default: the image's data set)");
-    cmd->add_option("--samples", a->samples, "Number of samples (default 100)");
-    cmd->add_option("--first", a->first, "Index of the first sample (default 0)");
+    cmd->add_option("--samples", a->samples, "Number of samples (default 100)")
+        ->transform(whole_number("--samples", 1, 2147483647ULL));
+    cmd->add_option("--first", a->first, "Index of the first sample (default 0)")
+        ->transform(whole_number("--first", 0, 2147483647ULL));
     cmd->add_option("--input", a->input, "Spike file to run instead of a data set");
     cmd->add_option("--steps", a->steps,
-                    "Timesteps per sample (default: the spike file's, else the image's)");
-    cmd->add_option("--record", a->record, "Record spikes, u, v and/or weights")->expected(1, 4);
+                    "Timesteps per sample (default: the spike file's, else the image's)")
+        ->transform(whole_number("--steps", 1, 16777216ULL));
+    cmd->add_option("--record", a->record,
+                    "Record spikes, u, v and/or weights (a comma list, or the option repeated)")
+        ->delimiter(',');
     cmd->add_option("--trace", a->trace,
                     "Write waveforms of the cycle-level chip to this VCD file (GTKWave)");
     cmd->add_option("--trace-tiles", a->trace_tiles,
@@ -271,6 +331,22 @@ Action add_run(CLI::App& app) {
             size_t longest = 0;
             for (const auto& s : input.samples) longest = std::max(longest, s.steps.size());
             if (longest > 0) steps = int(longest);
+        }
+        // --steps that differs from the spike file's length is allowed (a run may look past
+        // the input, or at its start) but said, since it is more often a slip.
+        std::vector<std::string> warnings;
+        if (a->steps > 0 && !a->input.empty()) {
+            size_t longest = 0;
+            for (const auto& s : input.samples) longest = std::max(longest, s.steps.size());
+            if (longest > 0 && size_t(a->steps) != longest)
+                warnings.push_back(fmt::format(
+                    "--steps {} differs from the {} steps per sample of the spike file {}: {}; "
+                    "fix: leave --steps out to run the file's length",
+                    a->steps, longest, a->input,
+                    size_t(a->steps) > longest
+                        ? fmt::format("steps {}..{} run with no input", longest, a->steps - 1)
+                        : fmt::format("the file's steps {}..{} are not run", a->steps,
+                                      longest - 1)));
         }
         if (steps <= 0)
             throw InputError("the image has no timesteps per sample", a->image, "pass --steps N");
@@ -317,29 +393,27 @@ Action add_run(CLI::App& app) {
         for (const auto& s : r.samples) preds.push_back(s.predicted);
         j["predicted"] = std::move(preds);
         j["state_wraps"] = r.state_wraps;
-        std::string wrap_warning;
         if (r.state_wraps > 0)
-            wrap_warning = fmt::format(
+            warnings.push_back(fmt::format(
                 "the neuron current u overflowed its {}-bit state and wrapped round (sign flip) "
                 "in {} neuron updates, so the chip diverges from the float network; fix: raise "
                 "neuron.state_bits in the chip YAML (or use narrower weights)",
-                img.chip.state_bits, r.state_wraps);
-        j["warnings"] = wrap_warning.empty() ? nlohmann::json::array()
-                                             : nlohmann::json::array({wrap_warning});
+                img.chip.state_bits, r.state_wraps));
+        j["warnings"] = warnings;
 
         if (!a->out.empty()) {
             nlohmann::json full = j;
-            full["recorded"] = recorded_json(r, rec);
+            full["recorded"] = recorded_json(r, rec, img);
             write_atomically(a->out, full.dump() + "\n");
         } else if (rec != RecordNone && a->json) {
-            j["recorded"] = recorded_json(r, rec);
+            j["recorded"] = recorded_json(r, rec, img);
         }
 
         if (a->json) {
             print_json(j);
             return 0;
         }
-        if (!wrap_warning.empty()) std::cerr << "spikeforge: warning: " << wrap_warning << "\n";
+        for (const auto& w : warnings) std::cerr << "spikeforge: warning: " << w << "\n";
         std::cout << fmt::format("image     {} (network '{}', {} cores)\n", a->image, img.network,
                                  img.cores.size());
         std::cout << fmt::format("backend   {}\n", r.backend);

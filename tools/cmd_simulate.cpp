@@ -69,9 +69,12 @@ Action add_simulate(CLI::App& app) {
     auto* cmd = app.add_subcommand("simulate", "run a network in float (reference simulator) on a data set");
     cmd->add_option("network", a->network, "network directory or network.yaml")->required();
     cmd->add_option("--data", a->data, "data set: fashion-mnist, mnist, digits (default: the network's)");
-    cmd->add_option("--samples", a->samples, "number of test samples (default: all)");
-    cmd->add_option("--steps", a->steps, "steps per sample (default: the network's timesteps)");
-    cmd->add_option("--record", a->record, "record spikes, u and/or v")
+    cmd->add_option("--samples", a->samples, "number of test samples (default: all)")
+        ->transform(whole_number("--samples", 1, 9223372036854775807ULL));
+    cmd->add_option("--steps", a->steps, "steps per sample (default: the network's timesteps)")
+        ->transform(whole_number("--steps", 1, 16777216ULL));
+    cmd->add_option("--record", a->record, "record spikes, u and/or v (a comma list, or repeated)")
+        ->delimiter(',')
         ->check(CLI::IsMember({"spikes", "u", "v"}));
     cmd->add_option("--populations", a->populations, "populations to record (default: all)");
     cmd->add_option("--out", a->out, "write the recorded traces to this .npz file");

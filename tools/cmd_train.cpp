@@ -1,9 +1,11 @@
 // `spikeforge train`: trains an ANN model, a Hopfield network or a spiking network (the
 // model file decides) and writes the trained network directory.
 #include <cstdio>
+#include <filesystem>
 
 #include "commands.hpp"
 #include "sf/core/error.hpp"
+#include "sf/core/temp_dir.hpp"
 #include "sf/reference/train_api.hpp"
 
 namespace sf::cli {
@@ -21,16 +23,20 @@ Action add_train(CLI::App& app) {
     auto a = std::make_shared<Args>();
     cmd->add_option("model", a->model, "model YAML file (or a directory with network.yaml)")->required();
     cmd->add_option("--data", a->data, "data set: fashion-mnist, mnist or digits");
-    cmd->add_option("--epochs", a->epochs, "epochs (default: the model's training.epochs)");
+    cmd->add_option("--epochs", a->epochs, "epochs (default: the model's training.epochs)")
+        ->transform(whole_number("--epochs", 0, 2147483647ULL));
     cmd->add_option("--seed", a->seed, "seed for initialisation, shuffling, dropout")
-        ->check(CLI::NonNegativeNumber);
+        ->transform(whole_number("--seed", 0, 18446744073709551615ULL));
     cmd->add_option("-o,--out", a->out, "output network directory")->required();
-    cmd->add_option("--max-train", a->max_train, "use only the first N training samples");
-    cmd->add_option("--max-test", a->max_test, "measure on only the first N test samples");
+    cmd->add_option("--max-train", a->max_train, "use only the first N training samples")
+        ->transform(whole_number("--max-train", 1, 9223372036854775807ULL));
+    cmd->add_option("--max-test", a->max_test, "measure on only the first N test samples")
+        ->transform(whole_number("--max-test", 1, 9223372036854775807ULL));
     cmd->add_option("--validation", a->validation,
                     "hold out this fraction of the training split (e.g. 0.2) and report accuracy "
                     "on it instead of the test split, for choosing hyper-parameters");
-    cmd->add_option("--checkpoint-every", a->checkpoint_every, "write OUT/checkpoint/ every N epochs");
+    cmd->add_option("--checkpoint-every", a->checkpoint_every, "write OUT/checkpoint/ every N epochs")
+        ->transform(whole_number("--checkpoint-every", 1, 2147483647ULL));
     cmd->add_option("--resume", a->resume, "continue from a checkpoint directory");
     cmd->add_flag("--json", a->json, "print the result as one JSON line");
     return [a, cmd]() -> int {
@@ -39,7 +45,21 @@ Action add_train(CLI::App& app) {
         check_count(*cmd, "--max-test", a->max_test, 1);
         check_count(*cmd, "--checkpoint-every", a->checkpoint_every, 1);
         // Before training, so a long run never fails at its very end on a bad -o.
-        check_output_path(a->out, "-o", true);
+        check_output_dir(a->out, OutputKind::Network, "-o");
+        if (a->checkpoint_every > 0 && std::filesystem::is_directory(a->out))
+            check_output_dir(a->out + "/checkpoint", OutputKind::Checkpoint, "-o");
+        // A checkpoint whose files are not files (a directory named network.yaml) would reach
+        // the YAML reader, whose only message is "basic_filebuf::underflow ... Is a directory".
+        if (!a->resume.empty())
+            for (const char* f : {"state.json", "network.yaml", "weights.npz", "optimizer.npz"}) {
+                const std::filesystem::path p = std::filesystem::path(a->resume) / f;
+                std::error_code ec;
+                if (std::filesystem::exists(p, ec) && !std::filesystem::is_regular_file(p, ec))
+                    throw InputError("the checkpoint's " + std::string(f) + " is not a regular file",
+                                     p.string(),
+                                     "give the OUT/checkpoint directory of an interrupted run, "
+                                     "or start again without --resume");
+            }
         TrainOptions opt;
         opt.data = a->data;
         opt.epochs = a->epochs;

@@ -36,5 +36,17 @@ void check_count(CLI::App& cmd, const std::string& option, long long value, long
 
 // True when stderr is a terminal (progress bars are shown only then, and never with --json).
 bool stderr_is_tty();
+// A validator for a whole-number option: decimal digits only (no sign for lo >= 0, no
+// hex, no exponent), in [lo, hi] (unsigned, so 0 .. 2^64 - 1 fits), without saturation.
+// The message names the option, the range and the fix; leading zeros are dropped so the
+// value CLI11 converts is the one checked.
+CLI::Validator whole_number(const std::string& option, long long lo, unsigned long long hi);
+
+// Refuses an empty value ("--data ''"), which would otherwise count as not given.
+CLI::Validator non_empty(const std::string& option);
+
+// Adds non_empty to every option that takes a value, in app and its subcommands.
+void refuse_empty_values(CLI::App& app);
+
 
 }  // namespace sf::cli

@@ -45,6 +45,53 @@ void check_count(CLI::App& cmd, const std::string& option, long long value, long
                 " or more, or leave it out");
 }
 
+CLI::Validator whole_number(const std::string& option, long long lo, unsigned long long hi) {
+    const std::string range = "from " + std::to_string(lo) + " to " + std::to_string(hi);
+    auto check = [option, lo, hi, range](std::string& value) -> std::string {
+        const std::string bad = "must be a whole number " + range + ", got '" + value +
+                                "'\n  fix: pass " + option + " N with N " + range;
+        size_t i = 0;
+        bool negative = false;
+        if (i < value.size() && (value[i] == '-' || value[i] == '+')) negative = value[i++] == '-';
+        if (i == value.size()) return bad;
+        for (size_t k = i; k < value.size(); ++k)
+            if (value[k] < '0' || value[k] > '9') return bad;
+        while (i + 1 < value.size() && value[i] == '0') ++i;
+        const std::string digits = value.substr(i);
+        // Compare magnitudes as digit strings: no overflow, no saturation.
+        auto less_equal = [](const std::string& a, const std::string& b) {
+            return a.size() != b.size() ? a.size() < b.size() : a <= b;
+        };
+        const bool zero = digits == "0";
+        if (negative && !zero) {
+            if (lo >= 0) return bad;
+            const unsigned long long mag = 0ULL - static_cast<unsigned long long>(lo);
+            if (!less_equal(digits, std::to_string(mag))) return bad;
+        } else {
+            if (!less_equal(digits, std::to_string(hi))) return bad;
+            if (lo > 0 && less_equal(digits, std::to_string(lo - 1))) return bad;
+        }
+        value = (negative && !zero ? "-" : "") + digits;
+        return {};
+    };
+    return CLI::Validator(check, "INT " + range, "WHOLE_NUMBER");
+}
+
+CLI::Validator non_empty(const std::string& option) {
+    auto check = [option](std::string& value) -> std::string {
+        if (!value.empty()) return {};
+        return "the value is empty\n  fix: give a value for " + option + ", or leave " + option + " out";
+    };
+    return CLI::Validator(check, "", "NON_EMPTY");
+}
+
+void refuse_empty_values(CLI::App& app) {
+    for (CLI::Option* o : app.get_options())
+        if (o->get_type_size() != 0 && o->get_expected_max() != 0)
+            o->check(non_empty(o->get_name()));
+    for (CLI::App* sub : app.get_subcommands({})) refuse_empty_values(*sub);
+}
+
 }  // namespace sf::cli
 
 int main(int argc, char** argv) {
@@ -67,6 +114,7 @@ int main(int argc, char** argv) {
     add("convert", add_convert);
     add("import", add_import);
     add("export", add_export);
+    refuse_empty_values(app);
 
     try {
         app.parse(argc, argv);
@@ -75,8 +123,12 @@ int main(int argc, char** argv) {
         if (e.get_exit_code() == 0) return app.exit(e);
         std::string sub;
         for (auto* s : app.get_subcommands()) sub = " " + s->get_name();
-        std::cerr << "spikeforge: error: " << e.what() << "\n  fix: see `spikeforge" << sub
-                  << " --help` for the arguments" << std::endl;
+        // Our validators carry their own fix; CLI11's own errors get the pointer to --help.
+        const std::string msg = e.what();
+        std::cerr << "spikeforge: error: " << msg;
+        if (msg.find("\n  fix:") == std::string::npos)
+            std::cerr << "\n  fix: see `spikeforge" << sub << " --help` for the arguments";
+        std::cerr << std::endl;
         return e.get_exit_code();
     }
 

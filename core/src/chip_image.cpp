@@ -624,7 +624,7 @@ void save_chip_image(const ChipImage& img, const std::string& dir) {
     // Check first: a bad image must not leave anything on disk.
     validate_chip_image(img, dir);
     const HexLayout L(img.chip, img.num_outputs);
-    TempSiblingDir out(dir);
+    TempSiblingDir out(dir, OutputKind::ChipImage);
     const fs::path& tmp = out.path();
     try {
         write_text_file(tmp / "image.yaml", image_yaml(img, L));

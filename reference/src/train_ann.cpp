@@ -335,8 +335,9 @@ json train_ann(const std::string& model_path, const TrainOptions& opt) {
         history.push_back(h);
         if (opt.checkpoint_every > 0 && !opt.out_dir.empty() && (e + 1) % opt.checkpoint_every == 0) {
             // Build the checkpoint beside its final place, then swap it in (temp_dir.hpp).
-            fs::create_directories(opt.out_dir);
-            TempSiblingDir staging((fs::path(opt.out_dir) / "checkpoint").string());
+            ensure_output_dir(opt.out_dir, OutputKind::Network);
+            TempSiblingDir staging((fs::path(opt.out_dir) / "checkpoint").string(),
+                                   OutputKind::Checkpoint);
             const fs::path& tmp = staging.path();
             save_ann(m, tmp.string());
             save_optimizer(o, (tmp / "optimizer.npz").string());

@@ -436,7 +436,7 @@ void save_ann(const AnnModel& m, const std::string& dir) {
     // refers to them, so a failure never leaves a half-written network (temp_dir.hpp).
     const fs::path parent = fs::path(dir).parent_path();
     if (!parent.empty()) fs::create_directories(parent);
-    TempSiblingDir staging(dir);
+    TempSiblingDir staging(dir, OutputKind::Network);
     std::vector<std::string> files;
     if (m.initialised) {
         write_npz((staging.path() / "weights.npz").string(), arrays);

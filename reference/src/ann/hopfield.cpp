@@ -248,7 +248,7 @@ void save_hopfield(const HopfieldNet& net, const std::string& dir, const nlohman
     // Built beside the target and moved in when complete (temp_dir.hpp).
     const fs::path parent = fs::path(dir).parent_path();
     if (!parent.empty()) fs::create_directories(parent);
-    TempSiblingDir staging(dir);
+    TempSiblingDir staging(dir, OutputKind::Network);
     std::vector<float> w(net.weight.data(), net.weight.data() + net.weight.size());
     std::vector<float> p(net.patterns.data(), net.patterns.data() + net.patterns.size());
     write_npz((staging.path() / "weights.npz").string(),

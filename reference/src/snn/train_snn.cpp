@@ -393,8 +393,8 @@ Tensor matrix_tensor(const Eigen::MatrixXf& x) {
 // v.L, order) and state.json; built beside its place and swapped in whole (temp_dir.hpp).
 void save_snn_checkpoint(const std::string& out_dir, Graph g, const SnnChain& chain,
                          const SnnRunState& st, nlohmann::json meta) {
-    fs::create_directories(out_dir);
-    TempSiblingDir staging((fs::path(out_dir) / "checkpoint").string());
+    ensure_output_dir(out_dir, OutputKind::Network);
+    TempSiblingDir staging((fs::path(out_dir) / "checkpoint").string(), OutputKind::Checkpoint);
     const fs::path& tmp = staging.path();
     snn_store_chain(g, chain);
     save_network(g, tmp.string());
@@ -614,8 +614,11 @@ nlohmann::json train_snn(const std::string& model_path, const TrainOptions& opt)
     // the number a `spikeforge eval` of the saved network reproduces.
     nlohmann::json r = eval_graph(g, test, -1, opt.progress);
     r["evaluated_on"] = d.eval_split;
-    save_network(g, opt.out_dir);
+    // The network and the settings that trained it are swapped in together (temp_dir.hpp),
+    // so no run leaves new weights beside an old training.yaml.
     {
+        TempSiblingDir staging(opt.out_dir, OutputKind::Network);
+        save_network(g, staging.path().string());
         YAML::Emitter em;
         em << YAML::BeginMap << YAML::Key << "optimizer" << YAML::Value << tr.optimizer
            << YAML::Key << "lr" << YAML::Value << tr.lr << YAML::Key << "lr_decay" << YAML::Value
@@ -626,11 +629,12 @@ nlohmann::json train_snn(const std::string& model_path, const TrainOptions& opt)
            << YAML::Key << "init_gain" << YAML::Value << tr.init_gain << YAML::Key << "count_scale"
            << YAML::Value << tr.count_scale << YAML::Key << "seed" << YAML::Value << seed
            << YAML::Key << "data" << YAML::Value << set << YAML::EndMap;
-        const fs::path tmp = fs::path(opt.out_dir) / (".training.yaml." + temp_suffix());
-        std::ofstream(tmp) << "# Settings that trained this network (spikeforge train).\n"
-                           << em.c_str() << "\n";
-        std::error_code ec;
-        fs::rename(tmp, fs::path(opt.out_dir) / "training.yaml", ec);
+        std::ofstream out(staging.path() / "training.yaml");
+        out << "# Settings that trained this network (spikeforge train).\n" << em.c_str() << "\n";
+        out.close();
+        if (!out)
+            throw InputError("cannot write training.yaml", opt.out_dir, "check free disk space");
+        staging.commit_files({"network.yaml", "weights.npz", "training.yaml"});
     }
     r["train_seconds"] = train_s;
     r["epochs"] = epochs;
