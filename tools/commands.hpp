@@ -20,6 +20,8 @@ Action add_train(CLI::App& app);
 Action add_eval(CLI::App& app);
 Action add_simulate(CLI::App& app);
 Action add_convert(CLI::App& app);
+Action add_compare(CLI::App& app);
+Action add_sweep(CLI::App& app);
 Action add_import(CLI::App& app);
 Action add_export(CLI::App& app);
 

@@ -112,6 +112,8 @@ int main(int argc, char** argv) {
     add("eval", add_eval);
     add("simulate", add_simulate);
     add("convert", add_convert);
+    add("compare", add_compare);
+    add("sweep", add_sweep);
     add("import", add_import);
     add("export", add_export);
     refuse_empty_values(app);
