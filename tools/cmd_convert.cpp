@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "commands.hpp"
+#include "sf/analysis/ann_cost.hpp"
 #include "sf/core/error.hpp"
 #include "sf/core/temp_dir.hpp"
 #include "sf/reference/ann.hpp"
@@ -175,6 +176,10 @@ Action add_convert(CLI::App& app) {
             }
         }
         save_network(g, a->out);
+        // The link compare follows to show the ANN beside its SNN (docs/compare.md).
+        write_ann_link(a->out, a->ann,
+                       {{"timesteps", o.timesteps}, {"percentile", o.percentile},
+                        {"readout", o.readout}, {"data", set}});
         if (a->json) {
             print_json(j);
             return 0;

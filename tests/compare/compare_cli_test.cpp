@@ -244,3 +244,30 @@ TEST_CASE("The SystemC backend agrees exactly with the functional one and counts
     CHECK(s["accuracy"] == j["backends"]["functional"]["accuracy"]);
     CHECK(s["energy_pj_per_inference"] == j["backends"]["functional"]["energy_pj_per_inference"]);
 }
+
+TEST_CASE("convert records the ANN it came from, and compare shows that ANN beside the SNN",
+          "[compare][cli][ann]") {
+    sf_test::ScratchDir d;
+    const std::string snn = d / "lr-snn";
+    const auto c = sf_test::run_cli("convert " + src("networks/digits-logreg") +
+                                    " --data digits --timesteps 16 --samples 0 -o " + snn);
+    INFO(c.output);
+    REQUIRE(c.code == 0);
+    REQUIRE(fs::exists(d / "lr-snn/converted-from.json"));
+    const json j = json_of(
+        sf_test::run_cli("compare " + snn + " --chip sf1-small --samples 20 --json"));
+    REQUIRE(j.contains("ann"));
+    CHECK(j["ann"]["link"] == "converted-from.json");
+    CHECK(j["ann"]["model"] == "digits-logreg");
+    CHECK(j["ann"]["energy_ratio_ann_over_snn"].get<double>() > 0);
+    CHECK(j["ann"].contains("accuracy_difference_snn_minus_ann"));
+    // --no-ann leaves it out; a link to an ANN that is gone is an error naming the fix.
+    CHECK_FALSE(json_of(sf_test::run_cli("compare " + snn +
+                                         " --chip sf1-small --samples 5 --no-ann --json"))
+                    .contains("ann"));
+    sf_test::write_text(d / "lr-snn/converted-from.json", "{\"ann\": \"../gone\"}\n");
+    const auto gone = sf_test::run_cli("compare " + snn + " --chip sf1-small --samples 5");
+    CHECK(gone.code != 0);
+    CHECK(gone.output.find("is gone") != std::string::npos);
+    CHECK(gone.output.find("--no-ann") != std::string::npos);
+}
