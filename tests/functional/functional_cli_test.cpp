@@ -41,9 +41,9 @@ TEST_CASE("spikeforge run rejects bad arguments with one clear message each", "[
     const Case cases[] = {
         {"run", "image"},  // the image directory is required
         {"run some_dir --backend quantum", "unknown backend 'quantum'"},
-        {"run some_dir --samples 0", "--samples must be positive"},
-        {"run some_dir --samples -3", "--samples must be positive"},
-        {"run some_dir --steps 0", "--steps must be positive"},
+        {"run some_dir --samples 0", "--samples: must be a whole number from 1 to"},
+        {"run some_dir --samples -3", "--samples: must be a whole number from 1 to"},
+        {"run some_dir --steps 0", "--steps: must be a whole number from 1 to 16777216"},
         {"run some_dir --data digits --input spikes.txt", "--data and --input both given"},
         {"run some_dir --record spikes bogus", "unknown --record value 'bogus'"},
         {"run some_dir --backend systemc", "backend 'systemc' is not built yet"},
@@ -206,7 +206,7 @@ TEST_CASE("spikeforge run on a damaged image or mismatched input fails with a cl
     sf::write_spike_file(dir / "five.npz", in);
     const Ran m = run_cli("run " + dir / "image" + " --input " + dir / "five.npz");
     CHECK(m.code == 1);
-    CHECK(has(m.output, "5 inputs but the image has 1"));
+    CHECK(has(m.output, "it is for 5 inputs, the network has 1"));
 }
 
 TEST_CASE("spikeforge run on the compiled digits network agrees with the library run",
