@@ -28,6 +28,11 @@ World& world(const ChipConfig& cfg, bool* fresh) {
     static std::unique_ptr<World> w;
     *fresh = !w;
     if (!w) {
+        const auto st = sc_core::sc_get_status();
+        if (st != sc_core::SC_ELABORATION && st != sc_core::SC_BEFORE_END_OF_ELABORATION)
+            throw Error("the SystemC chip cannot be built after this process started simulating "
+                        "another chip (SystemC elaborates once per process)",
+                        "systemc backend", "call sf::prepare_systemc before the first run");
         ::setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);
         w = std::make_unique<World>(cfg);
     } else {
@@ -37,6 +42,11 @@ World& world(const ChipConfig& cfg, bool* fresh) {
 }
 
 }  // namespace
+
+void prepare_systemc(const ChipConfig& chip) {
+    bool fresh = false;
+    world(chip, &fresh);
+}
 
 RunResult run_systemc(const ChipImage& img, const SpikeInput& input, const RunOptions& opt,
                       const SystemCOptions& so,

@@ -30,6 +30,11 @@ struct SystemCOptions {
     std::function<void(sc::Chip&)> before_run;
 };
 
+// Build the SystemC chip without running it. A process that runs both cycle-level backends
+// must build every chip before the first simulation starts (SystemC elaborates once): call
+// this (and prepare_rtl) first.
+void prepare_systemc(const ChipConfig& chip);
+
 RunResult run_systemc(const ChipImage& img, const SpikeInput& input, const RunOptions& opt,
                       const SystemCOptions& so = {},
                       const std::function<void(int64_t, int64_t)>& progress = {});
