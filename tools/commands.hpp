@@ -22,6 +22,7 @@ Action add_simulate(CLI::App& app);
 Action add_convert(CLI::App& app);
 Action add_compare(CLI::App& app);
 Action add_sweep(CLI::App& app);
+Action add_learn(CLI::App& app);
 Action add_import(CLI::App& app);
 Action add_export(CLI::App& app);
 

@@ -114,6 +114,7 @@ int main(int argc, char** argv) {
     add("convert", add_convert);
     add("compare", add_compare);
     add("sweep", add_sweep);
+    add("learn", add_learn);
     add("import", add_import);
     add("export", add_export);
     refuse_empty_values(app);

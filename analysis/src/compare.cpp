@@ -744,6 +744,17 @@ json run_compare(const CompareOptions& o) {
         if (ev[p].v_saturated)
             causes.push_back({{"cause", "saturation"},
                               {"evidence", "v reached the saturation bound in sample 0"}});
+        for (const auto& pr : g.projections)
+            if (learning && pr.post == pop.name && pr.stdp) {
+                const std::string k = "stdp_rel_err_" + pr.name;
+                causes.push_back(
+                    {{"cause", "on-chip learning"},
+                     {"evidence", fmt::format("'{}' learns on the chip in fixed point (updates "
+                                              "floored to whole weight steps, learning rates "
+                                              "quantized with relative error {:.3g}), and in "
+                                              "float with the float rule: the weights drift apart",
+                                              pr.name, qstats.count(k) ? qstats[k] : 0.0)}});
+            }
         if (worst_rms >= 0.01 || worst_max >= 0.05)
             causes.push_back({{"cause", "weight quantization error"},
                               {"evidence", fmt::format("incoming weights: RMS error {:.2f}%, "

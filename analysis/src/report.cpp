@@ -100,6 +100,13 @@ std::string page(const std::string& title, const std::string& body, const json& 
     return h;
 }
 
+// A sweep point's value of one parameter (keys hold dots, so no dotted path).
+std::string set_value(const json& point, const std::string& key) {
+    if (!point.contains("set") || !point["set"].contains(key)) return "";
+    const json& v = point["set"][key];
+    return v.is_string() ? v.get<std::string>() : v.dump();
+}
+
 // Backends in the order they were asked for (the JSON object keeps its keys sorted).
 std::vector<std::string> backend_order(const json& j) {
     std::vector<std::string> names;
@@ -191,7 +198,7 @@ std::string compare_table(const json& j) {
     if (j.contains("layers") && !j["layers"].empty()) {
         o << "\nper layer (float vs chip)\n  " << pad("layer", 14) << pad("kind", 5)
           << pad("neurons", 9) << pad("float rate", 12) << pad("chip rate", 12)
-          << pad("rate err", 10) << pad("corr", 8) << "cause\n";
+          << pad("rate err", 10) << pad("corr", 10) << "cause\n";
         for (size_t k = 0; k < j["layers"].size(); ++k) {
             const std::string p = "layers." + std::to_string(k) + ".";
             const json& l = j["layers"][k];
@@ -200,7 +207,7 @@ std::string compare_table(const json& j) {
               << pad(fig_text(j, p + "float_rate", "num"), 12)
               << pad(fig_text(j, p + "chip_rate", "num"), 12)
               << pad(fig_text(j, p + "rate_error", "num"), 10)
-              << pad(fig_text(j, p + "spike_count_correlation", "num"), 8)
+              << pad(fig_text(j, p + "spike_count_correlation", "num"), 10)
               << (l["causes"].empty() ? "" : l["causes"][0].value("cause", "")) << "\n";
         }
         if (!j["most_lossy_layers"].empty()) {
@@ -443,7 +450,7 @@ std::string sweep_table(const json& j) {
     for (size_t i = 0; i < j["points"].size(); ++i) {
         const std::string p = "points." + std::to_string(i) + ".";
         for (const auto& k : keys)
-            o << pad(str(j, p + "set." + k), std::max<size_t>(12, k.size() + 2));
+            o << pad(set_value(j["points"][i], k), std::max<size_t>(12, k.size() + 2));
         o << pad(fig_text(j, p + "accuracy", "pct"), 10)
           << pad(fig_text(j, p + "float_accuracy", "pct"), 10)
           << pad(fig_text(j, p + "energy_pj_per_inference", "pj"), 12)
@@ -499,7 +506,7 @@ std::string sweep_html(const json& j) {
     for (size_t i = 0; i < j["points"].size(); ++i) {
         const std::string p = "points." + std::to_string(i) + ".";
         b << "<tr>";
-        for (const auto& k : keys) b << "<td>" << esc(str(j, p + "set." + k)) << "</td>";
+        for (const auto& k : keys) b << "<td>" << esc(set_value(j["points"][i], k)) << "</td>";
         b << cell(j, p + "accuracy", "pct") << cell(j, p + "float_accuracy", "pct")
           << cell(j, p + "energy_pj_per_inference", "pj") << cell(j, p + "memory_bytes", "int")
           << cell(j, p + "pareto", "bool") << "</tr>\n";

@@ -239,6 +239,10 @@ json run_sweep(const SweepOptions& o) {
             pt["memory_bytes"] = r["neurobench"]["footprint_bytes"]["chip"];
             pt["state_wraps"] = b["state_wraps"];
             pt["compile_warnings"] = r["diagnostics"]["compile_warnings"].size();
+            const double n = r["samples"].get<double>();
+            pt["hops_per_inference"] = (b["counters"]["hops_ew"].get<double>() +
+                                        b["counters"]["hops_ns"].get<double>()) / n;
+            pt["mean_hops"] = r["mesh"]["mean_hops"];
             if (b["cycles_per_inference"].is_number()) pt["cycles_per_inference"] = b["cycles_per_inference"];
             if (b["accuracy"].is_number()) {
                 acc.push_back(b["accuracy"].get<double>());
