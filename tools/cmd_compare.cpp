@@ -16,7 +16,7 @@ namespace sf::cli {
 
 Action add_compare(CLI::App& app) {
     struct Args {
-        std::string network, chip = "sf1", data, backends = "reference,functional", ann,
+        std::string network, chip = "sf1", data, backends, ann,
                              energy_table = "horowitz-45nm", html;
         int64_t samples = 100;
         int steps = 0;
@@ -57,7 +57,7 @@ Action add_compare(CLI::App& app) {
         o.samples = a->samples;
         o.steps = a->steps;
         o.seed = a->seed;
-        o.backends = parse_backend_list(a->backends);
+        if (cmd->count("--backends")) o.backends = parse_backend_list(a->backends);
         o.ann = a->ann;
         o.no_ann = a->no_ann;
         o.energy_table = a->energy_table;

@@ -7,6 +7,7 @@
 #include "sf/analysis/compare.hpp"
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <map>
@@ -127,11 +128,74 @@ SpikeInput slice(const SpikeInput& in, size_t first, size_t count) {
     return s;
 }
 
+// A raster of at most `cap` spikes for the page: every k-th spike, so that a thinned
+// raster still covers every step and every layer.
+json thin_raster(const std::vector<std::array<int64_t, 3>>& all, size_t cap) {
+    const size_t k = all.size() > cap ? (all.size() + cap - 1) / cap : 1;
+    json r = json::array();
+    for (size_t i = 0; i < all.size(); i += k) r.push_back({all[i][0], all[i][1], all[i][2]});
+    return r;
+}
+
 // Per-layer evidence of why the chip departs from float.
 struct LayerEvidence {
     int64_t max_abs_u = 0, max_abs_v = 0;
     bool v_saturated = false;
 };
+
+}  // namespace
+
+namespace {
+
+// An ANN model on its own: its accuracy and its cost on a conventional accelerator (no
+// chip, no spikes). Chip backends make no sense for it.
+json compare_ann_only(const CompareOptions& o) {
+    const auto t0 = Clock::now();
+    if (is_hopfield_model(o.network))
+        throw InputError("compare has nothing to compare for a Hopfield network", o.network,
+                         "use spikeforge eval for its recall rate");
+    for (const auto& b : o.backends)
+        if (b != "reference")
+            throw InputError("'" + o.network + "' is an ANN model, which no chip backend runs",
+                             "--backends",
+                             "convert it first (spikeforge convert " + o.network +
+                                 " -o SNN_DIR) and compare SNN_DIR (the ANN is shown beside "
+                                 "it), or pass --backends reference for the ANN alone");
+    const AnnModel model = load_ann(o.network);
+    if (!model.initialised)
+        throw InputError("model '" + model.name + "' has no trained weights", o.network,
+                         "train it first (spikeforge train " + o.network + " -o DIR)");
+    const std::string set = o.data.empty() ? model.dataset : o.data;
+    if (set.empty())
+        throw InputError("model '" + model.name + "' names no data set and --data was not given",
+                         o.network, "pass --data fashion-mnist (or mnist, digits)");
+    const AnnEnergyTable table = load_ann_energy_table(o.energy_table);
+    const Dataset ds = load_dataset(set, Split::Test, o.samples);
+    const AnnCost c = ann_cost(model, ds, ds.size(), table);
+    json j;
+    j["network"] = model.name;
+    j["network_path"] = o.network;
+    j["kind"] = "ann";
+    j["data"] = set;
+    j["samples"] = ds.size();
+    j["backends_run"] = json::array();
+    j["backends"] = json::object();
+    j["agreement"] = {{"chip_backends_compared", 0},
+                      {"chip_backends_identical", true},
+                      {"defects", json::array()},
+                      {"float_vs_chip_prediction_match", nullptr}};
+    j["layers"] = json::array();
+    j["most_lossy_layers"] = json::array();
+    json a = to_json(c, table);
+    a["path"] = o.network;
+    a["link"] = "the network itself";
+    j["ann"] = a;
+    const double total = seconds_since(t0);
+    j["timing"] = {{"stages", json::array({{{"stage", "ann"}, {"wall_s", c.wall_s},
+                                            {"share", total > 0 ? c.wall_s / total : 0.0}}})},
+                   {"total_s", total}};
+    return j;
+}
 
 }  // namespace
 
@@ -175,7 +239,9 @@ json run_compare(const CompareOptions& o) {
     // Check everything the user gave before any long work.
     std::vector<std::string> chip_names;
     bool want_reference = false;
-    for (const auto& b : o.backends) {
+    const std::vector<std::string> backend_list =
+        o.backends.empty() ? std::vector<std::string>{"reference", "functional"} : o.backends;
+    for (const auto& b : backend_list) {
         if (b == "reference") {
             want_reference = true;
             continue;
@@ -189,13 +255,7 @@ json run_compare(const CompareOptions& o) {
     if (o.steps < 0 || o.steps > kMaxTimesteps)
         throw InputError("timesteps must lie in [1, 2^24], got " + std::to_string(o.steps),
                          "timesteps", "pass a positive number of steps");
-    if (!o.graph) {
-        if (!is_snn_model(o.network))
-            throw InputError(
-                "compare runs spiking networks, and this is an ANN model", o.network,
-                "convert it first (spikeforge convert " + o.network +
-                    " -o SNN_DIR), then compare SNN_DIR: the ANN is shown beside it");
-    }
+    if (!o.graph && !is_snn_model(o.network)) return compare_ann_only(o);
     const Graph g = o.graph ? *o.graph : load_network(o.network);
     const std::string set = o.data.empty() ? g.dataset : o.data;
     if (set.empty())
@@ -416,7 +476,7 @@ json run_compare(const CompareOptions& o) {
     j["seed"] = o.seed;
     j["encoder"] = to_string(g.encoder.kind);
     j["learning_on_chip"] = learning;
-    j["backends_run"] = o.backends;
+    j["backends_run"] = backend_list;
     const Energy* first_energy = nullptr;
     Energy e0;
 
@@ -540,14 +600,15 @@ json run_compare(const CompareOptions& o) {
             so.record_spikes = so.record_u = so.record_v = true;
             so.record_populations = float_record;
             fr = s1.run(one, so);
-            json raster = json::array();
+            std::vector<std::array<int64_t, 3>> all;
             if (!fr.records.empty())
                 for (int p = 0; p < P; ++p)
                     if (size_t(p) < fr.records[0].spikes.size())
                         for (size_t t = 0; t < fr.records[0].spikes[p].size(); ++t)
                             for (int32_t i : fr.records[0].spikes[p][t])
-                                if (raster.size() < raster_cap) raster.push_back({t, p, i});
-            trace["float_raster"] = raster;
+                                all.push_back({int64_t(t), p, i});
+            trace["float_raster"] = thin_raster(all, raster_cap);
+            trace["float_raster_spikes"] = all.size();
         }
         RunResult cr1;
         if (!runs.empty()) {
@@ -555,16 +616,16 @@ json run_compare(const CompareOptions& o) {
             ro.steps = T;
             ro.record = RecordSpikes | RecordU | RecordV;
             cr1 = runs[0].backend->run(*img, one, ro, {});
-            json raster = json::array();
+            std::vector<std::array<int64_t, 3>> all;
             if (!cr1.samples.empty())
                 for (size_t t = 0; t < cr1.samples[0].raster.size(); ++t)
                     for (const auto& sp : cr1.samples[0].raster[t]) {
                         const CoreImage& ci = img->cores[size_t(sp.core)];
-                        if (raster.size() < raster_cap)
-                            raster.push_back({t, ci.neuron_pop[size_t(sp.neuron)],
-                                              ci.neuron_index[size_t(sp.neuron)]});
+                        all.push_back({int64_t(t), ci.neuron_pop[size_t(sp.neuron)],
+                                       ci.neuron_index[size_t(sp.neuron)]});
                     }
-            trace["chip_raster"] = raster;
+            trace["chip_raster"] = thin_raster(all, raster_cap);
+            trace["chip_raster_spikes"] = all.size();
             // Headroom of u and v per layer.
             const int64_t vmax = (int64_t(1) << (chip.state_bits - 1)) - 1;
             if (!cr1.samples.empty()) {

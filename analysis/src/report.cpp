@@ -165,10 +165,16 @@ std::string format_figure(double v, const std::string& kind) {
 
 std::string compare_table(const json& j) {
     std::ostringstream o;
+    if (j.value("kind", "") == "ann")
+        o << fmt::format("compare {} (an ANN model: no chip; {} samples of {})\n",
+                         str(j, "network"), str(j, "samples"), str(j, "data"));
+    else
     o << fmt::format("compare {} on {} ({} samples of {}, {} steps, {} encoding{})\n",
                      str(j, "network"), str(j, "chip"), str(j, "samples"), str(j, "data"),
                      str(j, "steps"), str(j, "encoder"),
                      j.value("learning_on_chip", false) ? ", learning on the chip" : "");
+    const bool snn = j.value("kind", "") != "ann";
+    if (snn) {
     o << "\n" << pad("backend", 12) << pad("accuracy", 10) << pad("energy/inf", 12)
       << pad("steps", 7) << pad("cycles/inf", 12) << pad("µs/inf", 10) << "inferences/s\n";
     for (const std::string& name : backend_order(j)) {
@@ -195,6 +201,7 @@ std::string compare_table(const json& j) {
         o << fmt::format("  float and chip predict the same class: {} ({} of {})\n",
                          fig_text(j, "agreement.float_vs_chip_prediction_match", "pct"),
                          str(j, "agreement.float_vs_chip_identical_predictions"), str(j, "samples"));
+    }
     if (j.contains("layers") && !j["layers"].empty()) {
         o << "\nper layer (float vs chip)\n  " << pad("layer", 14) << pad("kind", 5)
           << pad("neurons", 9) << pad("float rate", 12) << pad("chip rate", 12)
@@ -226,6 +233,7 @@ std::string compare_table(const json& j) {
             if (v.get<double>() != 0.0)
                 o << "  " << pad(k, 26) << format_figure(v.get<double>(), "pj") << "\n";
     }
+    if (j.contains("latency")) {
     o << "\nlatency: " << str(j, "latency.steps") << " steps";
     if (j["latency"]["cycles_per_inference"].is_number())
         o << ", " << fig_text(j, "latency.cycles_per_inference", "int") << " cycles, "
@@ -245,6 +253,7 @@ std::string compare_table(const json& j) {
       << ", dense " << fig_text(j, "neurobench.synaptic_operations.dense_per_inference", "int")
       << "\n";
     (void)nb;
+    }
     if (j.contains("ann")) {
         o << "\nANN counterpart " << str(j, "ann.model") << " (" << str(j, "ann.energy_table.name")
           << ": " << str(j, "ann.energy_table.source") << ")\n";
@@ -256,9 +265,14 @@ std::string compare_table(const json& j) {
           << " (MACs " << fig_text(j, "ann.energy_pj_by_kind.mac", "pj") << ", weights "
           << fig_text(j, "ann.energy_pj_by_kind.weight_reads", "pj") << ", activations "
           << fig_text(j, "ann.energy_pj_by_kind.activations", "pj") << ")\n";
-        o << "  ANN / SNN-on-chip energy " << fig_text(j, "ann.energy_ratio_ann_over_snn", "ratio")
-          << ", SNN-on-chip minus ANN accuracy "
-          << fig_text(j, "ann.accuracy_difference_snn_minus_ann", "pct") << "\n";
+        if (j["ann"].contains("energy_ratio_ann_over_snn"))
+            o << "  ANN / SNN-on-chip energy "
+              << fig_text(j, "ann.energy_ratio_ann_over_snn", "ratio")
+              << ", SNN-on-chip minus ANN accuracy "
+              << fig_text(j, "ann.accuracy_difference_snn_minus_ann", "pct") << "\n";
+        o << "  NeuroBench: footprint " << fig_text(j, "ann.footprint_bytes", "int")
+          << " bytes, connection sparsity " << fig_text(j, "ann.connection_sparsity", "num")
+          << ", activation sparsity " << fig_text(j, "ann.activation_sparsity", "num") << "\n";
     }
     if (j.contains("diagnostics")) {
         for (const auto& w : j["diagnostics"]["compile_warnings"])
@@ -277,14 +291,16 @@ std::string compare_table(const json& j) {
 }
 
 std::string compare_html(const json& j) {
+    const bool snn = j.value("kind", "") != "ann";
     std::ostringstream b;
     b << "<header><h1>spikeforge compare: " << esc(str(j, "network")) << " on " << esc(str(j, "chip"))
       << "</h1><p class=\"meta\">" << esc(str(j, "samples")) << " test samples of "
-      << esc(str(j, "data")) << ", " << esc(str(j, "steps")) << " steps each, "
+      << esc(str(j, "data")) << ", " << esc(snn ? str(j, "steps") : "—") << " steps each, "
       << esc(str(j, "encoder")) << " encoding, compile seed " << esc(str(j, "seed"))
       << (j.value("learning_on_chip", false) ? ", learning on the chip" : "")
       << ". Energy table: " << esc(str(j, "energy.table_source")) << ".</p></header>\n";
 
+    if (snn) {
     b << "<section id=\"backends\"><h2>Backends</h2><table><thead><tr><th>backend</th>"
          "<th>accuracy</th><th>energy / inference</th><th>latency [steps]</th>"
          "<th>cycles / inference</th><th>latency [µs]</th><th>inferences / s (simulated)</th>"
@@ -307,6 +323,7 @@ std::string compare_html(const json& j) {
         b << "<p class=\"defect\">DEFECT: " << esc(d.value("backend", "")) << " differs from "
           << esc(d.value("against", "")) << ": <code>" << esc(d.dump()) << "</code></p>\n";
     b << "</section>\n";
+    }
 
     if (!j["layers"].empty()) {
         b << "<section id=\"layers\"><h2>Float versus chip, per layer</h2><div class=\"plot\" "
@@ -346,12 +363,14 @@ std::string compare_html(const json& j) {
         b << "</tbody></table></section>\n";
     }
 
+    if (j.contains("latency")) {
     b << "<section id=\"latency\"><h2>Latency</h2><table class=\"kv\"><tr><th>steps</th>"
       << cell(j, "latency.steps", "int") << "</tr><tr><th>cycles / inference</th>"
       << cell(j, "latency.cycles_per_inference", "int") << "</tr><tr><th>µs / inference</th>"
       << cell(j, "latency.us_per_inference", "num") << "</tr></table>";
     if (j["latency"].contains("note")) b << "<p>" << esc(str(j, "latency.note")) << "</p>";
     b << "</section>\n";
+    }
 
     if (j.contains("ann")) {
         b << "<section id=\"ann\"><h2>ANN counterpart: " << esc(str(j, "ann.model"))
@@ -385,7 +404,8 @@ std::string compare_html(const json& j) {
           << cell(j, "ann.energy_pj_by_kind.activations", "pj") << "</tr></table></section>\n";
     }
 
-    b << "<section id=\"neurobench\"><h2>NeuroBench metrics</h2><table class=\"kv\">"
+    b << "<section id=\"neurobench\"><h2>NeuroBench metrics</h2><table class=\"kv\">";
+    if (snn) b
       << "<tr><th>footprint, chip [bytes]</th>" << cell(j, "neurobench.footprint_bytes.chip", "int")
       << "</tr><tr><th>footprint, float [bytes]</th>"
       << cell(j, "neurobench.footprint_bytes.float", "int")

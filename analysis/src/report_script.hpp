@@ -48,6 +48,7 @@ inline constexpr const char* kReportScript = R"JS(
     if (a >= 1e-3 && a < 1e7) return v.toFixed(Math.max(0, 4 - (Math.floor(Math.log10(a)) + 1)));
     return v.toExponential(3);
   }
+  function fmtInt(v) { return Math.round(v).toString(); }
   function fmtPj(v) {
     const a = Math.abs(v);
     if (a < 1e3) return v.toFixed(1) + " pJ";
@@ -137,8 +138,9 @@ inline constexpr const char* kReportScript = R"JS(
     for (const [key, label] of [["float_raster", "float"], ["chip_raster", "chip"]]) {
       if (!tr[key]) continue;
       const W = 560, H = 300, s = svg(div, W, H);
-      const a = axes(s, 60, 20, 480, 240, 0, T, 0, Math.max(1, rows), "step", "neuron (layers stacked)");
-      text(s, 60, 14, label + ": " + tr[key].length + " spikes" + (tr[key].length >= tr.raster_cap ? " (capped)" : ""), { "font-size": 12 });
+      const a = axes(s, 60, 20, 480, 240, 0, T, 0, Math.max(1, rows), "step", "neuron (layers stacked)", fmtInt, fmtInt);
+      const total = tr[key + "_spikes"];
+      text(s, 60, 14, label + ": " + total + " spikes" + (total > tr[key].length ? " (" + tr[key].length + " drawn, evenly thinned)" : ""), { "font-size": 12 });
       const dw = Math.max(1, 480 / T), dh = Math.max(0.6, 240 / Math.max(1, rows));
       let path = "";
       for (const sp of tr[key]) {
@@ -168,7 +170,7 @@ inline constexpr const char* kReportScript = R"JS(
       if (typeof m.threshold === "number") hi = Math.max(hi, m.threshold);
       if (!(hi > lo)) { hi = lo + 1; }
       const T = series[0][1].length, W = 380, H = 220, s = svg(div, W, H);
-      const a = axes(s, 60, 24, 300, 150, 0, Math.max(1, T - 1), lo, hi, "step", "v");
+      const a = axes(s, 60, 24, 300, 150, 0, Math.max(1, T - 1), lo, hi, "step", "v", fmtInt);
       text(s, 60, 14, m.population + "[" + m.neuron + "]", { "font-size": 12 });
       if (typeof m.threshold === "number")
         el("line", { x1: 60, x2: 360, y1: a.sy(m.threshold), y2: a.sy(m.threshold), stroke: "#999", "stroke-dasharray": "4 3" }, s);

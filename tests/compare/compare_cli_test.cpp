@@ -149,8 +149,11 @@ TEST_CASE("Bad input to compare gives one clear error and writes nothing",
         {"compare " + net + " --backends functional,functional", "listed twice"},
         {"compare " + (d / "nodata") + " --chip sf1-small --html " + (d / "r.html"),
          "names no data set"},
-        {"compare " + src("networks/digits-logreg") + " --html " + (d / "r.html"),
-         "compare runs spiking networks"},
+        {"compare " + src("networks/digits-logreg") + " --backends reference,functional --html " +
+             (d / "r.html"),
+         "which no chip backend runs"},
+        {"compare " + src("networks/hopfield") + " --html " + (d / "r.html"),
+         "nothing to compare for a Hopfield network"},
         {"compare " + net + " --html " + (d / "nope/r.html"), "does not exist"},
         {"compare " + net + " --chip sf1-small --data fashion-mnist --samples 2",
          "the network's input takes 64"},
@@ -270,4 +273,18 @@ TEST_CASE("convert records the ANN it came from, and compare shows that ANN besi
     CHECK(gone.code != 0);
     CHECK(gone.output.find("is gone") != std::string::npos);
     CHECK(gone.output.find("--no-ann") != std::string::npos);
+}
+
+TEST_CASE("compare of an ANN model gives its accuracy and its cost on a conventional accelerator",
+          "[compare][cli][ann]") {
+    const json j = json_of(sf_test::run_cli("compare " + src("networks/digits-logreg") +
+                                            " --samples 50 --json"));
+    CHECK(j["kind"] == "ann");
+    CHECK(j["backends"].empty());
+    CHECK(j["agreement"]["chip_backends_identical"] == true);
+    REQUIRE(j.contains("ann"));
+    CHECK(j["ann"]["macs_per_inference"] == 640);
+    // 640 weights + 10 biases read once; 64 inputs read, 10 outputs written.
+    CHECK(j["ann"]["memory_accesses_per_inference"] == 650 + 64 + 10);
+    CHECK(j["ann"]["accuracy"].get<double>() > 0.9);
 }

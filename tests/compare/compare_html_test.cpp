@@ -159,3 +159,28 @@ TEST_CASE("The sweep report page draws its Pareto plot in a browser",
     CHECK(std::stoi(m[1]) == 2);
     CHECK(check_figures(out, j) >= 8);
 }
+
+TEST_CASE("The report page of an ANN model shows the JSON's numbers without script errors",
+          "[compare][report][html][browser][ann]") {
+    sf_test::ScratchDir d;
+    const std::string page = d / "ann.html";
+    const auto r = sf_test::run_cli("compare " + src("networks/digits-logreg") +
+                                    " --samples 30 --json --html " + page);
+    INFO(r.output);
+    REQUIRE(r.code == 0);
+    const json j = json::parse(r.output.substr(r.output.rfind("\n{") + 1));
+    CHECK(check_figures(read(page), j) >= 10);
+    const std::string browser = chromium();
+    if (browser.empty()) {
+        WARN("SKIPPED: chromium is not installed (apt-get install chromium)");
+        return;
+    }
+    const std::string log = d / "console.txt", dom = d / "dom.html";
+    const std::string cmd = browser +
+                            " --headless=new --no-sandbox --disable-gpu --enable-logging=stderr "
+                            "--v=0 --dump-dom file://" + page + " > " + dom + " 2> " + log;
+    REQUIRE(std::system(cmd.c_str()) == 0);
+    INFO(read(log));
+    CHECK(read(log).find("Uncaught") == std::string::npos);
+    CHECK(read(dom).find("data-plots-drawn=\"0\"") != std::string::npos);
+}

@@ -32,7 +32,9 @@ struct CompareOptions {
     int64_t samples = 100;
     int steps = 0;                     // 0 = the network's timesteps
     uint64_t seed = 1;                 // compile (placement) seed
-    std::vector<std::string> backends{"reference", "functional"};
+    // "reference" and chip backends; empty = reference and functional (for an ANN model
+    // only its own figures: no chip backend runs it).
+    std::vector<std::string> backends;
     std::string ann;                   // "" = the link recorded by convert, if any
     bool no_ann = false;
     std::string energy_table = "horowitz-45nm";
