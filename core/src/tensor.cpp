@@ -620,6 +620,10 @@ std::map<std::string, Tensor> parse_npz(const uint8_t* p, size_t n, const std::s
     r.za = zip_open_from_source(src, ZIP_RDONLY | ZIP_CHECKCONS, &err);
     if (!r.za) {
         zip_source_free(src);
+        // libzip refuses an archive whose central directory names one member twice.
+        if (zip_error_code_zip(&err) == ZIP_ER_EXISTS)
+            throw InputError("an array name appears twice in the archive", path,
+                             "write the archive again with each array saved once (numpy.savez)");
         throw corrupt("not a valid ZIP/.npz archive (" + zip_message(&err) + ")");
     }
     const zip_int64_t entries = zip_get_num_entries(r.za, 0);

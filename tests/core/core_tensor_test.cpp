@@ -39,7 +39,9 @@ TEST_CASE("A tensor converts between every numeric element type", "[core][tensor
     CHECK(t.to<double>() == std::vector<double>{-3, 0, 7, 300});
     CHECK(t.to<int64_t>() == std::vector<int64_t>{-3, 0, 7, 300});
     CHECK(t.to<int32_t>() == std::vector<int32_t>{-3, 0, 7, 300});
-    CHECK(t.to<uint16_t>()[2] == 7);
+    CHECK(Tensor::from<int16_t>({0, 7, 300}, {3}).to<uint16_t>() == std::vector<uint16_t>{0, 7, 300});
+    // -3 has no uint16 value: refused, not wrapped to 65533.
+    CHECK_THROWS_AS(t.to<uint16_t>(), InputError);
     CHECK(Tensor::from<uint8_t>({1, 2}, {2}).to<int8_t>() == std::vector<int8_t>{1, 2});
     CHECK(Tensor::from<uint64_t>({5}, {}).to<uint32_t>() == std::vector<uint32_t>{5});
     CHECK(Tensor::from<float>({1.5f}, {}).shape_str() == "[]");
