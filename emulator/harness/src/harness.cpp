@@ -131,6 +131,14 @@ class Run {
     uint64_t step(int sample, int t, const std::vector<int32_t>* in, bool last,
                   std::vector<int32_t>& out);
     [[noreturn]] void watchdog(int sample, int t);
+    // The chip broke the port contract: busy_o must be 1 in the cycle after start_i or
+    // clear_i (the first cycle of INTEG or CLEAR, §7).
+    [[noreturn]] void contract(const char* input) const {
+        throw Error(fmt::format("the chip did not raise busy_o in the cycle after {} (its first "
+                                "cycle of {}), as docs/microarchitecture.md §7 requires",
+                                input, std::string(input) == "start_i" ? "INTEG" : "CLEAR"),
+                    ho_.backend + " chip", "fix the chip's controller: busy_o = (phase != PAUSE)");
+    }
     std::vector<int32_t> read_state(const CoreImage& c, uint32_t field);
     void read_results(RunResult& rr);
 
@@ -219,6 +227,7 @@ void Run::clear() {
     s.clear_i.write(true);
     host_.tick();
     s.clear_i.write(false);
+    if (!s.busy_o.read()) contract("clear_i");
     uint64_t c = 0;
     while (s.busy_o.read()) {
         host_.tick();
@@ -256,6 +265,7 @@ uint64_t Run::step(int sample, int t, const std::vector<int32_t>* in, bool last,
     s.in_flit_i.write(nf > 0 ? flits_[0] : 0);
     host_.tick();  // the PAUSE cycle that starts the step
     s.start_i.write(false);
+    if (!s.busy_o.read()) contract("start_i");
     size_t sent = 0;
     uint64_t c = 0;  // cycles of the step seen so far; we are in cycle c now
     while (true) {

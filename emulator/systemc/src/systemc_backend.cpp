@@ -34,6 +34,8 @@ World& world(const ChipConfig& cfg, bool* fresh) {
                         "another chip (SystemC elaborates once per process)",
                         "systemc backend", "call sf::prepare_systemc before the first run");
         ::setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);
+        // SystemC prints its informational reports on stdout, which carries --json.
+        sc_core::sc_report_handler::set_actions(sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
         w = std::make_unique<World>(cfg);
     } else {
         w->chip.rebuild(cfg);
