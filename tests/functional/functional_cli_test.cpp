@@ -46,8 +46,8 @@ TEST_CASE("spikeforge run rejects bad arguments with one clear message each", "[
         {"run some_dir --steps 0", "--steps: must be a whole number from 1 to 16777216"},
         {"run some_dir --data digits --input spikes.txt", "--data and --input both given"},
         {"run some_dir --record spikes bogus", "unknown --record value 'bogus'"},
-        {"run some_dir --backend systemc", "backend 'systemc' is not built yet"},
-        {"run some_dir --backend rtl", "backend 'rtl' is not built yet"},
+        {"run some_dir --backend systemc", "chip image directory not found"},
+        {"run some_dir --backend rtl", "backend 'rtl' is not built into this spikeforge"},
     };
     for (const Case& c : cases) {
         INFO("spikeforge " << c.args);

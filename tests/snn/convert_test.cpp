@@ -190,7 +190,7 @@ TEST_CASE("spikeforge convert reports a timestep curve and rejects bad requests"
         std::string args, message;
     };
     const Bad bad[] = {
-        {" --curve 0,10 --samples 5", "below 1"},
+        {" --curve 0,10 --samples 5", "--curve: must be a whole number from 1"},
         {" --split train --samples 1400 --norm-samples 1000", "overlaps"},
         {" --split validation --samples 5", "split"},
     };
