@@ -201,6 +201,7 @@ json run_sweep(const SweepOptions& o) {
 
     // Float accuracy depends only on the timesteps: once per value.
     std::map<int, json> float_acc;
+    int64_t samples_run = o.samples;
     Progress bar("sweep", int64_t(points.size()), o.progress);
     json out = json::array();
     std::vector<double> acc, energy;
@@ -230,6 +231,7 @@ json run_sweep(const SweepOptions& o) {
         try {
             const json r = run_compare(co);
             const json& b = r["backends"][o.backend];
+            samples_run = r["samples"].get<int64_t>();
             pt["accuracy"] = b["accuracy"];
             pt["energy_pj_per_inference"] = b["energy_pj_per_inference"];
             pt["energy_pj_by_kind"] = b["energy_pj_by_kind"];
@@ -266,7 +268,7 @@ json run_sweep(const SweepOptions& o) {
     j["network_path"] = o.network;
     j["chip"] = base.name;
     j["data"] = o.data.empty() ? g.dataset : o.data;
-    j["samples"] = o.samples;
+    j["samples"] = samples_run;  // the data set may hold fewer than asked for
     j["backend"] = o.backend;
     j["energy_source"] = base.energy.source;
     json params = json::array();
