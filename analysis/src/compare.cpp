@@ -727,6 +727,11 @@ json run_compare(const CompareOptions& o) {
     std::vector<double> loss(P, 0.0);
     std::vector<bool> has_loss(P, false);
     const double u_range = std::ldexp(1.0, chip.state_bits - 1);
+    int top_u_pop = -1;
+    for (int p = 0; p < P; ++p)
+        if (g.populations[p].kind != NeuronKind::Input &&
+            (top_u_pop < 0 || ev[p].max_abs_u > ev[top_u_pop].max_abs_u))
+            top_u_pop = p;
     for (int p = 0; p < P; ++p) {
         const Population& pop = g.populations[p];
         if (pop.kind == NeuronKind::Input) continue;
@@ -796,7 +801,10 @@ json run_compare(const CompareOptions& o) {
                               {"evidence", "compile warning: projection '" + d +
                                                "' keeps too few weight levels beside a stronger "
                                                "projection into '" + pop.name + "'"}});
-        if (wraps > 0 && ev[p].max_abs_u * 2 >= int64_t(u_range))
+        // The emulator counts wraps for the whole chip; they happen where |u| runs high,
+        // so they are laid at the layers whose u came near its range in the traced sample
+        // (a quarter of it, or the highest of all layers).
+        if (wraps > 0 && (ev[p].max_abs_u * 4 >= int64_t(u_range) || p == top_u_pop))
             causes.push_back({{"cause", "state wraps"},
                               {"evidence", fmt::format("{} neuron updates wrapped u on the chip; "
                                                        "|u| reached {:.0f}% of its range here in "

@@ -288,3 +288,25 @@ TEST_CASE("compare of an ANN model gives its accuracy and its cost on a conventi
     CHECK(j["ann"]["memory_accesses_per_inference"] == 650 + 64 + 10);
     CHECK(j["ann"]["accuracy"].get<double>() > 0.9);
 }
+
+TEST_CASE("compare names the compiler's and the emulator's causes of a layer's loss",
+          "[compare][cli][causes]") {
+    sf_test::ScratchDir d;
+    const std::string net = src("networks/mnist-stdp");
+    // sf1's 8-bit weights: the lateral inhibition drowns the input weights (compile warning).
+    const json a = json_of(sf_test::run_cli("compare " + net + " --samples 5 --no-ann --json"));
+    REQUIRE(a["layers"].size() == 2);
+    CHECK(a["layers"][0]["name"] == "exc");
+    CHECK(a["layers"][0]["causes"][0]["cause"] == "drowned projection");
+    CHECK(a["layers"][0]["incoming"][0]["drowned"] == true);
+    CHECK(a["layers"][1]["causes"][0]["cause"] == "inherited");
+    CHECK(a["most_lossy_layers"][0]["name"] == "exc");
+    CHECK(!a["diagnostics"]["compile_warnings"].empty());
+    // 16-bit weights on 24-bit state: u wraps round (docs/chip-spec.md §8).
+    sf_test::write_text(d / "w16.yaml", "name: sf1-w16\ncore:\n  weight_bits: 16\n");
+    const json b = json_of(sf_test::run_cli("compare " + net + " --chip " + (d / "w16.yaml") +
+                                            " --samples 10 --no-ann --json"));
+    REQUIRE(b["diagnostics"]["state_wraps"].get<uint64_t>() > 0);
+    CHECK(b["layers"][0]["causes"][0]["cause"] == "state wraps");
+    CHECK(!b["diagnostics"]["run_warnings"].empty());
+}
