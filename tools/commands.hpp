@@ -25,6 +25,7 @@ Action add_sweep(CLI::App& app);
 Action add_learn(CLI::App& app);
 Action add_import(CLI::App& app);
 Action add_export(CLI::App& app);
+Action add_course(CLI::App& app);
 
 // Print a JSON object on stdout as one line.
 void print_json(const nlohmann::json& j);

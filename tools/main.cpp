@@ -117,6 +117,7 @@ int main(int argc, char** argv) {
     add("learn", add_learn);
     add("import", add_import);
     add("export", add_export);
+    add("course", add_course);
     refuse_empty_values(app);
 
     try {

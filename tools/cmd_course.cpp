@@ -1,0 +1,294 @@
+// `spikeforge course ...`: the models of the neuroscience course (docs/course.md) from the
+// command line. Single neurons (adaptive LIF, AdEx, Izhikevich, Hodgkin-Huxley) driven by
+// a step current, their f-I curves, PCA by Sanger's Hebbian network on a data set, and the
+// analysis of a network run (tuning, mutual information, ablation) in the float reference.
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "commands.hpp"
+#include "sf/core/error.hpp"
+#include "sf/reference/datasets.hpp"
+#include "sf/reference/hebbian.hpp"
+#include "sf/reference/neuron_models.hpp"
+#include "sf/reference/run_analysis.hpp"
+#include "sf/reference/snn.hpp"
+#include "sf/reference/spike_stats.hpp"
+
+namespace sf::cli {
+namespace {
+
+struct NeuronArgs {
+    std::string model = "izhikevich", preset = "rs";
+    double current = 10.0, duration_ms = 500.0, dt_ms = 0.0, skip_ms = 0.0;
+    std::vector<double> currents;
+    bool json = false;
+};
+
+// The step size each model is checked with in tests/course: fine enough for its method.
+double default_dt(const std::string& model) {
+    if (model == "hh" || model == "adex") return 0.01;
+    return 0.1;
+}
+
+std::vector<double> run_model(const NeuronArgs& a, double current) {
+    using namespace sf::neurons;
+    const double dt = a.dt_ms > 0 ? a.dt_ms : default_dt(a.model);
+    const Current i = constant_current(current);
+    if (a.model == "lif") return run_alif(AlifParams{}, i, a.duration_ms, dt).spike_times_ms;
+    if (a.model == "alif") {
+        AlifParams p;
+        p.delta_theta_mV = 2.0;
+        p.tau_theta_ms = 200.0;
+        return run_alif(p, i, a.duration_ms, dt).spike_times_ms;
+    }
+    if (a.model == "adex") return run_adex(AdexParams{}, i, a.duration_ms, dt).spike_times_ms;
+    if (a.model == "izhikevich")
+        return run_izhikevich(izhikevich_preset(a.preset), i, a.duration_ms, dt).spike_times_ms;
+    if (a.model == "hh") return run_hh(HhParams{}, i, a.duration_ms, dt).spike_times_ms;
+    throw InputError("unknown course neuron model '" + a.model + "'", "--model",
+                     "use lif, alif, adex, izhikevich or hh");
+}
+
+const char* unit_of(const std::string& model) {
+    if (model == "hh") return "uA/cm^2";
+    if (model == "izhikevich") return "(dimensionless)";
+    return "nA";
+}
+
+void add_neuron_options(CLI::App* cmd, NeuronArgs& a) {
+    cmd->add_option("--model", a.model, "lif, alif, adex, izhikevich or hh (default izhikevich)");
+    cmd->add_option("--preset", a.preset, "Izhikevich pattern: rs, ib, ch, fs, lts (default rs)");
+    cmd->add_option("--duration", a.duration_ms, "simulated time [ms] (default 500)");
+    cmd->add_option("--dt", a.dt_ms, "step [ms] (default 0.01 for hh and adex, else 0.1)");
+    cmd->add_flag("--json", a.json, "print one JSON object");
+}
+
+// Portable graymap of an 8-bit image, rows x cols, values scaled from [lo, hi].
+void write_pgm(const std::string& path, const Eigen::VectorXd& v, int64_t rows, int64_t cols) {
+    const double lo = v.minCoeff(), hi = v.maxCoeff();
+    std::ostringstream out;
+    out << "P2\n" << cols << " " << rows << "\n255\n";
+    for (int64_t r = 0; r < rows; ++r) {
+        for (int64_t c = 0; c < cols; ++c)
+            out << int(std::lround(255.0 * (v(r * cols + c) - lo) / std::max(1e-12, hi - lo)))
+                << (c + 1 < cols ? " " : "\n");
+    }
+    const std::string tmp = path + ".tmp";
+    std::ofstream(tmp) << out.str();
+    std::filesystem::rename(tmp, path);
+}
+
+}  // namespace
+
+Action add_course(CLI::App& app) {
+    auto* course = app.add_subcommand("course", "Models of the neuroscience course (docs/course.md)");
+    course->require_subcommand(1);
+
+    auto na = std::make_shared<NeuronArgs>();
+    auto* neuron = course->add_subcommand("neuron", "Drive one neuron model with a step current");
+    add_neuron_options(neuron, *na);
+    neuron->add_option("--current", na->current, "step current from t = 0 (default 10)");
+
+    auto fa = std::make_shared<NeuronArgs>();
+    fa->duration_ms = 1000.0;
+    fa->skip_ms = 200.0;
+    auto* fi = course->add_subcommand("fi", "f-I curve of one neuron model");
+    add_neuron_options(fi, *fa);
+    fi->add_option("--currents", fa->currents, "currents, comma-separated")->delimiter(',')->required();
+    fi->add_option("--skip", fa->skip_ms, "transient left out of the rate [ms] (default 200)");
+
+    struct PcaArgs {
+        std::string data = "digits", out;
+        int k = 8, epochs = 30;
+        double rate = 0.02;
+        int64_t samples = -1;
+        uint64_t seed = 1;
+        bool json = false;
+    };
+    auto pa = std::make_shared<PcaArgs>();
+    auto* pca = course->add_subcommand("pca", "PCA by Sanger's Hebbian network on a data set");
+    pca->add_option("--data", pa->data, "digits, mnist or fashion-mnist (default digits)");
+    pca->add_option("--k", pa->k, "components (neurons) learned (default 8)");
+    pca->add_option("--epochs", pa->epochs, "passes over the training split (default 30)");
+    pca->add_option("--rate", pa->rate, "learning rate (default 0.02)");
+    pca->add_option("--samples", pa->samples, "training samples (default all)");
+    pca->add_option("--seed", pa->seed, "seed of the sample order and initial weights");
+    pca->add_option("--out", pa->out, "directory for the components as PGM images");
+    pca->add_flag("--json", pa->json, "print one JSON object");
+
+    struct AnalyseArgs {
+        std::string network, data, ablate;
+        int64_t samples = -1;
+        uint64_t seed = 1;
+        bool json = false;
+    };
+    auto aa = std::make_shared<AnalyseArgs>();
+    auto* an = course->add_subcommand(
+        "analyse", "Tuning, mutual information and ablation of a network in the float reference");
+    an->add_option("network", aa->network, "network directory or network.yaml")->required();
+    an->add_option("--data", aa->data, "data set (default: the network's)");
+    an->add_option("--samples", aa->samples, "test samples (default all)");
+    an->add_option("--ablate", aa->ablate,
+                   "POPULATION:FRACTION, e.g. hidden:0.5 (silence that fraction, seeded)");
+    an->add_option("--seed", aa->seed, "seed of the silenced neurons (default 1)");
+    an->add_flag("--json", aa->json, "print one JSON object");
+
+    return [=]() -> int {
+        if (neuron->parsed()) {
+            const auto t = run_model(*na, na->current);
+            nlohmann::json j{{"model", na->model},
+                             {"current", na->current},
+                             {"current_unit", unit_of(na->model)},
+                             {"duration_ms", na->duration_ms},
+                             {"spikes", t.size()},
+                             {"rate_hz", firing_rate_hz(t, na->duration_ms)},
+                             {"isi_ms", inter_spike_intervals(t)}};
+            if (na->model == "izhikevich") j["preset"] = na->preset;
+            if (t.size() >= 3) j["isi_cv"] = isi_cv(t);
+            if (na->json) {
+                print_json(j);
+                return 0;
+            }
+            std::cout << fmt::format("{} at {} {}: {} spikes in {} ms ({:.1f} Hz)", na->model,
+                                     na->current, unit_of(na->model), t.size(), na->duration_ms,
+                                     j["rate_hz"].get<double>());
+            if (j.contains("isi_cv")) std::cout << fmt::format(", ISI CV {:.3f}", j["isi_cv"].get<double>());
+            std::cout << "\n  ISIs [ms]:";
+            for (double x : inter_spike_intervals(t)) std::cout << fmt::format(" {:.1f}", x);
+            std::cout << "\n";
+            return 0;
+        }
+        if (fi->parsed()) {
+            const auto rates = fi_curve([&](double i) { return run_model(*fa, i); }, fa->currents,
+                                        fa->skip_ms, fa->duration_ms);
+            if (fa->json) {
+                print_json({{"model", fa->model},
+                            {"current_unit", unit_of(fa->model)},
+                            {"currents", fa->currents},
+                            {"rate_hz", rates}});
+                return 0;
+            }
+            std::cout << fmt::format("f-I curve of {} (rate after {} ms of {} ms)\n", fa->model,
+                                     fa->skip_ms, fa->duration_ms);
+            for (size_t k = 0; k < rates.size(); ++k)
+                std::cout << fmt::format("  {:>8} {:<15} {:7.1f} Hz\n", fa->currents[k],
+                                         unit_of(fa->model), rates[k]);
+            return 0;
+        }
+        if (pca->parsed()) {
+            if (!pa->out.empty()) check_output_path(pa->out, "--out", true);
+            const Dataset ds = load_dataset(pa->data, Split::Train, pa->samples);
+            Eigen::MatrixXd x(ds.size(), ds.sample_size());
+            for (int64_t i = 0; i < ds.size(); ++i)
+                for (int64_t j = 0; j < ds.sample_size(); ++j) x(i, j) = ds.sample(i)[j];
+            HebbianParams p;
+            p.learning_rate = pa->rate;
+            p.epochs = pa->epochs;
+            p.rate_decay = 0.3;
+            p.seed = pa->seed;
+            const Eigen::MatrixXd w = train_sanger(x, pa->k, p);
+            const Eigen::MatrixXd e = covariance_eigenvectors(x, pa->k);
+            const Eigen::VectorXd ev = covariance_eigenvalues(x);
+            const double n = double(x.rows());
+            nlohmann::json rows = nlohmann::json::array();
+            for (int k = 1; k <= pa->k; ++k) {
+                const Eigen::VectorXd wk = w.row(k - 1).transpose(), ek = e.row(k - 1).transpose();
+                rows.push_back({{"k", k},
+                                {"reconstruction_error", reconstruction_error(x, w.topRows(k))},
+                                {"optimum", ev.tail(ev.size() - k).sum() * (n - 1) / n},
+                                {"abs_cos_to_eigenvector", std::fabs(wk.dot(ek)) / wk.norm()}});
+            }
+            if (!pa->out.empty()) {
+                std::filesystem::create_directories(pa->out);
+                const int64_t h = ds.sample_shape.at(ds.sample_shape.size() - 2);
+                const int64_t wd = ds.sample_shape.back();
+                for (int k = 0; k < pa->k; ++k)
+                    write_pgm(pa->out + fmt::format("/pc{}.pgm", k), w.row(k).transpose(), h, wd);
+            }
+            const nlohmann::json j{{"data", pa->data},
+                                   {"samples", ds.size()},
+                                   {"total_variance", ev.sum() * (n - 1) / n},
+                                   {"components", rows}};
+            if (pa->json) {
+                print_json(j);
+                return 0;
+            }
+            std::cout << fmt::format("Sanger PCA on {} ({} samples, total variance {:.4f})\n",
+                                     pa->data, ds.size(), j["total_variance"].get<double>());
+            std::cout << "   k  recon. error  optimum  |cos| to eigenvector k\n";
+            for (const auto& r : rows)
+                std::cout << fmt::format("  {:2}  {:12.4f}  {:7.4f}  {:.4f}\n", r["k"].get<int>(),
+                                         r["reconstruction_error"].get<double>(),
+                                         r["optimum"].get<double>(),
+                                         r["abs_cos_to_eigenvector"].get<double>());
+            return 0;
+        }
+        // analyse
+        const Graph g = load_network(aa->network);
+        const std::string data = aa->data.empty() ? g.dataset : aa->data;
+        if (data.empty())
+            throw InputError("the network names no data set", "--data", "give --data digits");
+        const Dataset ds = load_dataset(data, Split::Test, aa->samples);
+        auto run = [&](const Graph& gg) {
+            SnnSimulator sim(gg);
+            return simulate_dataset(sim, ds, 0, ds.size()).run;
+        };
+        const RunResult base = run(g);
+        nlohmann::json j = to_json(analyse_run(base));
+        j["network"] = g.name;
+        j["data"] = data;
+        if (!aa->ablate.empty()) {
+            const auto colon = aa->ablate.rfind(':');
+            if (colon == std::string::npos)
+                throw InputError("--ablate '" + aa->ablate + "' is not POPULATION:FRACTION",
+                                 "--ablate", "e.g. --ablate hidden:0.5");
+            double fraction = 0;
+            try {
+                size_t used = 0;
+                fraction = std::stod(aa->ablate.substr(colon + 1), &used);
+                if (used != aa->ablate.size() - colon - 1) throw std::invalid_argument("tail");
+            } catch (const std::exception&) {
+                throw InputError("--ablate '" + aa->ablate + "': the fraction is not a number",
+                                 "--ablate", "e.g. --ablate hidden:0.5");
+            }
+            std::vector<int64_t> off;
+            const Graph cut = ablate_graph(g, aa->ablate.substr(0, colon), fraction, aa->seed, &off);
+            const double acc = run(cut).accuracy();
+            j["ablation"] = {{"population", aa->ablate.substr(0, colon)},
+                             {"fraction", fraction},
+                             {"silenced", off.size()},
+                             {"accuracy", acc},
+                             {"accuracy_drop", base.accuracy() - acc}};
+        }
+        if (aa->json) {
+            print_json(j);
+            return 0;
+        }
+        std::cout << fmt::format("{} on {} ({} samples): accuracy {:.2f}%, I(class; prediction) "
+                                 "{:.3f} bits of {:.3f}\n",
+                                 g.name, data, ds.size(), 100.0 * base.accuracy(),
+                                 j["mi_prediction_bits"].get<double>(), std::log2(double(j["num_classes"].get<int>())));
+        std::cout << "  output  preferred class  I(class; count) [bits]  plug-in\n";
+        for (size_t n = 0; n < j["outputs"].size(); ++n) {
+            const auto& o = j["outputs"][n];
+            std::cout << fmt::format("  {:6}  {:15}  {:22.3f}  {:.3f}\n", n,
+                                     o["preferred_class"].get<int>(), o["mi_bits"].get<double>(),
+                                     o["mi_plugin_bits"].get<double>());
+        }
+        if (j.contains("ablation"))
+            std::cout << fmt::format("  ablation: {} of '{}' silenced: accuracy {:.2f}% (drop {:.2f} "
+                                     "points)\n",
+                                     j["ablation"]["silenced"].get<int64_t>(),
+                                     j["ablation"]["population"].get<std::string>(),
+                                     100.0 * j["ablation"]["accuracy"].get<double>(),
+                                     100.0 * j["ablation"]["accuracy_drop"].get<double>());
+        return 0;
+    };
+}
+
+}  // namespace sf::cli
