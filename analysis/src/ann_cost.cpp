@@ -70,8 +70,8 @@ const MemoryLevel& AnnEnergyTable::level_for(int64_t bytes) const {
 AnnEnergyTable load_ann_energy_table(const std::string& name_or_path) {
     std::string file = name_or_path;
     const bool looks_like_path =
-        name_or_path.find('/') != std::string::npos || name_or_path.size() > 5 &&
-        name_or_path.compare(name_or_path.size() - 5, 5, ".yaml") == 0;
+        name_or_path.find('/') != std::string::npos ||
+        (name_or_path.size() > 5 && name_or_path.compare(name_or_path.size() - 5, 5, ".yaml") == 0);
     if (!looks_like_path) file = ann_energy_dir() + "/" + name_or_path + ".yaml";
     std::error_code ec;
     if (!fs::is_regular_file(file, ec))
