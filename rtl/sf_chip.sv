@@ -167,8 +167,6 @@ module sf_chip #(
       end
 
       sf_tile #(
-        .TileX         (x),
-        .TileY         (y),
         .NumNeurons    (NumNeurons),
         .NumAxons      (NumAxons),
         .WordSyn       (WordSyn),
@@ -186,6 +184,8 @@ module sf_chip #(
       ) u_tile (
         .clk_i       (clk_i),
         .rst_ni      (rst_ni),
+        .tile_x_i    (8'(x)),
+        .tile_y_i    (8'(y)),
         .phase_i     (phase),
         .age_i       (age),
         .last_i      (last),
@@ -251,11 +251,17 @@ module sf_chip #(
       else $fatal(1, "sf_chip: the mesh is 1..256 tiles each way");
     assert (RouterDepth >= 1 && HostDepth >= 1) else $fatal(1, "sf_chip: FIFO depths >= 1");
   end
-  a_outputs_known : assert property (@(posedge clk_i) disable iff (!rst_ni)
-      !$isunknown({busy_o, in_ready_o, out_valid_o, out_index_o, cfg_rdata_o}));
-  a_in_flit_host_bit : assert property (@(posedge clk_i) disable iff (!rst_ni)
-      !(in_valid_i && in_ready_o) || !in_flit_i[sf_pkg::FLIT_HOST])
-    else $error("sf_chip: the host sent a host-bound flit");
+  always @(posedge clk_i) begin
+    if (rst_ni) begin
+      a_outputs_known : assert (!$isunknown({busy_o, in_ready_o, out_valid_o, out_index_o, cfg_rdata_o}));
+    end
+  end
+  always @(posedge clk_i) begin
+    if (rst_ni) begin
+      a_in_flit_host_bit : assert (!(in_valid_i && in_ready_o) || !in_flit_i[sf_pkg::FLIT_HOST])
+        else $error("sf_chip: the host sent a host-bound flit");
+    end
+  end
 `endif
 
 endmodule

@@ -91,7 +91,10 @@ module sf_core #(
   logic [NCntW-1:0]      n_q, n_d;
   logic [ACntW-1:0]      a_q, a_d;
   logic                  learn_q, learn_d;
-  logic [WeightBits-1:0] a_plus_q, a_plus_d, a_minus_q, a_minus_d;
+  // a_plus and a_minus are held in 16 bits (the image's int16 weight range), wider than
+  // chip-spec's [B_w s], because images may carry learning rates beyond the weight range.
+  localparam int LearnW = 16;
+  logic [LearnW-1:0]     a_plus_q, a_plus_d, a_minus_q, a_minus_d;
   logic [4:0]            shift_q, shift_d;
   logic [sf_pkg::DECAY_W-1:0] x_decay_q, x_decay_d, y_decay_q, y_decay_d;
   logic [TraceBits-1:0]  x_inc_q, x_inc_d, y_inc_q, y_inc_d;
@@ -152,6 +155,7 @@ module sf_core #(
     .Depth (XbarDepth)
   ) u_xbar (
     .clk_i   (clk_i),
+    .rst_ni  (rst_ni),
     .we_i    (xbar_we),
     .waddr_i (xbar_waddr),
     .wdata_i (xbar_wdata),
@@ -166,6 +170,7 @@ module sf_core #(
     .Depth (NumNeurons)
   ) u_nstate (
     .clk_i   (clk_i),
+    .rst_ni  (rst_ni),
     .we_i    (ns_we),
     .waddr_i (ns_waddr),
     .wdata_i (ns_wdata),
@@ -180,6 +185,7 @@ module sf_core #(
     .Depth (NumNeurons)
   ) u_nconfig (
     .clk_i   (clk_i),
+    .rst_ni  (rst_ni),
     .we_i    (nc_we),
     .waddr_i (nc_waddr),
     .wdata_i (nc_wdata),
@@ -192,6 +198,7 @@ module sf_core #(
     .Depth (RouteDepth)
   ) u_route (
     .clk_i   (clk_i),
+    .rst_ni  (rst_ni),
     .we_i    (rt_we),
     .waddr_i (rt_waddr),
     .wdata_i (rt_wdata),
@@ -204,6 +211,7 @@ module sf_core #(
     .Depth (WordsPerRow)
   ) u_acc (
     .clk_i   (clk_i),
+    .rst_ni  (rst_ni),
     .we_i    (acc_we),
     .waddr_i (acc_addr),
     .wdata_i (acc_wdata),
@@ -217,6 +225,7 @@ module sf_core #(
       .Depth (XbarDepth)
     ) u_plastic (
       .clk_i   (clk_i),
+      .rst_ni  (rst_ni),
       .we_i    (pl_we),
       .waddr_i (xbar_waddr),
       .wdata_i (pl_wdata),
@@ -230,6 +239,7 @@ module sf_core #(
       .Depth (NumAxons)
     ) u_xtrace (
       .clk_i   (clk_i),
+      .rst_ni  (rst_ni),
       .we_i    (xt_we),
       .waddr_i (xt_waddr),
       .wdata_i (xt_wdata),
@@ -241,6 +251,7 @@ module sf_core #(
       .Depth (NumAxons)
     ) u_pre (
       .clk_i   (clk_i),
+      .rst_ni  (rst_ni),
       .we_i    (pre_we),
       .waddr_i (pre_waddr),
       .wdata_i (pre_wdata),
@@ -252,6 +263,7 @@ module sf_core #(
       .Depth (WordsPerRow)
     ) u_ytrace (
       .clk_i   (clk_i),
+      .rst_ni  (rst_ni),
       .we_i    (yt_we),
       .waddr_i (yt_addr),
       .wdata_i (yt_wdata),
@@ -263,6 +275,7 @@ module sf_core #(
       .Depth (WordsPerRow)
     ) u_post (
       .clk_i   (clk_i),
+      .rst_ni  (rst_ni),
       .we_i    (post_we),
       .waddr_i (post_addr),
       .wdata_i (post_wdata),
@@ -426,7 +439,8 @@ module sf_core #(
   sf_stdp_unit #(
     .WordSyn    (WordSyn),
     .WeightBits (WeightBits),
-    .TraceBits  (TraceBits)
+    .TraceBits  (TraceBits),
+    .LearnW     (LearnW)
   ) u_stdp (
     .w_i       (xbar_rdata),
     .lane_en_i (l3_lane_en),
@@ -731,15 +745,25 @@ module sf_core #(
         end
       endcase
     end
+    // A debug read takes over only the memory it reads (reads of the counters and router
+    // FIFOs, which the harness's watchdog makes during a step, disturb nothing).
     if (cfg_re_i) begin
-      xbar_re    = 1'b1;
-      xbar_raddr = XAddrW'(cfg_addr_i);
-      ns_re      = 1'b1;
-      ns_raddr   = NIdxW'(cfg_addr_i >> 3);
-      nc_raddr   = NIdxW'(cfg_addr_i);
-      rt_raddr   = RAddrW'(cfg_addr_i);
-      xt_raddr   = AIdxW'(cfg_addr_i);
-      yt_addr    = WordW'(32'(cfg_addr_i >> 3) / WordSyn);
+      unique case (cfg_mem_i)
+        sf_pkg::MEM_XBAR, sf_pkg::MEM_PLASTIC: begin
+          xbar_re    = 1'b1;
+          xbar_raddr = XAddrW'(cfg_addr_i);
+        end
+        sf_pkg::MEM_STATE: begin
+          ns_re    = 1'b1;
+          ns_raddr = NIdxW'(cfg_addr_i >> 3);
+          yt_addr  = WordW'(32'(cfg_addr_i >> 3) / WordSyn);
+        end
+        sf_pkg::MEM_NEURON: nc_raddr = NIdxW'(cfg_addr_i);
+        sf_pkg::MEM_ROUTE:  rt_raddr = RAddrW'(cfg_addr_i);
+        sf_pkg::MEM_XTRACE: xt_raddr = AIdxW'(cfg_addr_i);
+        default: begin
+        end
+      endcase
     end
   end
 
@@ -768,8 +792,8 @@ module sf_core #(
         32'(sf_pkg::REG_N):       n_d       = NCntW'(cfg_wdata_i);
         32'(sf_pkg::REG_A):       a_d       = ACntW'(cfg_wdata_i);
         32'(sf_pkg::REG_LEARN):   learn_d   = cfg_wdata_i[0];
-        32'(sf_pkg::REG_A_PLUS):  a_plus_d  = WeightBits'(cfg_wdata_i);
-        32'(sf_pkg::REG_A_MINUS): a_minus_d = WeightBits'(cfg_wdata_i);
+        32'(sf_pkg::REG_A_PLUS):  a_plus_d  = LearnW'(cfg_wdata_i);
+        32'(sf_pkg::REG_A_MINUS): a_minus_d = LearnW'(cfg_wdata_i);
         32'(sf_pkg::REG_SHIFT):   shift_d   = cfg_wdata_i[4:0];
         32'(sf_pkg::REG_X_DECAY): x_decay_d = cfg_wdata_i[sf_pkg::DECAY_W-1:0];
         32'(sf_pkg::REG_Y_DECAY): y_decay_d = cfg_wdata_i[sf_pkg::DECAY_W-1:0];
@@ -995,15 +1019,33 @@ module sf_core #(
     assert (WordSyn >= 1 && NumNeurons >= 1 && NumAxons >= 1) else $fatal(1, "sf_core: sizes");
     assert (NumNeurons <= 65536 && NumAxons <= 65536) else $fatal(1, "sf_core: at most 2^16");
   end
-  a_cfg_only_paused : assert property (@(posedge clk_i) disable iff (!rst_ni)
-      !(cfg_we_i || cfg_re_i) || (phase_i == sf_pkg::PH_PAUSE))
-    else $error("sf_core: configuration access while the chip is busy");
-  a_n_range : assert property (@(posedge clk_i) disable iff (!rst_ni) 32'(n_q) <= NumNeurons);
-  a_a_range : assert property (@(posedge clk_i) disable iff (!rst_ni) 32'(a_q) <= NumAxons);
-  a_no_integrate_in_compute : assert property (@(posedge clk_i) disable iff (!rst_ni)
-      !(integ_work && (eff_pass != sf_pkg::PASS_IDLE)))
-    else $error("sf_core: integrate engine and sequencer both busy");
-  a_idle_known : assert property (@(posedge clk_i) disable iff (!rst_ni) !$isunknown(idle_o));
+  always @(posedge clk_i) begin
+    if (rst_ni) begin
+      a_cfg_write_paused : assert (!cfg_we_i || (phase_i == sf_pkg::PH_PAUSE))
+        else $error("sf_core: configuration write while the chip is busy");
+    end
+  end
+  always @(posedge clk_i) begin
+    if (rst_ni) begin
+      a_n_range : assert (32'(n_q) <= NumNeurons);
+    end
+  end
+  always @(posedge clk_i) begin
+    if (rst_ni) begin
+      a_a_range : assert (32'(a_q) <= NumAxons);
+    end
+  end
+  always @(posedge clk_i) begin
+    if (rst_ni) begin
+      a_no_integrate_in_compute : assert (!(integ_work && (eff_pass != sf_pkg::PASS_IDLE)))
+        else $error("sf_core: integrate engine and sequencer both busy");
+    end
+  end
+  always @(posedge clk_i) begin
+    if (rst_ni) begin
+      a_idle_known : assert (!$isunknown(idle_o));
+    end
+  end
 `endif
 
 endmodule

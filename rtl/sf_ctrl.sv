@@ -105,13 +105,22 @@ module sf_ctrl (
 
   // Assertions
 `ifndef SYNTHESIS
-  a_phase_valid : assert property (@(posedge clk_i) disable iff (!rst_ni)
-      phase_q inside {sf_pkg::PH_PAUSE, sf_pkg::PH_INTEG, sf_pkg::PH_COMPUTE, sf_pkg::PH_ROUTE,
-                      sf_pkg::PH_CLEAR});
-  a_busy_known : assert property (@(posedge clk_i) disable iff (!rst_ni) !$isunknown(busy_o));
-  a_no_start_busy : assert property (@(posedge clk_i) disable iff (!rst_ni)
-      !(start_i || clear_i) || (phase_q == sf_pkg::PH_PAUSE))
-    else $error("sf_ctrl: start or clear while the chip is busy");
+  always @(posedge clk_i) begin
+    if (rst_ni) begin
+      a_phase_valid : assert (phase_q inside {sf_pkg::PH_PAUSE, sf_pkg::PH_INTEG, sf_pkg::PH_COMPUTE, sf_pkg::PH_ROUTE, sf_pkg::PH_CLEAR});
+    end
+  end
+  always @(posedge clk_i) begin
+    if (rst_ni) begin
+      a_busy_known : assert (!$isunknown(busy_o));
+    end
+  end
+  always @(posedge clk_i) begin
+    if (rst_ni) begin
+      a_no_start_busy : assert (!(start_i || clear_i) || (phase_q == sf_pkg::PH_PAUSE))
+        else $error("sf_ctrl: start or clear while the chip is busy");
+    end
+  end
 `endif
 
 endmodule

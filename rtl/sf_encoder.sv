@@ -74,7 +74,8 @@ module sf_encoder #(
     end
   end
 
-  assign work_o  = active_i && !sq_empty;
+  // Work: an entry sent or a neuron without entries dropped; a stalled cycle is not busy.
+  assign work_o  = active_i && !sq_empty && ((cnt_rdata_i == '0) || l_ready_i);
   assign empty_o = sq_empty;
 
   always_ff @(posedge clk_i) begin
@@ -87,12 +88,22 @@ module sf_encoder #(
 
   // Assertions
 `ifndef SYNTHESIS
-  a_no_overflow : assert property (@(posedge clk_i) disable iff (!rst_ni) !(push_i && sq_full))
-    else $error("sf_encoder: spike queue overflow");
-  a_count_range : assert property (@(posedge clk_i) disable iff (!rst_ni)
-      32'(sq_count) <= NumNeurons);
-  a_entries_range : assert property (@(posedge clk_i) disable iff (!rst_ni)
-      sq_empty || !active_i || (32'(cnt_rdata_i) <= Fanout));
+  always @(posedge clk_i) begin
+    if (rst_ni) begin
+      a_no_overflow : assert (!(push_i && sq_full))
+        else $error("sf_encoder: spike queue overflow");
+    end
+  end
+  always @(posedge clk_i) begin
+    if (rst_ni) begin
+      a_count_range : assert (32'(sq_count) <= NumNeurons);
+    end
+  end
+  always @(posedge clk_i) begin
+    if (rst_ni) begin
+      a_entries_range : assert (sq_empty || !active_i || (32'(cnt_rdata_i) <= Fanout));
+    end
+  end
 `endif
 
 endmodule

@@ -74,11 +74,23 @@ module sf_fifo #(
   initial begin
     assert (Depth >= 1) else $fatal(1, "sf_fifo: Depth must be at least 1");
   end
-  a_no_push_full : assert property (@(posedge clk_i) disable iff (!rst_ni) !(push_i && full_o))
-    else $error("sf_fifo: push into a full FIFO");
-  a_no_pop_empty : assert property (@(posedge clk_i) disable iff (!rst_ni) !(pop_i && empty_o))
-    else $error("sf_fifo: pop from an empty FIFO");
-  a_count_known : assert property (@(posedge clk_i) disable iff (!rst_ni) !$isunknown(count_q));
+  always @(posedge clk_i) begin
+    if (rst_ni) begin
+      a_no_push_full : assert (!(push_i && full_o))
+        else $error("sf_fifo: push into a full FIFO");
+    end
+  end
+  always @(posedge clk_i) begin
+    if (rst_ni) begin
+      a_no_pop_empty : assert (!(pop_i && empty_o))
+        else $error("sf_fifo: pop from an empty FIFO");
+    end
+  end
+  always @(posedge clk_i) begin
+    if (rst_ni) begin
+      a_count_known : assert (!$isunknown(count_q));
+    end
+  end
 `endif
 
 endmodule

@@ -97,14 +97,27 @@ module sf_host_port #(
 
   // Assertions
 `ifndef SYNTHESIS
-  a_out_is_host : assert property (@(posedge clk_i) disable iff (!rst_ni)
-      !out_push_i || out_flit_i[sf_pkg::FLIT_HOST])
-    else $error("sf_host_port: a flit for a core left the mesh to the host");
-  a_recv_le_count : assert property (@(posedge clk_i) disable iff (!rst_ni) recv_q <= count_q);
-  a_fifo_count : assert property (@(posedge clk_i) disable iff (!rst_ni)
-      32'(fifo_count) <= HostDepth);
-  a_outputs_known : assert property (@(posedge clk_i) disable iff (!rst_ni)
-      !$isunknown(in_ready_o) && !$isunknown(out_valid_o));
+  always @(posedge clk_i) begin
+    if (rst_ni) begin
+      a_out_is_host : assert (!out_push_i || out_flit_i[sf_pkg::FLIT_HOST])
+        else $error("sf_host_port: a flit for a core left the mesh to the host");
+    end
+  end
+  always @(posedge clk_i) begin
+    if (rst_ni) begin
+      a_recv_le_count : assert (recv_q <= count_q);
+    end
+  end
+  always @(posedge clk_i) begin
+    if (rst_ni) begin
+      a_fifo_count : assert (32'(fifo_count) <= HostDepth);
+    end
+  end
+  always @(posedge clk_i) begin
+    if (rst_ni) begin
+      a_outputs_known : assert (!$isunknown(in_ready_o) && !$isunknown(out_valid_o));
+    end
+  end
 `endif
 
 endmodule

@@ -128,7 +128,9 @@ module sf_integrate #(
   assign pre_axon_o   = s2_axon_q;
   assign row_read_o   = s2_valid_q;
   assign ev_full_o    = evq_full;
-  assign work_o       = !evq_empty || s2_valid_q;
+  // Work: a word read (stage 1) or accumulated (stage 2); popping unread events in discard
+  // mode is not counted as busy.
+  assign work_o       = xbar_re_o || s2_valid_q;
   assign idle_o       = evq_empty && !s2_valid_q;
 
   always_ff @(posedge clk_i) begin
@@ -147,10 +149,16 @@ module sf_integrate #(
 
   // Assertions
 `ifndef SYNTHESIS
-  a_axon_range : assert property (@(posedge clk_i) disable iff (!rst_ni)
-      !ev_push_i || (32'(ev_axon_i) < NumAxons));
-  a_evq_count : assert property (@(posedge clk_i) disable iff (!rst_ni)
-      32'(evq_count) <= FifoDepth);
+  always @(posedge clk_i) begin
+    if (rst_ni) begin
+      a_axon_range : assert (!ev_push_i || (32'(ev_axon_i) < NumAxons));
+    end
+  end
+  always @(posedge clk_i) begin
+    if (rst_ni) begin
+      a_evq_count : assert (32'(evq_count) <= FifoDepth);
+    end
+  end
 `endif
 
 endmodule

@@ -6,8 +6,6 @@
 // granted flit is popped and pushed into the consumer in the same cycle. There are no link
 // registers: a flit is always in exactly one FIFO.
 module sf_router #(
-  parameter int TileX     = 0,
-  parameter int TileY     = 0,
   parameter int FifoDepth = 4,
   localparam int NP     = sf_pkg::NUM_PORTS,
   localparam int FW     = sf_pkg::FLIT_W,
@@ -15,6 +13,9 @@ module sf_router #(
 ) (
   input  logic               clk_i,
   input  logic               rst_ni,
+  // This tile's coordinates (constants tied at the instance: every tile shares one router).
+  input  logic [7:0]         tile_x_i,
+  input  logic [7:0]         tile_y_i,
   // Input FIFOs: a producer pushes only while the FIFO is not full.
   input  logic [NP-1:0]      in_valid_i,
   input  logic [NP*FW-1:0]   in_flit_i,
@@ -68,13 +69,13 @@ module sf_router #(
       f  = fifo_head[i*FW +: FW];
       tx = f[sf_pkg::FLIT_HOST] ? 8'd0 : f[sf_pkg::FLIT_X_LSB +: 8];
       ty = f[sf_pkg::FLIT_HOST] ? 8'd0 : f[sf_pkg::FLIT_Y_LSB +: 8];
-      if (32'(tx) > TileX) begin
+      if (tx > tile_x_i) begin
         o = sf_pkg::PORT_E;
-      end else if (32'(tx) < TileX) begin
+      end else if (tx < tile_x_i) begin
         o = sf_pkg::PORT_W;
-      end else if (32'(ty) > TileY) begin
+      end else if (ty > tile_y_i) begin
         o = sf_pkg::PORT_S;
-      end else if (32'(ty) < TileY) begin
+      end else if (ty < tile_y_i) begin
         o = sf_pkg::PORT_N;
       end else if (f[sf_pkg::FLIT_HOST]) begin
         o = sf_pkg::PORT_W;
@@ -176,19 +177,31 @@ module sf_router #(
   // Assertions
 `ifndef SYNTHESIS
   for (genvar o = 0; o < NP; o++) begin : g_assert_out
-    a_gnt_onehot : assert property (@(posedge clk_i) disable iff (!rst_ni)
-        $onehot0(gnt[o*NP +: NP]))
-      else $error("sf_router (%0d, %0d): output %0d grants two inputs", TileX, TileY, o);
-    a_gnt_ready : assert property (@(posedge clk_i) disable iff (!rst_ni)
-        !out_valid_o[o] || out_ready_i[o])
-      else $error("sf_router (%0d, %0d): output %0d sends to a full consumer", TileX, TileY, o);
+    always @(posedge clk_i) begin
+      if (rst_ni) begin
+        a_gnt_onehot : assert ($onehot0(gnt[o*NP +: NP]))
+          else $error("sf_router (%0d, %0d): output %0d grants two inputs", tile_x_i, tile_y_i, o);
+      end
+    end
+    always @(posedge clk_i) begin
+      if (rst_ni) begin
+        a_gnt_ready : assert (!out_valid_o[o] || out_ready_i[o])
+          else $error("sf_router (%0d, %0d): output %0d sends to a full consumer", tile_x_i, tile_y_i, o);
+      end
+    end
   end
   for (genvar i = 0; i < NP; i++) begin : g_assert_in
-    a_req_onehot : assert property (@(posedge clk_i) disable iff (!rst_ni)
-        $onehot0(req[i*NP +: NP]));
+    always @(posedge clk_i) begin
+      if (rst_ni) begin
+        a_req_onehot : assert ($onehot0(req[i*NP +: NP]));
+      end
+    end
   end
-  a_outputs_known : assert property (@(posedge clk_i) disable iff (!rst_ni)
-      !$isunknown(out_valid_o) && !$isunknown(idle_o));
+  always @(posedge clk_i) begin
+    if (rst_ni) begin
+      a_outputs_known : assert (!$isunknown(out_valid_o) && !$isunknown(idle_o));
+    end
+  end
 `endif
 
 endmodule

@@ -3,6 +3,7 @@
 
 set(SF_RTL_DIR "${CMAKE_CURRENT_LIST_DIR}")
 set(SF_RTL_WAIVERS "${SF_RTL_DIR}/sf_lint.vlt")
+set(SF_RTL_BUILD_VLT "${SF_RTL_DIR}/sf_build.vlt")
 
 # SF_RTL_SOURCES: the SystemVerilog files in dependency order (rtl/sources.f).
 file(STRINGS "${SF_RTL_DIR}/sources.f" _sf_rtl_files REGEX "^[^#].*\\.sv$")

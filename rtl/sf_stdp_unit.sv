@@ -8,7 +8,8 @@
 module sf_stdp_unit #(
   parameter int WordSyn    = 16,
   parameter int WeightBits = 8,
-  parameter int TraceBits  = 8
+  parameter int TraceBits  = 8,
+  parameter int LearnW     = 16   // a_plus, a_minus: signed, as int16 weights are stored
 ) (
   input  logic [WordSyn*WeightBits-1:0] w_i,
   input  logic [WordSyn-1:0]            lane_en_i,   // lane holds a neuron in use and is plastic
@@ -16,8 +17,8 @@ module sf_stdp_unit #(
   input  logic [WordSyn-1:0]            post_i,      // the lanes' neurons fired this step
   input  logic [TraceBits-1:0]          x_i,         // the axon's pre trace (after L1)
   input  logic [WordSyn*TraceBits-1:0]  y_i,         // the lanes' post traces (after L2)
-  input  logic [WeightBits-1:0]         a_plus_i,
-  input  logic [WeightBits-1:0]         a_minus_i,
+  input  logic [LearnW-1:0]             a_plus_i,
+  input  logic [LearnW-1:0]             a_minus_i,
   input  logic [4:0]                    shift_i,
   input  logic [WeightBits-1:0]         w_min_i,
   input  logic [WeightBits-1:0]         w_max_i,
@@ -25,8 +26,8 @@ module sf_stdp_unit #(
   output logic [WordSyn-1:0]            upd_o        // lanes recomputed (learn_updates)
 );
 
-  localparam int ProdW = WeightBits + TraceBits + 1;
-  localparam int SumW  = ProdW + 2;
+  localparam int ProdW = LearnW + TraceBits + 1;
+  localparam int SumW  = ((ProdW > WeightBits) ? ProdW : WeightBits) + 2;
 
   logic signed [ProdW-1:0] pot;
 

@@ -3,8 +3,6 @@
 // router's L input. The tile answers the COUNTERS and ROUTER debug memories; the core
 // answers the others.
 module sf_tile #(
-  parameter int TileX         = 0,
-  parameter int TileY         = 0,
   parameter int NumNeurons    = 256,
   parameter int NumAxons      = 1024,
   parameter int WordSyn       = 16,
@@ -24,6 +22,10 @@ module sf_tile #(
 ) (
   input  logic              clk_i,
   input  logic              rst_ni,
+  // The tile's coordinates, tied to constants by sf_chip. They are ports, not parameters,
+  // so that every tile is the same module (Verilator then compiles one tile, not W * H).
+  input  logic [7:0]        tile_x_i,
+  input  logic [7:0]        tile_y_i,
   input  logic [2:0]        phase_i,
   input  logic [1:0]        age_i,
   input  logic              last_i,
@@ -63,12 +65,12 @@ module sf_tile #(
   assign out_flit_o  = r_out_flit[NP*FW-1:FW];
 
   sf_router #(
-    .TileX     (TileX),
-    .TileY     (TileY),
     .FifoDepth (FifoDepth)
   ) u_router (
     .clk_i       (clk_i),
     .rst_ni      (rst_ni),
+    .tile_x_i    (tile_x_i),
+    .tile_y_i    (tile_y_i),
     .in_valid_i  (r_in_valid),
     .in_flit_i   (r_in_flit),
     .in_full_o   (r_in_full),

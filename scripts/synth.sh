@@ -9,7 +9,8 @@
 # (`-run :fine` keeps every memory as one $mem_v2 cell instead of mapping it to flip-flops),
 # and prints Yosys's `stat -width` (cells by type and word width), then a summary line:
 #   <block>: <cells> cells, <ff_bits> flip-flop bits, <mem_bits> memory bits in <n> memories
-# Default blocks: the units, the core, the router, the host port and the controller.
+# Default blocks: the units, the core, the router, the host port, the controller and a
+# tile (core + router; the chip is W * H tiles plus the host port and the controller).
 # --check fails unless every block synthesizes, sf_core keeps its crossbar as a memory of
 # A*ceil(N/S) words x S*B_w bits, and no block holds more flip-flop bits than a quarter of
 # its memory bits (plus 4096): memories flattened into flip-flops would break that.
@@ -17,7 +18,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 check=0
-blocks="sf_neuron_unit,sf_stdp_unit,sf_trace_unit,sf_integrate,sf_encoder,sf_router,sf_host_port,sf_ctrl,sf_core"
+blocks="sf_neuron_unit,sf_stdp_unit,sf_trace_unit,sf_integrate,sf_encoder,sf_router,sf_host_port,sf_ctrl,sf_core,sf_tile"
 logdir=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -50,7 +51,7 @@ params_of() {
     sf_trace_unit) echo "TraceBits" ;;
     sf_integrate) echo "NumNeurons NumAxons WordSyn WeightBits FifoDepth=RouterDepth" ;;
     sf_encoder) echo "NumNeurons Fanout" ;;
-    sf_router) echo "FifoDepth=RouterDepth TileX=1 TileY=1" ;;
+    sf_router) echo "FifoDepth=RouterDepth" ;;
     sf_host_port) echo "HostDepth" ;;
     sf_ctrl) echo "" ;;
     sf_core|sf_tile) echo "NumNeurons NumAxons WordSyn WeightBits NumProfiles Fanout StateBits ThresholdBits BiasMantBits BiasExpMax RefrBits TraceBits Learning FifoDepth=RouterDepth" ;;

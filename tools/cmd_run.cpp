@@ -21,6 +21,9 @@
 #include "sf/harness/report.hpp"
 #include "sf/systemc/systemc_backend.hpp"
 #endif
+#ifdef SF_HAVE_RTL
+#include "sf/rtl/rtl_backend.hpp"
+#endif
 #include "sf/reference/datasets.hpp"
 #include "sf/reference/encoders.hpp"
 
@@ -117,7 +120,9 @@ void check_args(const RunArgs& a, CLI::App& cmd) {
     if (!a.data.empty() && !a.input.empty())
         throw InputError("--data and --input both given", "run",
                          "give one input: a data set or a spike file");
-#ifdef SF_HAVE_SYSTEMC
+#if defined(SF_HAVE_SYSTEMC) && defined(SF_HAVE_RTL)
+    const bool built = true;
+#elif defined(SF_HAVE_SYSTEMC)
     const bool built = a.backend != "rtl";
 #else
     const bool built = a.backend == "functional";
@@ -204,6 +209,15 @@ RunResult run_backend(const RunArgs& a, const ChipImage& img, const SpikeInput& 
         so.trace_file = a.trace;
         so.trace_tiles = parse_tiles(a.trace_tiles, img.chip);
         return run_systemc(img, input, opt, so, progress);
+    }
+#endif
+#ifdef SF_HAVE_RTL
+    if (a.backend == "rtl") {  // the Verilated RTL; --trace writes FST waveforms
+        RtlOptions ro;
+        ro.watchdog_cycles = a.watchdog_cycles;
+        ro.trace_file = a.trace;
+        ro.trace_tiles = parse_tiles(a.trace_tiles, img.chip);
+        return run_rtl(img, input, opt, ro, progress);
     }
 #endif
     return run_functional(img, input, opt, progress);

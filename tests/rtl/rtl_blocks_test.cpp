@@ -255,8 +255,8 @@ TEST_CASE("The RTL STDP unit matches sf::fx::stdp_weight on every lane of random
     uint64_t fails = 0;
     for (int k = 0; k < 300000; ++k) {
         sf::LearningProfile l;
-        l.a_plus = int(g.edgy(-128, 127));
-        l.a_minus = int(g.edgy(-128, 127));
+        l.a_plus = int(g.u(4) == 0 ? g.edgy(-300, 300) : g.edgy(-128, 127));
+        l.a_minus = int(g.u(4) == 0 ? g.edgy(-300, 300) : g.edgy(-128, 127));
         l.shift = int(g.u(4) == 0 ? g.u(32) : g.u(9));
         int lo = int(g.edgy(-128, 127)), hi = int(g.edgy(-128, 127));
         if (lo > hi) std::swap(lo, hi);
@@ -283,8 +283,8 @@ TEST_CASE("The RTL STDP unit matches sf::fx::stdp_weight on every lane of random
         t.st_lane_en_i = enm;
         t.st_pre_i = pre;
         t.st_x_i = uint32_t(x);
-        t.st_a_plus_i = uint32_t(l.a_plus) & 0xFF;
-        t.st_a_minus_i = uint32_t(l.a_minus) & 0xFF;
+        t.st_a_plus_i = uint32_t(l.a_plus) & 0xFFFF;
+        t.st_a_minus_i = uint32_t(l.a_minus) & 0xFFFF;
         t.st_shift_i = uint32_t(l.shift);
         t.st_w_min_i = uint32_t(l.w_min) & 0xFF;
         t.st_w_max_i = uint32_t(l.w_max) & 0xFF;

@@ -46,8 +46,8 @@ module sf_tb_blocks #(
   input  logic [15:0]         st_post_i,
   input  logic [7:0]          st_x_i,
   input  logic [127:0]        st_y_i,
-  input  logic [7:0]          st_a_plus_i,
-  input  logic [7:0]          st_a_minus_i,
+  input  logic [15:0]         st_a_plus_i,
+  input  logic [15:0]         st_a_minus_i,
   input  logic [4:0]          st_shift_i,
   input  logic [7:0]          st_w_min_i,
   input  logic [7:0]          st_w_max_i,
@@ -253,12 +253,12 @@ module sf_tb_blocks #(
       end
 
       sf_router #(
-        .TileX     (x),
-        .TileY     (y),
         .FifoDepth (Depth)
       ) u_router (
         .clk_i       (clk_i),
         .rst_ni      (rst_ni),
+        .tile_x_i    (8'(x)),
+        .tile_y_i    (8'(y)),
         .in_valid_i  (in_valid[T*NP +: NP]),
         .in_flit_i   (in_flit[T*NP*FW +: NP*FW]),
         .in_full_o   (in_full[T*NP +: NP]),

@@ -1,0 +1,203 @@
+// The Verilated RTL chip (rtl/sf_chip.sv through emulator/rtl, --backend rtl) against the
+// functional model (spikes, rasters, u and v per step, final state, weights, counters) and
+// against the SystemC model (cycles per step and the cycle statistics), on the worked example
+// of docs/microarchitecture.md section 9, on random images from the cross-model generator
+// (tests/crossmodel/crossmodel_util.hpp) and on a shipped network compiled for sf1.
+// Each TEST_CASE runs in its own process under ctest (SystemC elaborates once per process).
+#include <catch2/catch.hpp>
+
+#include <unistd.h>
+#include <cstdlib>
+#include <filesystem>
+
+#include "crossmodel_util.hpp"
+#include "sf/compiler/compile.hpp"
+#include "sf/core/graph.hpp"
+#include "sf/functional/functional.hpp"
+#include "sf/reference/datasets.hpp"
+#include "sf/reference/encoders.hpp"
+#include "sf/rtl/rtl_backend.hpp"
+#include "sf/systemc/systemc_backend.hpp"
+
+using namespace sf_xm;
+
+namespace {
+
+// The generator leaves the output map empty; the image checks want one entry per output.
+sf::ChipImage with_output_map(sf::ChipImage img) {
+    if (img.output_core.size() != size_t(img.num_outputs)) {
+        img.output_core.assign(size_t(img.num_outputs), 0);
+        img.output_neuron.assign(size_t(img.num_outputs), 0);
+    }
+    return img;
+}
+
+// microarchitecture.md section 9 on sf1-small (2 x 2 tiles, S = 16, D_r = 4, D_h = 16).
+sf::ChipImage worked_example() {
+    sf::ChipImage img;
+    img.chip = sf::load_chip("sf1-small");
+    img.network = "worked-example";
+    img.timesteps = 1;
+    img.num_inputs = 1;
+    img.num_outputs = 1;
+    sf::NeuronProfile p;
+    p.du = 0;
+    p.dv = 0;
+    p.vth = 0;
+    sf::CoreImage c = make_core(1, 1, 1, 1, p);
+    c.weights = {1};
+    set_routes(c, {{host_out(0)}});
+    img.cores.push_back(c);
+    set_input_routes(img, {{sf::Destination{1, 1, 0}}});
+    return with_output_map(img);
+}
+
+// Cycle-level results that must be identical between the SystemC model and the RTL.
+std::string compare_cycles(const sf::RunResult& sc, const sf::RunResult& rtl) {
+    for (size_t s = 0; s < sc.samples.size() && s < rtl.samples.size(); ++s) {
+        const auto& a = sc.samples[s].cycles_per_step;
+        const auto& b = rtl.samples[s].cycles_per_step;
+        for (size_t t = 0; t < a.size() || t < b.size(); ++t)
+            if (t >= a.size() || t >= b.size() || a[t] != b[t])
+                return "sample " + std::to_string(s) + ", step " + std::to_string(t) +
+                       ": SystemC " + (t < a.size() ? std::to_string(a[t]) : "-") +
+                       " cycles, RTL " + (t < b.size() ? std::to_string(b[t]) : "-");
+    }
+    if (!(sc.counters == rtl.counters)) return "event counters differ";
+    const sf::CycleStats& x = sc.cycle_stats;
+    const sf::CycleStats& y = rtl.cycle_stats;
+    if (x.load_cycles != y.load_cycles) return "load cycles differ";
+    if (x.clear_cycles != y.clear_cycles) return "clear cycles differ";
+    for (size_t t = 0; t < x.busy_cycles.size(); ++t) {
+        const std::string at = "tile " + std::to_string(t) + ": ";
+        if (x.busy_cycles[t] != y.busy_cycles[t])
+            return at + "busy cycles SystemC " + std::to_string(x.busy_cycles[t]) + ", RTL " +
+                   std::to_string(y.busy_cycles[t]);
+        if (x.stall_cycles[t] != y.stall_cycles[t])
+            return at + "stall cycles SystemC " + std::to_string(x.stall_cycles[t]) + ", RTL " +
+                   std::to_string(y.stall_cycles[t]);
+        if (x.max_fifo[t] != y.max_fifo[t]) return at + "maximum FIFO occupancy differs";
+        if (x.link_flits[t] != y.link_flits[t]) return at + "flits per link differ";
+    }
+    return "";
+}
+
+}  // namespace
+
+TEST_CASE("The RTL chip runs the worked example of docs/microarchitecture.md in 19 cycles with the "
+          "listed counters",
+          "[rtl][chip]") {
+    const sf::ChipImage img = worked_example();
+    sf::SpikeInput in;
+    in.num_inputs = 1;
+    in.samples.resize(1);
+    in.samples[0].steps = {{0}};
+    sf::RunOptions opt;
+    opt.steps = 1;
+    const sf::RunResult r = sf::run_rtl(img, in, opt);
+    REQUIRE(r.samples.size() == 1);
+    CHECK(r.backend == "rtl");
+    CHECK(r.samples[0].cycles_per_step == std::vector<uint64_t>{19});
+    CHECK(r.samples[0].output_spikes == std::vector<std::vector<int32_t>>{{0}});
+    CHECK(r.counters.cycles == 19);
+    CHECK(r.counters.packets == 2);
+    CHECK(r.counters.hops_ew == 4);
+    CHECK(r.counters.hops_ns == 2);
+    CHECK(r.counters.spikes == 1);
+    CHECK(r.counters.syn_ops == 1);
+    CHECK(r.counters.row_reads == 1);
+    CHECK(r.counters.neuron_updates_active == 1);
+    CHECK(r.counters.neuron_updates_idle == 0);
+    CHECK(r.final_u == std::vector<std::vector<int32_t>>{{64}});
+    const sf::CycleStats& cs = r.cycle_stats;
+    REQUIRE(cs.present);
+    CHECK(cs.steps == 1);
+    CHECK(cs.host_in_flits == 1);
+    CHECK(cs.host_out_flits == 1);
+    CHECK(cs.busy_cycles == std::vector<uint64_t>{0, 0, 0, 5});
+    CHECK(cs.link_flits[0] == std::vector<uint64_t>{0, 0, 1, 0, 1});
+    CHECK(cs.link_flits[3] == std::vector<uint64_t>{1, 0, 0, 0, 1});
+    const sf::RunResult f = sf::run_functional(img, in, opt);
+    CHECK(compare(img, f, r) == "");
+}
+
+TEST_CASE("The RTL chip agrees with the functional model on random sf1-small images (every "
+          "neuron mode, saturation, recurrence, learning, congestion)",
+          "[rtl][chip][crossmodel]") {
+    GenOptions o;
+    o.chip = sf::load_chip("sf1-small");
+    sf::prepare_rtl(o.chip);
+    for (uint64_t seed = 1; seed <= 60; ++seed) {
+        o.congested = seed % 3 == 0;
+        o.max_neurons = seed % 4 == 0 ? 64 : 40;
+        const sf::ChipImage img = with_output_map(random_image(seed, o));
+        const sf::SpikeInput in = random_input(img, seed * 7, 2, 6, seed % 2 ? 0.3 : 0.8);
+        sf::RunOptions opt;
+        opt.steps = 6;
+        opt.record = sf::RecordSpikes | sf::RecordU | sf::RecordV | sf::RecordWeights;
+        opt.reset_between_samples = seed % 5 != 0;
+        INFO("seed " << seed);
+        const sf::RunResult f = sf::run_functional(img, in, opt);
+        const sf::RunResult r = sf::run_rtl(img, in, opt);
+        CHECK(compare(img, f, r) == "");
+    }
+}
+
+TEST_CASE("The RTL chip and the SystemC model report the same cycles per step and cycle "
+          "statistics on random sf1-small images",
+          "[rtl][chip][crossmodel][systemc]") {
+    GenOptions o;
+    o.chip = sf::load_chip("sf1-small");
+    sf::prepare_rtl(o.chip);  // before the SystemC chip starts the simulation
+    for (uint64_t seed = 101; seed <= 140; ++seed) {
+        o.congested = seed % 2 == 0;
+        const sf::ChipImage img = with_output_map(random_image(seed, o));
+        const sf::SpikeInput in = random_input(img, seed * 3, 2, 5, 0.6);
+        sf::RunOptions opt;
+        opt.steps = 5;
+        INFO("seed " << seed);
+        const sf::RunResult sc = sf::run_systemc(img, in, opt);
+        const sf::RunResult rtl = sf::run_rtl(img, in, opt);
+        CHECK(compare_cycles(sc, rtl) == "");
+        const sf::RunResult f = sf::run_functional(img, in, opt);
+        CHECK(compare(img, f, rtl) == "");
+    }
+}
+
+TEST_CASE("The RTL chip runs the shipped digits network on sf1 like the functional model",
+          "[rtl][chip][crossmodel]") {
+    const sf::Graph g = sf::load_network(std::string(SF_SOURCE_DIR) + "/networks/digits-snn");
+    const sf::CompileResult cr = sf::compile(g, sf::load_chip("sf1"));
+    const sf::Dataset ds = sf::load_dataset("digits", sf::Split::Test, 7);
+    const sf::SpikeInput in = sf::encode(ds, cr.image.encoder, cr.image.timesteps, 5, 2);
+    sf::RunOptions opt;
+    opt.steps = 16;
+    opt.record = sf::RecordSpikes;
+    const sf::RunResult f = sf::run_functional(cr.image, in, opt);
+    const sf::RunResult r = sf::run_rtl(cr.image, in, opt);
+    CHECK(compare(cr.image, f, r) == "");
+    CHECK(r.counters.cycles > 0);
+}
+
+TEST_CASE("The RTL chip writes FST waveforms of the whole chip or of chosen tiles",
+          "[rtl][chip][trace]") {
+    const sf::ChipImage img = worked_example();
+    sf::SpikeInput in;
+    in.num_inputs = 1;
+    in.samples.resize(1);
+    in.samples[0].steps = {{0}};
+    sf::RunOptions opt;
+    opt.steps = 1;
+    const std::string file = std::string(std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp") +
+                             "/sf-rtl-trace-" + std::to_string(::getpid()) + ".fst";
+    sf::RtlOptions ro;
+    ro.trace_file = file;
+    ro.trace_tiles = {3};  // tile (1, 1)
+    const sf::RunResult r = sf::run_rtl(img, in, opt, ro);
+    CHECK(r.samples[0].cycles_per_step == std::vector<uint64_t>{19});
+    std::error_code ec;
+    REQUIRE(std::filesystem::exists(file));
+    CHECK(std::filesystem::file_size(file) > 100);
+    CHECK(!std::filesystem::exists(file + ".tmp." + std::to_string(::getpid())));
+    std::filesystem::remove(file, ec);
+}
