@@ -13,6 +13,7 @@
 #include "commands.hpp"
 #include "sf/core/error.hpp"
 #include "sf/reference/datasets.hpp"
+#include "sf/reference/feedback_alignment.hpp"
 #include "sf/reference/hebbian.hpp"
 #include "sf/reference/neuron_models.hpp"
 #include "sf/reference/run_analysis.hpp"
@@ -138,7 +139,68 @@ Action add_course(CLI::App& app) {
     an->add_option("--seed", aa->seed, "seed of the silenced neurons (default 1)");
     an->add_flag("--json", aa->json, "print one JSON object");
 
+    struct NobpArgs {
+        std::string data = "fashion-mnist", rule = "fa";
+        std::vector<int> hidden{256};
+        int epochs = 5, batch = 32;
+        float rate = 0.05f, decay = 0.3f;
+        int64_t train = -1, test = -1;
+        uint64_t seed = 1;
+        bool json = false;
+    };
+    auto ba = std::make_shared<NobpArgs>();
+    auto* nobp = course->add_subcommand(
+        "nobp", "Train an MLP by backprop (bp), feedback alignment (fa) or direct FA (dfa)");
+    nobp->add_option("--rule", ba->rule, "bp, fa or dfa (default fa)");
+    nobp->add_option("--data", ba->data, "fashion-mnist, mnist or digits (default fashion-mnist)");
+    nobp->add_option("--hidden", ba->hidden, "hidden sizes, comma-separated (default 256)")->delimiter(',');
+    nobp->add_option("--epochs", ba->epochs, "epochs (default 5)");
+    nobp->add_option("--batch", ba->batch, "minibatch (default 32)");
+    nobp->add_option("--rate", ba->rate, "SGD learning rate (default 0.05)");
+    nobp->add_option("--decay", ba->decay, "rate decay per epoch (default 0.3)");
+    nobp->add_option("--train", ba->train, "training samples (default all)");
+    nobp->add_option("--test", ba->test, "test samples (default all)");
+    nobp->add_option("--seed", ba->seed, "seed of weights, feedback matrices and order (default 1)");
+    nobp->add_flag("--json", ba->json, "print one JSON object");
+
     return [=]() -> int {
+        if (nobp->parsed()) {
+            FaOptions o;
+            o.rule = parse_feedback_rule(ba->rule);
+            o.hidden = ba->hidden;
+            o.epochs = ba->epochs;
+            o.batch = ba->batch;
+            o.learning_rate = ba->rate;
+            o.rate_decay = ba->decay;
+            o.seed = ba->seed;
+            const Dataset tr = load_dataset(ba->data, Split::Train, ba->train);
+            const Dataset te = load_dataset(ba->data, Split::Test, ba->test);
+            const FaResult r = train_mlp_feedback(tr, te, o);
+            nlohmann::json eps = nlohmann::json::array();
+            for (const auto& e : r.epochs)
+                eps.push_back({{"train_loss", e.train_loss},
+                               {"test_accuracy", e.test_accuracy},
+                               {"weight_angle_deg", e.weight_angle_deg},
+                               {"signal_angle_deg", e.signal_angle_deg}});
+            if (ba->json) {
+                print_json({{"rule", to_string(o.rule)}, {"data", ba->data}, {"seed", ba->seed},
+                            {"train_samples", tr.size()}, {"test_samples", te.size()},
+                            {"epochs", eps}});
+                return 0;
+            }
+            std::cout << fmt::format("{} on {} ({} training, {} test samples, seed {})\n",
+                                     to_string(o.rule), ba->data, tr.size(), te.size(), ba->seed);
+            for (size_t e = 0; e < r.epochs.size(); ++e) {
+                const auto& x = r.epochs[e];
+                std::cout << fmt::format("  epoch {:2}  loss {:.4f}  test accuracy {:6.2f}%", e + 1,
+                                         x.train_loss, 100.0 * x.test_accuracy);
+                for (size_t l = 0; l < x.signal_angle_deg.size(); ++l)
+                    std::cout << fmt::format("  layer {}: signal {:5.1f} deg, weights {:5.1f} deg",
+                                             l + 1, x.signal_angle_deg[l], x.weight_angle_deg[l]);
+                std::cout << "\n";
+            }
+            return 0;
+        }
         if (neuron->parsed()) {
             const auto t = run_model(*na, na->current);
             nlohmann::json j{{"model", na->model},
