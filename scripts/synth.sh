@@ -84,15 +84,15 @@ for b in "${list[@]}"; do
     asserts="; select -assert-count 1 t:\$mem_v2 r:SIZE=$xbar_size %i r:WIDTH=$xbar_width %i"
   fi
   log="$(mktemp)"
-  t0=$(date +%s)
+  
   if ! yosys -q -l "$log" -p "read_verilog -sv $srcs; hierarchy -top $b $chp; synth -flatten -top $b -run :fine; tee -o $log.stat stat -width; tee -q -o $log.mem dump t:\$mem_v2 $asserts" >/dev/null 2>"$log.err"; then
     echo "== $b: synthesis FAILED" ; cat "$log.err" ; tail -20 "$log"
     fail=1
     continue
   fi
-  t1=$(date +%s)
+  
   echo
-  echo "== $b ($((t1 - t0)) s)"
+  echo "== $b"
   sed -n '/Number of cells/,$p' "$log.stat" | sed '/^$/q'
   cells=$(awk '/Number of cells/ {print $4; exit}' "$log.stat")
   ffbits=$(awk '$1 ~ /^\$_?(s|a|ad|al|aldff|sdff|dff|dffe|sdffe|sdffce|adffe|dffsr|dffsre|aldffe)(_[0-9]+)?$/ { n=split($1, p, "_"); w=p[n]+0; if (w==0) w=1; s+=w*$2 } END {print s+0}' "$log.stat")
