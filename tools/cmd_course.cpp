@@ -13,6 +13,7 @@
 #include "commands.hpp"
 #include "sf/core/error.hpp"
 #include "sf/reference/datasets.hpp"
+#include "sf/reference/eprop.hpp"
 #include "sf/reference/feedback_alignment.hpp"
 #include "sf/reference/hebbian.hpp"
 #include "sf/reference/neuron_models.hpp"
@@ -163,7 +164,62 @@ Action add_course(CLI::App& app) {
     nobp->add_option("--seed", ba->seed, "seed of weights, feedback matrices and order (default 1)");
     nobp->add_flag("--json", ba->json, "print one JSON object");
 
+    struct EpropArgs {
+        std::string rule = "eprop";
+        int hidden = 64, epochs = 5, repeat = 4;
+        float rate = 2e-3f;
+        uint64_t seed = 1;
+        bool json = false;
+    };
+    auto ea = std::make_shared<EpropArgs>();
+    auto* eprop = course->add_subcommand(
+        "eprop", "A recurrent LIF network on sequential 8x8 digits: e-prop or BPTT");
+    eprop->add_option("--rule", ea->rule, "eprop, eprop-random or bptt (default eprop)");
+    eprop->add_option("--hidden", ea->hidden, "recurrent LIF neurons (default 64)");
+    eprop->add_option("--epochs", ea->epochs, "epochs (default 5)");
+    eprop->add_option("--repeat", ea->repeat, "steps per image row (default 4: 32 steps)");
+    eprop->add_option("--rate", ea->rate, "Adam learning rate (default 0.002)");
+    eprop->add_option("--seed", ea->seed, "seed of weights and sample order (default 1)");
+    eprop->add_flag("--json", ea->json, "print one JSON object");
+
     return [=]() -> int {
+        if (eprop->parsed()) {
+            RnnTrainOptions o;
+            if (ea->rule == "eprop" || ea->rule == "eprop-random") {
+                o.rule = GradientRule::EProp;
+                o.random_feedback = ea->rule == "eprop-random";
+            } else if (ea->rule == "bptt") {
+                o.rule = GradientRule::Bptt;
+            } else {
+                throw InputError("unknown rule '" + ea->rule + "'", "--rule",
+                                 "use eprop, eprop-random or bptt");
+            }
+            o.hidden = ea->hidden;
+            o.epochs = ea->epochs;
+            o.repeat = ea->repeat;
+            o.learning_rate = ea->rate;
+            o.seed = ea->seed;
+            const Dataset tr = load_dataset("digits", Split::Train);
+            const Dataset te = load_dataset("digits", Split::Test);
+            const auto eps = train_recurrent_digits(tr, te, o);
+            nlohmann::json arr = nlohmann::json::array();
+            for (const auto& e : eps)
+                arr.push_back({{"train_loss", e.train_loss},
+                               {"test_accuracy", e.test_accuracy},
+                               {"spikes_per_step", e.spikes_per_step}});
+            if (ea->json) {
+                print_json({{"rule", ea->rule}, {"seed", ea->seed}, {"epochs", arr}});
+                return 0;
+            }
+            std::cout << fmt::format("{} on sequential digits ({} recurrent LIF, {} steps, seed {})\n",
+                                     ea->rule, ea->hidden, 8 * ea->repeat, ea->seed);
+            for (size_t e = 0; e < eps.size(); ++e)
+                std::cout << fmt::format("  epoch {:2}  loss {:.4f}  test accuracy {:6.2f}%  "
+                                         "spikes per neuron and step {:.3f}\n",
+                                         e + 1, eps[e].train_loss, 100.0 * eps[e].test_accuracy,
+                                         eps[e].spikes_per_step);
+            return 0;
+        }
         if (nobp->parsed()) {
             FaOptions o;
             o.rule = parse_feedback_rule(ba->rule);
