@@ -14,11 +14,15 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <functional>
+#include <memory>
+#include <mutex>
 #include <random>
 #include <string>
 
 #include "sf/core/error.hpp"
 #include "sf/core/fixed_point.hpp"
+#include "sf/core/parallel.hpp"
 #include "sf/functional/detail.hpp"
 #include "sf/functional/functional.hpp"
 
@@ -87,6 +91,11 @@ class Engine {
     void setup();
     void reset_state();
     void run_step(int t, const std::vector<int32_t>* host_in, SampleResult& sr);
+    // Samples [begin, end) from reset state, results into out[s]; done(s + 1) after each.
+    void run_samples(const SpikeInput& input, int64_t begin, int64_t end, int steps,
+                     SampleResult* out, const std::function<void(int64_t)>& done);
+    // Counters and the final state (u, v, refractory, weights) into rr.
+    void collect(RunResult& rr, bool any_learning) const;
 
     const ChipImage& img_;
     RunOptions opt_;
@@ -448,7 +457,60 @@ RunResult Engine::run(const SpikeInput& input, const ProgressFn& progress) {
     rr.backend = "functional";
     rr.steps = steps;
     rr.num_outputs = img_.num_outputs;
-    rr.samples.reserve(input.samples.size());
+    const int64_t total = int64_t(input.samples.size());
+    rr.samples.resize(size_t(total));
+
+    // Samples are independent only when every sample starts from reset state and no core
+    // learns: learning carries the crossbar weights (and, without the reset, the neuron
+    // state carries too) from one sample into the next, so those runs stay serial.
+    bool any_learning = false;
+    for (const CoreState& cs : cores_) any_learning = any_learning || cs.learning;
+    const bool independent = opt_.reset_between_samples && !any_learning;
+    const int chunks = independent ? parallel_chunk_count(total, opt_.threads) : 1;
+    rr.threads = std::max(1, chunks);
+
+    if (chunks <= 1) {
+        run_samples(input, 0, total, steps, rr.samples.data(), [&](int64_t done) {
+            if (progress) progress(done, total);
+        });
+        collect(rr, any_learning);
+    } else {
+        // One engine per contiguous chunk of samples (this one runs chunk 0); each sample
+        // starts from reset state, so a sample's result cannot depend on its chunk.
+        // Counters are integers summed in chunk order; the final state is the last
+        // chunk's, i.e. that of the last sample, as in a serial run.
+        std::vector<std::unique_ptr<Engine>> engines(static_cast<size_t>(chunks));
+        std::mutex progress_mutex;
+        int64_t done_total = 0;
+        parallel_chunks(total, chunks, [&](int c, int64_t begin, int64_t end) {
+            Engine* e = this;
+            if (c > 0) {
+                engines[size_t(c)] = std::make_unique<Engine>(img_, opt_, shuffle_seed_);
+                e = engines[size_t(c)].get();
+            }
+            e->run_samples(input, begin, end, steps, rr.samples.data(), [&](int64_t) {
+                if (!progress) return;
+                std::lock_guard<std::mutex> lock(progress_mutex);
+                progress(++done_total, total);
+            });
+        });
+        EventCounters sum;
+        uint64_t wraps = 0;
+        for (int c = 0; c < chunks; ++c) {
+            const Engine& e = c == 0 ? *this : *engines[size_t(c)];
+            sum += e.c_;
+            wraps += e.wraps_;
+        }
+        engines.back()->collect(rr, any_learning);
+        rr.counters = sum;
+        rr.state_wraps = wraps;
+    }
+    rr.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return rr;
+}
+
+void Engine::run_samples(const SpikeInput& input, int64_t begin, int64_t end, int steps,
+                         SampleResult* out, const std::function<void(int64_t)>& done) {
     c_ = EventCounters{};
     wraps_ = 0;
     reset_state();
@@ -464,10 +526,9 @@ RunResult Engine::run(const SpikeInput& input, const ProgressFn& progress) {
                         img_.output_core.size() == size_t(img_.num_outputs) &&
                         img_.output_neuron.size() == size_t(img_.num_outputs);
 
-    const int64_t total = int64_t(input.samples.size());
-    for (int64_t s = 0; s < total; ++s) {
+    for (int64_t s = begin; s < end; ++s) {
         const SampleInput& in = input.samples[size_t(s)];
-        if (s > 0 && opt_.reset_between_samples) reset_state();
+        if (s > begin && opt_.reset_between_samples) reset_state();
         SampleResult sr;
         sr.label = in.label;
         sr.output_counts.assign(size_t(std::max(0, img_.num_outputs)), 0);
@@ -489,23 +550,21 @@ RunResult Engine::run(const SpikeInput& input, const ProgressFn& progress) {
                 }
         }
         sr.predicted = best;
-        rr.samples.push_back(std::move(sr));
-        if (progress) progress(s + 1, total);
+        out[size_t(s)] = std::move(sr);
+        done(s + 1);
     }
+}
 
+void Engine::collect(RunResult& rr, bool any_learning) const {
     rr.counters = c_;
     rr.state_wraps = wraps_;
-    bool any_learning = false;
     for (const CoreState& cs : cores_) {
         rr.final_u.push_back(cs.u);
         rr.final_v.push_back(cs.v);
         rr.final_refractory.push_back(cs.refr);
-        any_learning = any_learning || cs.learning;
     }
     if ((opt_.record & RecordWeights) || any_learning)
         for (const CoreState& cs : cores_) rr.final_weights.push_back(cs.w);
-    rr.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    return rr;
 }
 
 }  // namespace

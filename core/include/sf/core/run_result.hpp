@@ -62,6 +62,10 @@ struct RunOptions {
     int steps = 0;              // steps per sample; 0 = the image's timesteps
     unsigned record = RecordNone;
     bool reset_between_samples = true;  // neuron state and traces; weights persist
+    // Worker threads over samples (sf/core/parallel.hpp); results are bit-identical for any
+    // count. Backends that cannot split the samples (learning carries weights from one
+    // sample to the next) run serially and say so in RunResult::threads.
+    int threads = 1;
 };
 
 // What only the cycle-level backends (systemc, rtl) measure, read from the chip's own
@@ -115,6 +119,7 @@ struct RunResult {
     // event; cycle-level backends need not report it.
     uint64_t state_wraps = 0;
     double wall_s = 0;
+    int threads = 1;  // worker threads actually used over the samples
     // Final state after the last sample, per core: u, v and crossbar weights.
     std::vector<std::vector<int32_t>> final_u, final_v;
     std::vector<std::vector<int16_t>> final_weights;  // if RecordWeights or learning
