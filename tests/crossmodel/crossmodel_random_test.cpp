@@ -48,6 +48,15 @@ void run_case(uint64_t seed) {
     const sf::RunResult want = sf::run_functional(img, in, opt);
     const sf::RunResult got = sf::run_systemc(img, in, opt, so);
     REQUIRE(compare(img, want, got) == "");
+    // Cycle skipping (§10) is exact: the other setting gives the same cycles and counts.
+    so.fast = !so.fast;
+    const sf::RunResult other = sf::run_systemc(img, in, opt, so);
+    REQUIRE(compare(img, got, other) == "");
+    CHECK(other.counters == got.counters);
+    for (size_t i = 0; i < got.samples.size(); ++i)
+        CHECK(other.samples[i].cycles_per_step == got.samples[i].cycles_per_step);
+    CHECK(other.cycle_stats.busy_cycles == got.cycle_stats.busy_cycles);
+    CHECK(other.cycle_stats.stall_cycles == got.cycle_stats.stall_cycles);
     uint64_t sum = 0;
     for (const auto& s : got.samples) sum += std::accumulate(s.cycles_per_step.begin(), s.cycles_per_step.end(), uint64_t(0));
     CHECK(got.counters.cycles == sum);
