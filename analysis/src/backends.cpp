@@ -7,27 +7,40 @@
 #ifdef SF_HAVE_SYSTEMC
 #include "sf/systemc/systemc_backend.hpp"
 #endif
+#ifdef SF_HAVE_RTL
+#include "sf/rtl/rtl_backend.hpp"
+#endif
 
 namespace sf {
 
 const std::vector<ChipBackend>& chip_backends() {
     // The cycle-level backends join here when their libraries are in the build (DESIGN.md
-    // §8: systemc when SystemC is installed; rtl when its harness lands); otherwise they are
+    // §8: systemc when SystemC is installed, rtl when Verilator is too); otherwise they are
     // named so that asking for them gives a clear error.
     static const std::vector<ChipBackend> all = {
         {"functional", true, false,
          [](const ChipImage& img, const SpikeInput& in, const RunOptions& o, const ProgressFn& p) {
              return run_functional(img, in, o, p);
-         }},
+         },
+         {}},
 #ifdef SF_HAVE_SYSTEMC
         {"systemc", true, true,
          [](const ChipImage& img, const SpikeInput& in, const RunOptions& o, const ProgressFn& p) {
              return run_systemc(img, in, o, SystemCOptions{}, p);
-         }},
+         },
+         [](const ChipConfig& c) { prepare_systemc(c); }},
 #else
-        {"systemc", false, true, {}},
+        {"systemc", false, true, {}, {}},
 #endif
-        {"rtl", false, true, {}},
+#ifdef SF_HAVE_RTL
+        {"rtl", true, true,
+         [](const ChipImage& img, const SpikeInput& in, const RunOptions& o, const ProgressFn& p) {
+             return run_rtl(img, in, o, RtlOptions{}, p);
+         },
+         [](const ChipConfig& c) { prepare_rtl(c); }},
+#else
+        {"rtl", false, true, {}, {}},
+#endif
     };
     return all;
 }
@@ -51,6 +64,15 @@ const ChipBackend& chip_backend(const std::string& name) {
     }
     throw InputError("unknown backend '" + name + "'", "--backends",
                      "use reference, functional, systemc or rtl, separated by commas");
+}
+
+void prepare_chip_backends(const std::vector<std::string>& names, const ChipConfig& chip) {
+    std::vector<const ChipBackend*> cyc;
+    for (const auto& n : names)
+        if (n != "reference" && chip_backend(n).counts_cycles) cyc.push_back(&chip_backend(n));
+    if (cyc.size() < 2) return;
+    for (const auto* b : cyc)
+        if (b->prepare) b->prepare(chip);
 }
 
 std::vector<std::string> parse_backend_list(const std::string& list) {

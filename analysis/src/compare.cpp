@@ -264,6 +264,7 @@ json run_compare(const CompareOptions& o) {
                          "pass --data fashion-mnist (or mnist, digits)");
     const ChipConfig chip = o.chip_config ? *o.chip_config : load_chip(o.chip);
     const int T = o.steps > 0 ? o.steps : g.timesteps;
+    prepare_chip_backends(chip_names, chip);
     std::optional<AnnEnergyTable> table;
     std::string ann_path = o.ann, ann_link;
     if (!o.no_ann) {

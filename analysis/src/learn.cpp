@@ -141,6 +141,7 @@ json run_learning(const LearnOptions& o) {
     const std::string set = g.dataset.empty() ? "mnist" : g.dataset;
     const int64_t size = g.populations[size_t(pop)].size();
     const ChipConfig chip = load_chip(o.chip);
+    prepare_chip_backends(o.backends, chip);
     const int T = g.timesteps;
 
     auto t0 = Clock::now();

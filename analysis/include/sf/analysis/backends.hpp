@@ -22,7 +22,13 @@ struct ChipBackend {
     bool built = false;      // false: named but not in this build
     bool counts_cycles = false;
     ChipBackendFn run;
+    // Cycle-level backends elaborate SystemC once per process: one that runs both builds
+    // every chip first (prepare_systemc / prepare_rtl). Empty when nothing is needed.
+    std::function<void(const ChipConfig&)> prepare;
 };
+
+// Before a process runs more than one cycle-level backend on `chip`: prepares each.
+void prepare_chip_backends(const std::vector<std::string>& names, const ChipConfig& chip);
 
 // functional, systemc, rtl (in that order), built or not.
 const std::vector<ChipBackend>& chip_backends();
