@@ -12,6 +12,7 @@ packages=(
   build-essential cmake ninja-build pkgconf git ca-certificates
   libeigen3-dev libyaml-cpp-dev libsystemc-dev verilator catch2 libcli11-dev libfmt-dev
   nlohmann-json3-dev libhdf5-dev zlib1g-dev libzip-dev yosys clang
+  zipcmp zipmerge ziptool  # Debian's libzip CMake package names these programs and fails without them
   dataset-fashion-mnist python3-sklearn python3-numpy python3-h5py
   chromium  # the report page's test renders it headless (tests/compare/compare_html_test.cpp)
 )
