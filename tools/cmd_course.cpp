@@ -11,8 +11,12 @@
 #include <fmt/format.h>
 
 #include "commands.hpp"
+#include "sf/analysis/backends.hpp"
+#include "sf/compiler/compile.hpp"
+#include "sf/core/chip_config.hpp"
 #include "sf/core/error.hpp"
 #include "sf/reference/datasets.hpp"
+#include "sf/reference/encoders.hpp"
 #include "sf/reference/eprop.hpp"
 #include "sf/reference/feedback_alignment.hpp"
 #include "sf/reference/hebbian.hpp"
@@ -124,7 +128,7 @@ Action add_course(CLI::App& app) {
     pca->add_flag("--json", pa->json, "print one JSON object");
 
     struct AnalyseArgs {
-        std::string network, data, ablate;
+        std::string network, data, ablate, backend = "reference", chip = "sf1";
         int64_t samples = -1;
         uint64_t seed = 1;
         bool json = false;
@@ -138,6 +142,9 @@ Action add_course(CLI::App& app) {
     an->add_option("--ablate", aa->ablate,
                    "POPULATION:FRACTION, e.g. hidden:0.5 (silence that fraction, seeded)");
     an->add_option("--seed", aa->seed, "seed of the silenced neurons (default 1)");
+    an->add_option("--backend", aa->backend,
+                   "reference (float, default) or a chip backend: functional, systemc, rtl");
+    an->add_option("--chip", aa->chip, "chip preset or YAML for a chip backend (default sf1)");
     an->add_flag("--json", aa->json, "print one JSON object");
 
     struct NobpArgs {
@@ -352,14 +359,27 @@ Action add_course(CLI::App& app) {
         if (data.empty())
             throw InputError("the network names no data set", "--data", "give --data digits");
         const Dataset ds = load_dataset(data, Split::Test, aa->samples);
+        // The same analysis reads the float reference's RunResult or a chip backend's: the
+        // chip run compiles the (possibly ablated) graph and feeds it the same encoded spikes.
+        const bool on_chip = aa->backend != "reference";
+        const ChipBackend* backend = on_chip ? &chip_backend(aa->backend) : nullptr;
+        const ChipConfig chip = on_chip ? load_chip(aa->chip) : ChipConfig{};
         auto run = [&](const Graph& gg) {
-            SnnSimulator sim(gg);
-            return simulate_dataset(sim, ds, 0, ds.size()).run;
+            if (!on_chip) {
+                SnnSimulator sim(gg);
+                return simulate_dataset(sim, ds, 0, ds.size()).run;
+            }
+            const CompileResult c = compile(gg, chip);
+            const SpikeInput in = encode(ds, gg.encoder, gg.timesteps, 0, ds.size());
+            RunResult r = backend->run(c.image, in, RunOptions{}, ProgressFn{});
+            for (size_t i = 0; i < r.samples.size(); ++i) r.samples[i].label = ds.labels[i];
+            return r;
         };
         const RunResult base = run(g);
         nlohmann::json j = to_json(analyse_run(base));
         j["network"] = g.name;
         j["data"] = data;
+        j["backend"] = aa->backend;
         if (!aa->ablate.empty()) {
             const auto colon = aa->ablate.rfind(':');
             if (colon == std::string::npos)
@@ -387,9 +407,9 @@ Action add_course(CLI::App& app) {
             print_json(j);
             return 0;
         }
-        std::cout << fmt::format("{} on {} ({} samples): accuracy {:.2f}%, I(class; prediction) "
+        std::cout << fmt::format("{} on {} ({} samples, {}): accuracy {:.2f}%, I(class; prediction) "
                                  "{:.3f} bits of {:.3f}\n",
-                                 g.name, data, ds.size(), 100.0 * base.accuracy(),
+                                 g.name, data, ds.size(), aa->backend, 100.0 * base.accuracy(),
                                  j["mi_prediction_bits"].get<double>(), std::log2(double(j["num_classes"].get<int>())));
         std::cout << "  output  preferred class  I(class; count) [bits]  plug-in\n";
         for (size_t n = 0; n < j["outputs"].size(); ++n) {
