@@ -5,6 +5,8 @@
 #include "sf_test_util.hpp"
 
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 
 #include <nlohmann/json.hpp>
 
@@ -95,4 +97,21 @@ TEST_CASE("spikeforge course analyse reads a chip run (functional backend) like 
     CHECK(j["accuracy"].get<double>() > 0.9);
     CHECK(j["outputs"].size() == 10);
     CHECK(j["mi_prediction_bits"].get<double>() > 2.0);
+}
+
+TEST_CASE("spikeforge compile refuses a course neuron kind the chip cannot run, naming the "
+          "chip's neurons",
+          "[course][cli]") {
+    sf_test::ScratchDir dir;
+    const std::string src = std::string(SF_SOURCE_DIR) + "/networks/digits-snn/";
+    std::ifstream in(src + "network.yaml");
+    const std::string yaml((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    sf_test::write_text(dir / "network.yaml",
+                        sf_test::edit(yaml, "{name: hidden, kind: if", "{name: hidden, kind: izhikevich"));
+    std::filesystem::copy_file(src + "weights.npz", dir / "weights.npz");
+    const auto r = run_cli("compile " + dir.str() + " -o " + (dir / "img"));
+    CHECK(r.code == 1);
+    CHECK_THAT(r.output, Contains("izhikevich"));
+    CHECK_THAT(r.output, Contains("lif"));  // the fix lists the chip's neurons
+    CHECK_FALSE(std::filesystem::exists(dir.path / "img"));
 }
