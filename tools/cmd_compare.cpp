@@ -11,6 +11,7 @@
 #include "sf/analysis/compare.hpp"
 #include "sf/analysis/report.hpp"
 #include "sf/core/error.hpp"
+#include "sf/core/parallel.hpp"
 
 namespace sf::cli {
 
@@ -23,6 +24,7 @@ Action add_compare(CLI::App& app) {
         uint64_t seed = 1;
         std::vector<std::string> trace;
         bool json = false, no_ann = false;
+        int threads = default_thread_count();
     };
     auto a = std::make_shared<Args>();
     auto* cmd = app.add_subcommand(
@@ -45,6 +47,9 @@ Action add_compare(CLI::App& app) {
     cmd->add_option("--trace", a->trace,
                     "neurons whose membranes the report plots, as POPULATION:INDEX");
     cmd->add_flag("--json", a->json, "print one JSON object instead of the table");
+    cmd->add_option("--threads", a->threads,
+                    "worker threads (default: every core); this command runs on one thread for now")
+        ->transform(whole_number("--threads", 1, (unsigned long long)kMaxThreads));
     cmd->add_option("--html", a->html, "write a self-contained HTML report to this file");
     return [a, cmd]() -> int {
         check_count(*cmd, "--samples", a->samples, 1);
@@ -74,6 +79,7 @@ Action add_compare(CLI::App& app) {
             r["html"] = a->html;
         }
         if (a->json) {
+            r["threads"] = 1;  // serial for now: --threads is accepted and checked
             print_json(r);
             return 0;
         }

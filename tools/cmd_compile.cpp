@@ -13,6 +13,7 @@
 #include "sf/core/chip_config.hpp"
 #include "sf/core/chip_image.hpp"
 #include "sf/core/error.hpp"
+#include "sf/core/parallel.hpp"
 #include "sf/core/graph.hpp"
 #include "sf/core/temp_dir.hpp"
 
@@ -27,6 +28,7 @@ struct CompileArgs {
     uint64_t seed = 1;
     std::string dump_after;
     bool json = false;
+    int threads = default_thread_count();
 };
 
 double stat_or(const PassStats& p, const char* key, double dflt = 0.0) {
@@ -51,6 +53,9 @@ Action add_compile(CLI::App& app) {
     cmd->add_option("--dump-after", a->dump_after,
                     "print the IR after this pass (" + passes + "or all); to stderr with --json");
     cmd->add_flag("--json", a->json, "print one JSON object instead of the summary");
+    cmd->add_option("--threads", a->threads,
+                    "worker threads (default: every core); this command runs on one thread for now")
+        ->transform(whole_number("--threads", 1, (unsigned long long)kMaxThreads));
 
     return [a]() -> int {
         check_output_dir(a->out, OutputKind::ChipImage, "-o");
@@ -82,6 +87,7 @@ Action add_compile(CLI::App& app) {
             }
             j["passes"] = ps;
             j["warnings"] = warnings;
+            j["threads"] = 1;  // serial for now: --threads is accepted and checked
             print_json(j);
             return 0;
         }

@@ -11,6 +11,7 @@
 #include "commands.hpp"
 #include "sf/analysis/ann_cost.hpp"
 #include "sf/core/error.hpp"
+#include "sf/core/parallel.hpp"
 #include "sf/core/temp_dir.hpp"
 #include "sf/reference/ann.hpp"
 #include "sf/reference/convert.hpp"
@@ -30,6 +31,7 @@ struct ConvertArgs {
     std::vector<int> curve;
     std::string split = "test";
     bool json = false;
+    int threads = default_thread_count();
 };
 }  // namespace
 
@@ -65,6 +67,9 @@ Action add_convert(CLI::App& app) {
         ->check(CLI::IsMember({"test", "train"}));
     cmd->add_option("--name", a->name, "name of the converted network");
     cmd->add_flag("--json", a->json, "print the result as one JSON line");
+    cmd->add_option("--threads", a->threads,
+                    "worker threads over the check samples (the calibration is serial) (default: every core); results are identical for any count")
+        ->transform(whole_number("--threads", 1, (unsigned long long)kMaxThreads));
     return [a]() -> int {
         // Before any work, so a long conversion never fails at its end on a bad -o.
         check_output_dir(a->out, OutputKind::Network, "-o");
@@ -146,6 +151,7 @@ Action add_convert(CLI::App& app) {
             SnnRunOptions ro;
             ro.progress = stderr_is_tty() && !a->json;
             ro.batch = 128;
+            ro.threads = a->threads;
             j["ann_accuracy"] = count ? double(ok) / double(count) : 0.0;
             j["samples"] = count;
             j["split"] = a->split;
@@ -154,6 +160,7 @@ Action add_convert(CLI::App& app) {
                 j["accuracy"] = r.run.accuracy();
                 j["spikes_total"] = r.run.counters.spikes;
                 j["wall_s"] = r.run.wall_s;
+                j["threads"] = r.run.threads;
             } else {
                 std::vector<int> steps = a->curve;
                 steps.push_back(o.timesteps);

@@ -4,6 +4,7 @@
 
 #include "commands.hpp"
 #include "sf/core/error.hpp"
+#include "sf/core/parallel.hpp"
 #include "sf/reference/train_api.hpp"
 
 namespace sf::cli {
@@ -14,6 +15,7 @@ Action add_eval(CLI::App& app) {
         std::string network, data;
         int64_t samples = -1;
         bool json = false;
+        int threads = default_thread_count();
     };
     auto a = std::make_shared<Args>();
     cmd->add_option("network", a->network, "network directory (or YAML file)")->required();
@@ -21,14 +23,19 @@ Action add_eval(CLI::App& app) {
     cmd->add_option("--samples", a->samples, "evaluate only the first N test samples")
         ->transform(whole_number("--samples", 1, 9223372036854775807ULL));
     cmd->add_flag("--json", a->json, "print the result as one JSON line");
+    cmd->add_option("--threads", a->threads,
+                    "worker threads over samples (default: every core); results are identical for any count")
+        ->transform(whole_number("--threads", 1, (unsigned long long)kMaxThreads));
     return [a, cmd]() -> int {
         check_count(*cmd, "--samples", a->samples, 1);
         EvalOptions opt;
         opt.data = a->data;
         opt.samples = a->samples;
         opt.progress = stderr_is_tty() && !a->json;
-        const nlohmann::json r = is_snn_model(a->network) ? eval_snn(a->network, opt)
+        opt.threads = a->threads;
+        nlohmann::json r = is_snn_model(a->network) ? eval_snn(a->network, opt)
                                                           : eval_ann(a->network, opt);
+        if (!r.contains("threads")) r["threads"] = 1;  // a serial path (Hopfield recall)
         if (a->json) {
             print_json(r);
             return 0;

@@ -12,6 +12,7 @@
 #include "sf/compiler/compile.hpp"
 #include "sf/core/chip_config.hpp"
 #include "sf/core/error.hpp"
+#include "sf/core/parallel.hpp"
 #include "sf/functional/functional.hpp"
 #include "sf/nir/nir_import.hpp"
 #include "sf/reference/datasets.hpp"
@@ -28,6 +29,7 @@ struct ExportArgs {
     int steps = 0;
     uint64_t seed = 1;
     bool activity = false, json = false;
+    int threads = default_thread_count();
 };
 
 // One observable per population, filled from (sample, step, population, neuron) events.
@@ -75,6 +77,9 @@ Action add_export(CLI::App& app) {
                     "with --activity: steps per sample (default: the network's)");
     cmd->add_option("--seed", a->seed, "with --backend functional: placement seed (default 1)");
     cmd->add_flag("--json", a->json, "print one JSON object");
+    cmd->add_option("--threads", a->threads,
+                    "worker threads over samples for --activity (default: every core); results are identical for any count")
+        ->transform(whole_number("--threads", 1, (unsigned long long)kMaxThreads));
 
     return [a, cmd]() -> int {
         check_output_path(a->out, "-o", false);
@@ -165,13 +170,16 @@ Action add_export(CLI::App& app) {
                     }
                 }
         double accuracy = -1;
+        int threads_used = 1;
         if (a->backend == "reference") {
             SnnSimulator sim(g);
             SnnRunOptions ro;
             ro.steps = steps;
             ro.record_spikes = true;
+            ro.threads = a->threads;
             SnnResult res = sim.run(in, ro);
             accuracy = res.run.accuracy();
+            threads_used = res.run.threads;
             for (int64_t s = 0; s < S; ++s) {
                 const SnnSampleRecord& rec = res.records[std::size_t(s)];
                 for (std::size_t p = 0; p < g.populations.size(); ++p) {
@@ -190,8 +198,10 @@ Action add_export(CLI::App& app) {
             RunOptions ro;
             ro.steps = steps;
             ro.record = RecordSpikes;
+            ro.threads = a->threads;
             const RunResult res = run_functional(c.image, in, ro);
             accuracy = res.accuracy();
+            threads_used = res.threads;
             for (int64_t s = 0; s < S; ++s) {
                 const SampleResult& sr = res.samples[std::size_t(s)];
                 for (int t = 0; t < steps && t < int(sr.raster.size()); ++t)
@@ -218,6 +228,7 @@ Action add_export(CLI::App& app) {
             j["steps"] = steps;
             j["spikes"] = spikes;
             j["accuracy"] = accuracy;
+            j["threads"] = threads_used;
             print_json(j);
         } else {
             std::cout << fmt::format(

@@ -10,6 +10,7 @@
 
 #include "commands.hpp"
 #include "sf/core/error.hpp"
+#include "sf/core/parallel.hpp"
 #include "sf/nir/nir_import.hpp"
 
 namespace sf::cli {
@@ -21,6 +22,7 @@ struct ImportArgs {
     double dt = 1e-3, max_rate = 1.0, gain = 1.0;
     int refractory = 0, timesteps = 20;
     bool json = false;
+    int threads = default_thread_count();
 };
 
 }  // namespace
@@ -49,6 +51,9 @@ Action add_import(CLI::App& app) {
     cmd->add_option("--gain", a->gain,
                     "direct encoder: current per step at intensity 1 (default 1)");
     cmd->add_flag("--json", a->json, "print one JSON object instead of the mapping");
+    cmd->add_option("--threads", a->threads,
+                    "worker threads (default: every core); this command runs on one thread for now")
+        ->transform(whole_number("--threads", 1, (unsigned long long)kMaxThreads));
 
     return [a, cmd]() -> int {
         nir::ImportOptions opt;
@@ -110,6 +115,7 @@ Action add_import(CLI::App& app) {
             j["projections"] = r.graph.projections.size();
             j["mapping"] = r.mapping;
             j["warnings"] = r.warnings;
+            j["threads"] = 1;  // serial for now: --threads is accepted and checked
             print_json(j);
             return 0;
         }

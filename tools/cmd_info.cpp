@@ -10,6 +10,7 @@
 #include "commands.hpp"
 #include "sf/core/chip_image.hpp"
 #include "sf/core/error.hpp"
+#include "sf/core/parallel.hpp"
 
 namespace sf::cli {
 
@@ -32,9 +33,12 @@ std::string read_report(const std::string& dir) {
 Action add_info(CLI::App& app) {
     auto dir = std::make_shared<std::string>();
     auto json = std::make_shared<bool>(false);
+    auto threads = std::make_shared<int>(default_thread_count());
     auto* cmd = app.add_subcommand("info", "Show the compile report of a chip image");
     cmd->add_option("image", *dir, "chip image directory")->required();
     cmd->add_flag("--json", *json, "print the report JSON");
+    cmd->add_option("--threads", *threads, "worker threads (default: every core); info reads a report, on one thread")
+        ->transform(whole_number("--threads", 1, (unsigned long long)kMaxThreads));
     return [dir, json]() -> int {
         const std::string text = read_report(*dir);
         nlohmann::json r;
@@ -45,6 +49,7 @@ Action add_info(CLI::App& app) {
                              at_file(*dir + "/report.json"), "recompile the image");
         }
         if (*json) {
+            r["threads"] = 1;  // serial for now: --threads is accepted and checked
             print_json(r);
             return 0;
         }

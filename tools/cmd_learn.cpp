@@ -11,6 +11,7 @@
 #include "sf/analysis/learn.hpp"
 #include "sf/analysis/report.hpp"
 #include "sf/core/error.hpp"
+#include "sf/core/parallel.hpp"
 
 namespace sf::cli {
 
@@ -20,6 +21,7 @@ Action add_learn(CLI::App& app) {
         int64_t train = 1000, label = 1000, test = 1000, check = 10;
         uint64_t seed = 1;
         bool json = false, no_reference = false;
+        int threads = default_thread_count();
     };
     auto a = std::make_shared<Args>();
     auto* cmd = app.add_subcommand(
@@ -37,6 +39,9 @@ Action add_learn(CLI::App& app) {
     cmd->add_option("--seed", a->seed, "compile (placement) seed (default 1)");
     cmd->add_flag("--no-reference", a->no_reference, "skip the float simulator's run");
     cmd->add_flag("--json", a->json, "print one JSON object");
+    cmd->add_option("--threads", a->threads,
+                    "worker threads (default: every core); on-chip learning carries weights from sample to sample, so this runs on one thread")
+        ->transform(whole_number("--threads", 1, (unsigned long long)kMaxThreads));
     return [a, cmd]() -> int {
         check_count(*cmd, "--train", a->train, 1);
         check_count(*cmd, "--label", a->label, 1);
@@ -60,8 +65,9 @@ Action add_learn(CLI::App& app) {
             o.backends.push_back(b);
         }
         o.progress = stderr_is_tty() && !a->json;
-        const nlohmann::json r = run_learning(o);
+        nlohmann::json r = run_learning(o);
         if (a->json) {
+            r["threads"] = 1;  // serial for now: --threads is accepted and checked
             print_json(r);
             return 0;
         }

@@ -14,6 +14,7 @@
 #include "commands.hpp"
 #include "sf/core/chip_image.hpp"
 #include "sf/core/error.hpp"
+#include "sf/core/parallel.hpp"
 #include "sf/core/progress.hpp"
 #include "sf/core/run_result.hpp"
 #include "sf/functional/functional.hpp"
@@ -41,6 +42,7 @@ struct RunArgs {
     int steps = 0;
     std::vector<std::string> record;
     bool json = false;
+    int threads = default_thread_count();
     std::string out;
     // Cycle-level backends (systemc, rtl).
     std::string trace;        // VCD waveforms
@@ -329,6 +331,9 @@ Action add_run(CLI::App& app) {
     cmd->add_option("--watchdog-cycles", a->watchdog_cycles,
                     "Stop a timestep that runs longer than this many cycles (default 1e8)");
     cmd->add_flag("--json", a->json, "Print one JSON object instead of text");
+    cmd->add_option("--threads", a->threads,
+                    "worker threads over samples (functional backend; default: every core); results are identical for any count")
+        ->transform(whole_number("--threads", 1, (unsigned long long)kMaxThreads));
     cmd->add_option("--out", a->out, "Write the results with recorded data to this JSON file");
 
     return [a, cmd]() -> int {
@@ -371,6 +376,7 @@ Action add_run(CLI::App& app) {
         RunOptions opt;
         opt.steps = steps;
         opt.record = rec;
+        opt.threads = a->threads;
         const bool bar = stderr_is_tty() && !a->json;
         Progress progress("run", int64_t(input.samples.size()), bar);
         auto on_progress = [&](int64_t done, int64_t) { progress.update(done); };
@@ -388,6 +394,7 @@ Action add_run(CLI::App& app) {
         j["input"] = described;
         j["steps"] = r.steps;
         j["samples"] = n;
+        j["threads"] = r.threads;
         j["spikes_total"] = r.spikes_total();
         j["counters"] = r.counters.by_name();
         j["energy_pj"] = {{"total", e.total_pj}, {"by_kind", e.by_kind_pj}};

@@ -7,6 +7,7 @@
 #include "commands.hpp"
 #include "sf/core/error.hpp"
 #include "sf/core/graph.hpp"
+#include "sf/core/parallel.hpp"
 #include "sf/core/tensor.hpp"
 #include "sf/reference/datasets.hpp"
 #include "sf/reference/snn.hpp"
@@ -22,6 +23,7 @@ struct SimulateArgs {
     std::vector<std::string> record;
     std::vector<std::string> populations;
     bool json = false;
+    int threads = default_thread_count();
 };
 
 // Recorded traces as arrays: <pop>.spikes u8 [S, T, n], <pop>.u / <pop>.v f32 [S, T, n].
@@ -79,6 +81,9 @@ Action add_simulate(CLI::App& app) {
     cmd->add_option("--populations", a->populations, "populations to record (default: all)");
     cmd->add_option("--out", a->out, "write the recorded traces to this .npz file");
     cmd->add_flag("--json", a->json, "print the result as one JSON line");
+    cmd->add_option("--threads", a->threads,
+                    "worker threads over samples (default: every core); results are identical for any count")
+        ->transform(whole_number("--threads", 1, (unsigned long long)kMaxThreads));
     return [a, cmd]() -> int {
         check_count(*cmd, "--samples", a->samples, 1);
         check_count(*cmd, "--steps", a->steps, 1);
@@ -95,6 +100,7 @@ Action add_simulate(CLI::App& app) {
         SnnRunOptions o;
         o.steps = a->steps;
         o.progress = stderr_is_tty() && !a->json;
+        o.threads = a->threads;
         o.record_populations = a->populations;
         for (const auto& r : a->record) {
             o.record_spikes |= r == "spikes";
@@ -114,6 +120,7 @@ Action add_simulate(CLI::App& app) {
             j["accuracy"] = acc;
             j["samples"] = int64_t(r.run.samples.size());
             j["wall_s"] = r.run.wall_s;
+            j["threads"] = r.run.threads;
             j["spikes_total"] = r.run.counters.spikes;
             j["syn_ops"] = r.run.counters.syn_ops;
             j["population_spikes"] = pops;

@@ -8,6 +8,7 @@
 #include "sf/analysis/report.hpp"
 #include "sf/analysis/sweep.hpp"
 #include "sf/core/error.hpp"
+#include "sf/core/parallel.hpp"
 
 namespace sf::cli {
 
@@ -18,6 +19,7 @@ Action add_sweep(CLI::App& app) {
         int64_t samples = 100;
         uint64_t seed = 1;
         bool json = false, no_reference = false;
+        int threads = default_thread_count();
     };
     auto a = std::make_shared<Args>();
     auto* cmd = app.add_subcommand(
@@ -34,6 +36,9 @@ Action add_sweep(CLI::App& app) {
     cmd->add_option("--seed", a->seed, "compile (placement) seed (default 1)");
     cmd->add_flag("--no-reference", a->no_reference, "skip the float accuracy per timesteps");
     cmd->add_flag("--json", a->json, "print one JSON object instead of the table");
+    cmd->add_option("--threads", a->threads,
+                    "worker threads (default: every core); this command runs on one thread for now")
+        ->transform(whole_number("--threads", 1, (unsigned long long)kMaxThreads));
     cmd->add_option("--csv", a->csv, "write the points as CSV to this file");
     cmd->add_option("--html", a->html, "write a self-contained HTML report to this file");
     return [a, cmd]() -> int {
@@ -54,6 +59,7 @@ Action add_sweep(CLI::App& app) {
         if (!a->csv.empty()) write_file_atomically(a->csv, sweep_csv(r));
         if (!a->html.empty()) write_file_atomically(a->html, sweep_html(r));
         if (a->json) {
+            r["threads"] = 1;  // serial for now: --threads is accepted and checked
             print_json(r);
             return 0;
         }

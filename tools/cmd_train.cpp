@@ -5,6 +5,7 @@
 
 #include "commands.hpp"
 #include "sf/core/error.hpp"
+#include "sf/core/parallel.hpp"
 #include "sf/core/temp_dir.hpp"
 #include "sf/reference/train_api.hpp"
 
@@ -19,6 +20,7 @@ Action add_train(CLI::App& app) {
         int64_t max_train = -1, max_test = -1;
         double validation = 0;
         bool json = false;
+        int threads = default_thread_count();
     };
     auto a = std::make_shared<Args>();
     cmd->add_option("model", a->model, "model YAML file (or a directory with network.yaml)")->required();
@@ -39,6 +41,9 @@ Action add_train(CLI::App& app) {
         ->transform(whole_number("--checkpoint-every", 1, 2147483647ULL));
     cmd->add_option("--resume", a->resume, "continue from a checkpoint directory");
     cmd->add_flag("--json", a->json, "print the result as one JSON line");
+    cmd->add_option("--threads", a->threads,
+                    "worker threads (default: every core); training runs on one thread for now (batch-parallel training is still to come)")
+        ->transform(whole_number("--threads", 1, (unsigned long long)kMaxThreads));
     return [a, cmd]() -> int {
         check_count(*cmd, "--epochs", a->epochs, 0);
         check_count(*cmd, "--max-train", a->max_train, 1);
@@ -71,9 +76,10 @@ Action add_train(CLI::App& app) {
         opt.progress = stderr_is_tty() && !a->json;
         opt.checkpoint_every = a->checkpoint_every;
         opt.resume_dir = a->resume;
-        const nlohmann::json r =
+        nlohmann::json r =
             is_snn_model(a->model) ? train_snn(a->model, opt) : train_ann(a->model, opt);
         if (a->json) {
+            r["threads"] = 1;  // serial for now: --threads is accepted and checked
             print_json(r);
             return 0;
         }

@@ -415,6 +415,7 @@ json eval_ann(const std::string& network_path, const EvalOptions& opt) {
     j["model"] = m.name;
     j["dataset"] = data;
     j["wall_s"] = seconds_since(t0);
+    j["threads"] = 1;  // evaluate_ann is not split over samples yet
     return j;
 }
 

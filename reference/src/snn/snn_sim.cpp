@@ -5,11 +5,13 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <mutex>
 
 #include <Eigen/Core>
 #include <fmt/format.h>
 
 #include "sf/core/error.hpp"
+#include "sf/core/parallel.hpp"
 #include "sf/core/progress.hpp"
 #include "sf/reference/encoders.hpp"
 
@@ -460,203 +462,232 @@ SnnResult SnnSimulator::Impl::run(const SpikeInput& in, const SnnRunOptions& opt
 
     const int64_t batch = opt.learn ? 1 : std::max<int64_t>(1, opt.batch);
     const int D = max_lag + 1;  // ring of spike matrices per population: steps t .. t - max_lag
-    std::vector<float> scratch;
     Progress bar("simulate", N, opt.progress);
 
-    for (int64_t first = 0; first < N; first += batch) {
-        const int64_t B = std::min(batch, N - first);
-        std::vector<Mat> u(P), v(P), cur(P), vsum(P);
-        std::vector<std::vector<int32_t>> ref(P);  // refractory steps left, [B * n] row-major
-        std::vector<std::vector<Mat>> ring(P);
-        // Spike index lists per population, ring slot and sample (the matrices' nonzeros).
-        std::vector<std::vector<std::vector<std::vector<int32_t>>>> lists(P);
-        std::vector<Mat> counts(P);
-        for (size_t k = 0; k < P; ++k) {
-            const int64_t n = pops[k].n;
-            ring[k].assign(size_t(D), Mat::Zero(B, n));
-            lists[k].assign(size_t(D), std::vector<std::vector<int32_t>>(size_t(B)));
-            counts[k] = Mat::Zero(B, n);
-            if (pops[k].input) continue;
-            u[k] = Mat::Zero(B, n);
-            v[k] = Mat::Zero(B, n);
-            auto it = opt.initial_v.find(pops[k].p->name);
-            if (it != opt.initial_v.end())
-                for (int64_t b = 0; b < B; ++b)
-                    for (int64_t i = 0; i < n; ++i) v[k](b, i) = it->second[size_t(i)];
-            cur[k] = Mat::Zero(B, n);
-            ref[k].assign(size_t(B * n), 0);
-            vsum[k] = Mat::Zero(B, n);
-        }
-        std::vector<Mat> xtr(projs.size()), ytr(projs.size()), arr(projs.size());
-        for (size_t k = 0; k < projs.size(); ++k) {
-            if (!projs[k].stdp) continue;
-            xtr[k] = Mat::Zero(B, pops[size_t(projs[k].pre)].n);
-            ytr[k] = Mat::Zero(B, pops[size_t(projs[k].post)].n);
-        }
-        if (recording)
-            for (int64_t b = 0; b < B; ++b) {
-                SnnSampleRecord& r = res.records[size_t(first + b)];
-                r.spikes.resize(P);
-                r.u.resize(P);
-                r.v.resize(P);
-                for (size_t k = 0; k < P; ++k) {
-                    if (!rec[k]) continue;
-                    if (opt.record_spikes) r.spikes[k].resize(size_t(T));
-                    if (opt.record_u && !pops[k].input) r.u[k].reserve(size_t(T * pops[k].n));
-                    if (opt.record_v && !pops[k].input) r.v[k].reserve(size_t(T * pops[k].n));
-                }
-            }
-        for (int64_t b = 0; b < B; ++b) {
-            SampleResult& sr = res.run.samples[size_t(first + b)];
-            sr.label = in.samples[size_t(first + b)].label;
-            sr.output_spikes.resize(size_t(T));
-        }
-
-        for (int t = 0; t < T; ++t) {
-            const int slot = t % D;
-            // 1. this step's input spikes
+    // Batches are independent unless STDP learns (then weights carry from one sample to
+    // the next and the run stays serial). The batch boundaries are the same for any thread
+    // count, so every batch computes the same bits (an Eigen product's summation order can
+    // depend on its row count); threads take contiguous runs of batches and their integer
+    // counters are merged in batch order.
+    const int64_t num_batches = (N + batch - 1) / batch;
+    const int chunks = opt.learn ? int(std::min<int64_t>(1, num_batches))
+                                 : parallel_chunk_count(num_batches, opt.threads);
+    res.run.threads = std::max(1, chunks);
+    struct Partial {
+        EventCounters counters;
+        std::vector<uint64_t> population_spikes;
+    };
+    std::vector<Partial> partial(static_cast<size_t>(chunks));
+    std::mutex bar_mutex;
+    int64_t bar_done = 0;
+    parallel_chunks(num_batches, chunks, [&](int chunk, int64_t batch_begin, int64_t batch_end) {
+        Partial& pt = partial[size_t(chunk)];
+        pt.population_spikes.assign(P, 0);
+        std::vector<float> scratch;
+        for (int64_t bi = batch_begin; bi < batch_end; ++bi) {
+            const int64_t first = bi * batch;
+            const int64_t B = std::min(batch, N - first);
+            std::vector<Mat> u(P), v(P), cur(P), vsum(P);
+            std::vector<std::vector<int32_t>> ref(P);  // refractory steps left, [B * n] row-major
+            std::vector<std::vector<Mat>> ring(P);
+            // Spike index lists per population, ring slot and sample (the matrices' nonzeros).
+            std::vector<std::vector<std::vector<std::vector<int32_t>>>> lists(P);
+            std::vector<Mat> counts(P);
             for (size_t k = 0; k < P; ++k) {
-                if (!pops[k].input) continue;
-                // Clear the slot's old spikes (from step t - D) by their lists: the lists hold
-                // every nonzero of the slot, and are far shorter than the whole matrix.
-                Mat& s = ring[k][size_t(slot)];
-                auto& sl = lists[k][size_t(slot)];
+                const int64_t n = pops[k].n;
+                ring[k].assign(size_t(D), Mat::Zero(B, n));
+                lists[k].assign(size_t(D), std::vector<std::vector<int32_t>>(size_t(B)));
+                counts[k] = Mat::Zero(B, n);
+                if (pops[k].input) continue;
+                u[k] = Mat::Zero(B, n);
+                v[k] = Mat::Zero(B, n);
+                auto it = opt.initial_v.find(pops[k].p->name);
+                if (it != opt.initial_v.end())
+                    for (int64_t b = 0; b < B; ++b)
+                        for (int64_t i = 0; i < n; ++i) v[k](b, i) = it->second[size_t(i)];
+                cur[k] = Mat::Zero(B, n);
+                ref[k].assign(size_t(B * n), 0);
+                vsum[k] = Mat::Zero(B, n);
+            }
+            std::vector<Mat> xtr(projs.size()), ytr(projs.size()), arr(projs.size());
+            for (size_t k = 0; k < projs.size(); ++k) {
+                if (!projs[k].stdp) continue;
+                xtr[k] = Mat::Zero(B, pops[size_t(projs[k].pre)].n);
+                ytr[k] = Mat::Zero(B, pops[size_t(projs[k].post)].n);
+            }
+            if (recording)
                 for (int64_t b = 0; b < B; ++b) {
-                    for (int32_t i : sl[size_t(b)]) s(b, i) = 0.0f;
-                    sl[size_t(b)].clear();
-                }
-            }
-            for (int64_t b = 0; b < B; ++b) {
-                const SampleInput& si = in.samples[size_t(first + b)];
-                if (t >= int(si.steps.size())) continue;
-                for (int32_t idx : si.steps[size_t(t)]) {
-                    if (idx < 0 || idx >= n_in)
-                        throw InputError(fmt::format("input spike index {} at step {} is out of "
-                                                     "range (< {})",
-                                                     idx, t, n_in),
-                                         g.file, "check the spike file or encoder");
-                    int64_t off = idx;
+                    SnnSampleRecord& r = res.records[size_t(first + b)];
+                    r.spikes.resize(P);
+                    r.u.resize(P);
+                    r.v.resize(P);
                     for (size_t k = 0; k < P; ++k) {
-                        if (!pops[k].input) continue;
-                        if (off < pops[k].n) {
-                            if (ring[k][size_t(slot)](b, off) == 0.0f)
-                                lists[k][size_t(slot)][size_t(b)].push_back(int32_t(off));
-                            ring[k][size_t(slot)](b, off) = 1.0f;
-                            break;
-                        }
-                        off -= pops[k].n;
+                        if (!rec[k]) continue;
+                        if (opt.record_spikes) r.spikes[k].resize(size_t(T));
+                        if (opt.record_u && !pops[k].input) r.u[k].reserve(size_t(T * pops[k].n));
+                        if (opt.record_v && !pops[k].input) r.v[k].reserve(size_t(T * pops[k].n));
                     }
                 }
-            }
-            // 2. synaptic input arriving at step t (cur is zero here: the neuron update of
-            // the previous step cleared it). The sparse rows that will be read are
-            // requested first, all at once, so their cache misses overlap.
-            for (size_t k = 0; k < projs.size(); ++k) {
-                const Proj& q = projs[k];
-                if (q.pr->kind != ProjectionKind::Sparse || t - q.lag < 0) continue;
-                for (const auto& l : lists[size_t(q.pre)][size_t((t - q.lag) % D)])
-                    for (int32_t j : l) prefetch_row(q, j);
-            }
-            for (size_t k = 0; k < projs.size(); ++k) {
-                const Proj& q = projs[k];
-                if (t - q.lag < 0) {
-                    if (q.stdp) arr[k] = Mat::Zero(B, pops[size_t(q.pre)].n);
-                    continue;
-                }
-                const size_t from = size_t((t - q.lag) % D);
-                const Mat& a = ring[size_t(q.pre)][from];
-                res.run.counters.syn_ops +=
-                    apply(q, a, lists[size_t(q.pre)][from], cur[size_t(q.post)], scratch);
-                if (q.stdp) arr[k] = a;
-            }
-            // 3. neuron update
-            for (size_t k = 0; k < P; ++k) {
-                const Pop& q = pops[k];
-                Mat& s = ring[k][size_t(slot)];
-                auto& sl = lists[k][size_t(slot)];
-                if (q.input) {
-                    for (int64_t b = 0; b < B; ++b)
-                        for (int32_t i : sl[size_t(b)]) counts[k](b, i) += 1.0f;
-                    continue;
-                }
-                const NeuronParams& np = q.p->params;
-                if (!q.spiking) {
-                    u[k] = q.keep_u * u[k] + cur[k];
-                    v[k] = (q.keep_v * v[k] + u[k]).rowwise() + q.bias;
-                    vsum[k] += v[k];
-                    cur[k].setZero();
-                } else {
-                    for (int64_t b = 0; b < B; ++b) {
-                        auto& lb = sl[size_t(b)];
-                        float* sb = s.row(b).data();
-                        // Clear the slot's old spikes (from step t - D) by their list.
-                        for (int32_t i : lb) sb[i] = 0.0f;
-                        lb.clear();
-                        auto* update = q.uniform_bias ? &update_lif<true> : &update_lif<false>;
-                        update(q.n, q.keep_u, q.keep_v, np.threshold,
-                               np.reset == ResetMode::Subtract, np.refractory_steps, q.bias.data(),
-                               u[k].row(b).data(), v[k].row(b).data(), ref[k].data() + b * q.n,
-                               cur[k].row(b).data(), sb, lb);
-                        float* cnt = counts[k].row(b).data();
-                        for (int32_t i : lb) cnt[i] += 1.0f;
-                    }
-                }
-                if (recording && rec[k])
-                    for (int64_t b = 0; b < B; ++b) {
-                        SnnSampleRecord& r = res.records[size_t(first + b)];
-                        if (opt.record_u) r.u[k].insert(r.u[k].end(), u[k].row(b).data(),
-                                                        u[k].row(b).data() + q.n);
-                        if (opt.record_v) r.v[k].insert(r.v[k].end(), v[k].row(b).data(),
-                                                        v[k].row(b).data() + q.n);
-                    }
-            }
-            if (recording && opt.record_spikes)
-                for (size_t k = 0; k < P; ++k) {
-                    if (!rec[k]) continue;
-                    for (int64_t b = 0; b < B; ++b) {
-                        auto& lst = res.records[size_t(first + b)].spikes[k][size_t(t)];
-                        lst = lists[k][size_t(slot)][size_t(b)];
-                        std::sort(lst.begin(), lst.end());
-                    }
-                }
-            // output spikes of this step
             for (int64_t b = 0; b < B; ++b) {
-                auto& os = res.run.samples[size_t(first + b)].output_spikes[size_t(t)];
-                int32_t off = 0;
-                for (int o : outputs) {
-                    for (int32_t i : lists[size_t(o)][size_t(slot)][size_t(b)]) os.push_back(off + i);
-                    off += int32_t(pops[size_t(o)].n);
-                }
+                SampleResult& sr = res.run.samples[size_t(first + b)];
+                sr.label = in.samples[size_t(first + b)].label;
+                sr.output_spikes.resize(size_t(T));
             }
-            // 4. learning, after every neuron of the step is updated
-            if (opt.learn)
-                for (size_t k = 0; k < projs.size(); ++k) {
-                    Proj& q = projs[k];
-                    if (!q.stdp) continue;
-                    for (int64_t b = 0; b < B; ++b)
-                        res.run.counters.learn_updates +=
-                            learn(q, arr[k], ring[size_t(q.post)][size_t(slot)], xtr[k], ytr[k], b);
-                }
-        }
 
-        for (int64_t b = 0; b < B; ++b) {
-            SampleResult& sr = res.run.samples[size_t(first + b)];
-            std::vector<float>& ro = res.readout[size_t(first + b)];
-            for (int o : outputs) {
-                const Mat& src = membrane ? vsum[size_t(o)] : counts[size_t(o)];
-                for (int64_t i = 0; i < pops[size_t(o)].n; ++i) {
-                    ro.push_back(membrane ? src(b, i) / float(T) : src(b, i));
-                    sr.output_counts.push_back(int32_t(counts[size_t(o)](b, i)));
+            for (int t = 0; t < T; ++t) {
+                const int slot = t % D;
+                // 1. this step's input spikes
+                for (size_t k = 0; k < P; ++k) {
+                    if (!pops[k].input) continue;
+                    // Clear the slot's old spikes (from step t - D) by their lists: the lists hold
+                    // every nonzero of the slot, and are far shorter than the whole matrix.
+                    Mat& s = ring[k][size_t(slot)];
+                    auto& sl = lists[k][size_t(slot)];
+                    for (int64_t b = 0; b < B; ++b) {
+                        for (int32_t i : sl[size_t(b)]) s(b, i) = 0.0f;
+                        sl[size_t(b)].clear();
+                    }
                 }
+                for (int64_t b = 0; b < B; ++b) {
+                    const SampleInput& si = in.samples[size_t(first + b)];
+                    if (t >= int(si.steps.size())) continue;
+                    for (int32_t idx : si.steps[size_t(t)]) {
+                        if (idx < 0 || idx >= n_in)
+                            throw InputError(fmt::format("input spike index {} at step {} is out of "
+                                                         "range (< {})",
+                                                         idx, t, n_in),
+                                             g.file, "check the spike file or encoder");
+                        int64_t off = idx;
+                        for (size_t k = 0; k < P; ++k) {
+                            if (!pops[k].input) continue;
+                            if (off < pops[k].n) {
+                                if (ring[k][size_t(slot)](b, off) == 0.0f)
+                                    lists[k][size_t(slot)][size_t(b)].push_back(int32_t(off));
+                                ring[k][size_t(slot)](b, off) = 1.0f;
+                                break;
+                            }
+                            off -= pops[k].n;
+                        }
+                    }
+                }
+                // 2. synaptic input arriving at step t (cur is zero here: the neuron update of
+                // the previous step cleared it). The sparse rows that will be read are
+                // requested first, all at once, so their cache misses overlap.
+                for (size_t k = 0; k < projs.size(); ++k) {
+                    const Proj& q = projs[k];
+                    if (q.pr->kind != ProjectionKind::Sparse || t - q.lag < 0) continue;
+                    for (const auto& l : lists[size_t(q.pre)][size_t((t - q.lag) % D)])
+                        for (int32_t j : l) prefetch_row(q, j);
+                }
+                for (size_t k = 0; k < projs.size(); ++k) {
+                    const Proj& q = projs[k];
+                    if (t - q.lag < 0) {
+                        if (q.stdp) arr[k] = Mat::Zero(B, pops[size_t(q.pre)].n);
+                        continue;
+                    }
+                    const size_t from = size_t((t - q.lag) % D);
+                    const Mat& a = ring[size_t(q.pre)][from];
+                    pt.counters.syn_ops +=
+                        apply(q, a, lists[size_t(q.pre)][from], cur[size_t(q.post)], scratch);
+                    if (q.stdp) arr[k] = a;
+                }
+                // 3. neuron update
+                for (size_t k = 0; k < P; ++k) {
+                    const Pop& q = pops[k];
+                    Mat& s = ring[k][size_t(slot)];
+                    auto& sl = lists[k][size_t(slot)];
+                    if (q.input) {
+                        for (int64_t b = 0; b < B; ++b)
+                            for (int32_t i : sl[size_t(b)]) counts[k](b, i) += 1.0f;
+                        continue;
+                    }
+                    const NeuronParams& np = q.p->params;
+                    if (!q.spiking) {
+                        u[k] = q.keep_u * u[k] + cur[k];
+                        v[k] = (q.keep_v * v[k] + u[k]).rowwise() + q.bias;
+                        vsum[k] += v[k];
+                        cur[k].setZero();
+                    } else {
+                        for (int64_t b = 0; b < B; ++b) {
+                            auto& lb = sl[size_t(b)];
+                            float* sb = s.row(b).data();
+                            // Clear the slot's old spikes (from step t - D) by their list.
+                            for (int32_t i : lb) sb[i] = 0.0f;
+                            lb.clear();
+                            auto* update = q.uniform_bias ? &update_lif<true> : &update_lif<false>;
+                            update(q.n, q.keep_u, q.keep_v, np.threshold,
+                                   np.reset == ResetMode::Subtract, np.refractory_steps, q.bias.data(),
+                                   u[k].row(b).data(), v[k].row(b).data(), ref[k].data() + b * q.n,
+                                   cur[k].row(b).data(), sb, lb);
+                            float* cnt = counts[k].row(b).data();
+                            for (int32_t i : lb) cnt[i] += 1.0f;
+                        }
+                    }
+                    if (recording && rec[k])
+                        for (int64_t b = 0; b < B; ++b) {
+                            SnnSampleRecord& r = res.records[size_t(first + b)];
+                            if (opt.record_u) r.u[k].insert(r.u[k].end(), u[k].row(b).data(),
+                                                            u[k].row(b).data() + q.n);
+                            if (opt.record_v) r.v[k].insert(r.v[k].end(), v[k].row(b).data(),
+                                                            v[k].row(b).data() + q.n);
+                        }
+                }
+                if (recording && opt.record_spikes)
+                    for (size_t k = 0; k < P; ++k) {
+                        if (!rec[k]) continue;
+                        for (int64_t b = 0; b < B; ++b) {
+                            auto& lst = res.records[size_t(first + b)].spikes[k][size_t(t)];
+                            lst = lists[k][size_t(slot)][size_t(b)];
+                            std::sort(lst.begin(), lst.end());
+                        }
+                    }
+                // output spikes of this step
+                for (int64_t b = 0; b < B; ++b) {
+                    auto& os = res.run.samples[size_t(first + b)].output_spikes[size_t(t)];
+                    int32_t off = 0;
+                    for (int o : outputs) {
+                        for (int32_t i : lists[size_t(o)][size_t(slot)][size_t(b)]) os.push_back(off + i);
+                        off += int32_t(pops[size_t(o)].n);
+                    }
+                }
+                // 4. learning, after every neuron of the step is updated
+                if (opt.learn)
+                    for (size_t k = 0; k < projs.size(); ++k) {
+                        Proj& q = projs[k];
+                        if (!q.stdp) continue;
+                        for (int64_t b = 0; b < B; ++b)
+                            pt.counters.learn_updates +=
+                                learn(q, arr[k], ring[size_t(q.post)][size_t(slot)], xtr[k], ytr[k], b);
+                    }
             }
-            sr.predicted = snn_predict(ro, membrane);
+
+            for (int64_t b = 0; b < B; ++b) {
+                SampleResult& sr = res.run.samples[size_t(first + b)];
+                std::vector<float>& ro = res.readout[size_t(first + b)];
+                for (int o : outputs) {
+                    const Mat& src = membrane ? vsum[size_t(o)] : counts[size_t(o)];
+                    for (int64_t i = 0; i < pops[size_t(o)].n; ++i) {
+                        ro.push_back(membrane ? src(b, i) / float(T) : src(b, i));
+                        sr.output_counts.push_back(int32_t(counts[size_t(o)](b, i)));
+                    }
+                }
+                sr.predicted = snn_predict(ro, membrane);
+            }
+            for (size_t k = 0; k < P; ++k) {
+                const uint64_t c = uint64_t(counts[k].sum() + 0.5f);
+                pt.population_spikes[k] += c;
+                if (!pops[k].input) pt.counters.spikes += c;
+            }
+            {
+                std::lock_guard<std::mutex> lock(bar_mutex);
+                bar_done += B;
+                bar.update(bar_done);
+            }
         }
-        for (size_t k = 0; k < P; ++k) {
-            const uint64_t c = uint64_t(counts[k].sum() + 0.5f);
-            res.population_spikes[k] += c;
-            if (!pops[k].input) res.run.counters.spikes += c;
-        }
-        bar.update(first + B);
+    });
+    for (const Partial& pt : partial) {
+        res.run.counters += pt.counters;
+        for (size_t k = 0; k < P; ++k) res.population_spikes[k] += pt.population_spikes[k];
     }
     bar.finish();
     res.run.wall_s =

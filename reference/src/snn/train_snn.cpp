@@ -260,10 +260,12 @@ std::string data_name(const std::string& opt, const Graph& g, const std::string&
                      "pass --data fashion-mnist (or mnist, digits)");
 }
 
-nlohmann::json eval_graph(const Graph& g, const Dataset& test, int64_t samples, bool progress) {
+nlohmann::json eval_graph(const Graph& g, const Dataset& test, int64_t samples, bool progress,
+                          int threads = 1) {
     SnnSimulator sim(g);
     SnnRunOptions o;
     o.progress = progress;
+    o.threads = threads;
     o.batch = 256;
     const SnnResult r = simulate_dataset(sim, test, 0, samples, o);
     const int K = test.num_classes;
@@ -282,6 +284,7 @@ nlohmann::json eval_graph(const Graph& g, const Dataset& test, int64_t samples, 
     j["wall_s"] = r.run.wall_s;
     j["spikes_total"] = r.run.counters.spikes;
     j["syn_ops"] = r.run.counters.syn_ops;
+    j["threads"] = r.run.threads;
     nlohmann::json pops = nlohmann::json::object();
     for (size_t k = 0; k < g.populations.size(); ++k) pops[g.populations[k].name] = r.population_spikes[k];
     j["population_spikes"] = pops;
@@ -648,7 +651,7 @@ nlohmann::json eval_snn(const std::string& network_path, const EvalOptions& opt)
     const Graph g = load_network(network_path);
     const std::string set = data_name(opt.data, g, network_path);
     const Dataset test = load_dataset(set, Split::Test, opt.samples);
-    nlohmann::json r = eval_graph(g, test, opt.samples, opt.progress);
+    nlohmann::json r = eval_graph(g, test, opt.samples, opt.progress, opt.threads);
     r["data"] = set;
     return r;
 }

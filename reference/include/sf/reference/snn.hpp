@@ -34,6 +34,9 @@ struct SnnRunOptions {
     bool learn = false;            // apply float STDP on projections that carry stdp:
     int64_t batch = 64;            // samples simulated together (1 when learning)
     bool progress = false;         // progress bar on stderr
+    // Worker threads over sample batches (sf/core/parallel.hpp): bit-identical results for
+    // any count; a learning run stays serial. SnnResult::run.threads says what was used.
+    int threads = 1;
     // Initial membrane values per population name ([size] values), e.g. random starts.
     std::map<std::string, std::vector<float>> initial_v;
 };

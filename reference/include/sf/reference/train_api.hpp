@@ -32,6 +32,9 @@ struct EvalOptions {
     std::string data;          // "" = the network's default data set
     int64_t samples = -1;      // -1 = the whole test split
     bool progress = false;
+    // Worker threads over samples (spiking networks; ANN evaluation is serial for now):
+    // the result is bit-identical for any count, and "threads" in the JSON says what ran.
+    int threads = 1;
 };
 
 // True if the YAML file (or directory with network.yaml) is a spiking network (Graph IR,
