@@ -22,7 +22,8 @@ TEST_CASE("Contiguous chunks cover every item once, in order", "[threads][core]"
                 for (int64_t i = b; i < e; ++i) ++seen[size_t(i)];
             });
             for (int v : seen) CHECK(v == 1);
-            for (int c = 0; c < chunks; ++c) CHECK(begins[size_t(c)] == sf::chunk_begin(n, chunks, c));
+            for (int c = 0; c < chunks; ++c)
+                CHECK(begins[size_t(c)] == sf::chunk_begin(n, chunks, c));
         }
 }
 
@@ -78,7 +79,8 @@ TEST_CASE("Learning or no reset between samples keeps the functional run serial"
     for (uint64_t seed = 1; seed <= 8; ++seed) {
         const sf::ChipImage img = random_image(seed);
         bool learns = false;
-        for (const auto& c : img.cores) learns = learns || (c.learning.enabled && !c.plastic.empty());
+        for (const auto& c : img.cores)
+            learns = learns || (c.learning.enabled && !c.plastic.empty());
         const sf::SpikeInput in = random_input(img, seed * 5, 5, 15, 0.4);
         sf::RunOptions opt;
         opt.steps = 15;

@@ -16,13 +16,13 @@ namespace {
 const std::string kDigitsSnn = std::string(SF_SOURCE_DIR) + "/networks/digits-snn";
 
 bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
-    return a.size() == b.size() && (a.empty() || std::memcmp(a.data(), b.data(), a.size() * 4) == 0);
+    return a.size() == b.size() &&
+           (a.empty() || std::memcmp(a.data(), b.data(), a.size() * 4) == 0);
 }
 
 }  // namespace
 
-TEST_CASE("Float simulation gives bit-identical results on 1, 2 and 4 threads",
-          "[threads][snn]") {
+TEST_CASE("Float simulation gives bit-identical results on 1, 2 and 4 threads", "[threads][snn]") {
     const sf::Graph g = sf::load_network(kDigitsSnn);
     const sf::Dataset ds = sf::load_dataset("digits", sf::Split::Test, 150);
     sf::SnnSimulator sim(g);
@@ -82,14 +82,12 @@ TEST_CASE("eval of a spiking network gives the same JSON on 1, 2 and 4 threads",
 
 TEST_CASE("--threads 0 or a negative count is one clear error on every threaded command",
           "[threads][cli]") {
-    for (const std::string& cmd : {"simulate " + kDigitsSnn + " --samples 5",
-                                  "eval " + kDigitsSnn + " --samples 5",
-                                  "run " + std::string(SF_SOURCE_DIR) + "/no-such-image",
-                                  std::string("compile x -o y"), std::string("info x"),
-                                  std::string("train x -o y"), std::string("import x -o y"),
-                                  std::string("export x -o y"), std::string("convert x -o y"),
-                                  std::string("compare x"), std::string("sweep x"),
-                                  std::string("learn x")})
+    for (const std::string& cmd :
+         {"simulate " + kDigitsSnn + " --samples 5", "eval " + kDigitsSnn + " --samples 5",
+          "run " + std::string(SF_SOURCE_DIR) + "/no-such-image", std::string("compile x -o y"),
+          std::string("info x"), std::string("train x -o y"), std::string("import x -o y"),
+          std::string("export x -o y"), std::string("convert x -o y"), std::string("compare x"),
+          std::string("sweep x"), std::string("learn x")})
         for (const std::string bad : {"0", "-1", "two", "1025"}) {
             INFO(cmd << " --threads " << bad);
             const sf_test::Ran r = sf_test::run_cli(cmd + " --threads " + bad);
@@ -105,7 +103,8 @@ TEST_CASE("--json reports the thread count used", "[threads][cli]") {
         sf_test::run_cli("simulate " + kDigitsSnn + " --samples 300 --threads 2 --json");
     REQUIRE(r.code == 0);
     CHECK(r.output.find("\"threads\":2") != std::string::npos);
-    const sf_test::Ran e = sf_test::run_cli("eval " + kDigitsSnn + " --samples 300 --threads 1 --json");
+    const sf_test::Ran e =
+        sf_test::run_cli("eval " + kDigitsSnn + " --samples 300 --threads 1 --json");
     REQUIRE(e.code == 0);
     CHECK(e.output.find("\"threads\":1") != std::string::npos);
 }
