@@ -47,14 +47,19 @@ TEST_CASE("spikeforge run rejects bad arguments with one clear message each", "[
         {"run some_dir --data digits --input spikes.txt", "--data and --input both given"},
         {"run some_dir --record spikes bogus", "unknown --record value 'bogus'"},
         {"run some_dir --backend systemc", "chip image directory not found"},
-        {"run some_dir --backend rtl", "backend 'rtl' is not built into this spikeforge"},
+        // Built with Verilator and SystemC the missing image is named, else the missing backend.
+        {"run some_dir --backend rtl", nullptr},
     };
     for (const Case& c : cases) {
         INFO("spikeforge " << c.args);
         const Ran r = run_cli(c.args);
         CHECK(r.code != 0);
         CHECK(r.code < 128);  // an exit, not a signal
-        CHECK(has(r.output, c.message));
+        if (c.message)
+            CHECK(has(r.output, c.message));
+        else
+            CHECK((has(r.output, "chip image directory not found") ||
+                   has(r.output, "backend 'rtl' is not built into this spikeforge")));
         CHECK_FALSE(has(r.output, "terminate called"));
     }
 }
