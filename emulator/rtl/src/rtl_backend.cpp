@@ -22,8 +22,10 @@ namespace {
 // One Verilated chip and its wires. The model type differs per preset, so the world keeps
 // it as an sc_module and a function that adds it to a trace file.
 struct World {
-    explicit World(const std::string& name) : sig(("rtl_" + name).c_str()) {}
+    explicit World(const std::string& name)
+        : sig(("rtl_" + name).c_str()), model_name("rtl_chip_" + name) {}
     harness::ChipSignals sig;
+    std::string model_name;  // the Verilated module's SystemC name, the trace's top scope
     std::unique_ptr<sc_core::sc_module> chip;
     std::function<void(VerilatedFstSc*)> trace;
     bool ran = false;
@@ -39,7 +41,7 @@ const std::vector<Model>& models() {
     static const std::vector<Model> m = {
 #define SF_RTL_MODEL(cls, chip_name, key_str)                                   \
     Model{chip_name, key_str, [](World& w) {                                    \
-              auto c = std::make_unique<cls>(("rtl_chip_" + std::string(chip_name)).c_str()); \
+              auto c = std::make_unique<cls>(w.model_name.c_str());                 \
               harness::bind(*c, w.sig);                                         \
               cls* raw = c.get();                                               \
               w.trace = [raw](VerilatedFstSc* tf) { raw->trace(tf, 99); };      \
@@ -136,12 +138,18 @@ RunResult run_rtl(const ChipImage& img, const SpikeInput& input, const RunOption
         tf = std::make_unique<VerilatedFstSc>();
         w.trace(tf.get());
         const int W = std::max(1, img.chip.mesh_w);
-        if (!ro.trace_tiles.empty()) tf->dumpvars(1, "sf_chip");  // the chip's ports
+        // Chosen tiles: the chip's ports and top-level signals (controller, host port links),
+        // and everything inside each tile. Verilator names generate scopes "g_row g_row[y]".
+        if (!ro.trace_tiles.empty()) {
+            tf->dumpvars(1, w.model_name);
+            tf->dumpvars(1, w.model_name + ".sf_chip");
+        }
         for (int t : ro.trace_tiles) {
             if (t < 0 || t >= W * std::max(1, img.chip.mesh_h))
                 throw InputError(fmt::format("no tile {} on the {}x{} mesh", t, W, img.chip.mesh_h),
                                  "--trace-tiles", "name tiles as y * width + x");
-            tf->dumpvars(0, fmt::format("sf_chip.g_row[{}].g_col[{}]", t / W, t % W));
+            tf->dumpvars(99, fmt::format("{}.sf_chip.g_row.g_row[{}].g_col.g_col[{}]", w.model_name,
+                                         t / W, t % W));
         }
         tmp = ro.trace_file + ".tmp." + std::to_string(::getpid());
         tf->open(tmp.c_str());
