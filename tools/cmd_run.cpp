@@ -17,6 +17,7 @@
 #include "sf/core/parallel.hpp"
 #include "sf/core/progress.hpp"
 #include "sf/core/run_result.hpp"
+#include "sf/core/temp_dir.hpp"
 #include "sf/functional/functional.hpp"
 #ifdef SF_HAVE_SYSTEMC
 #include "sf/harness/report.hpp"
@@ -57,32 +58,6 @@ std::string energy_str(double pj) {
     if (a < 1e6) return fmt::format("{:.2f} nJ", pj / 1e3);
     if (a < 1e9) return fmt::format("{:.2f} uJ", pj / 1e6);
     return fmt::format("{:.2f} mJ", pj / 1e9);
-}
-
-// Write text to path through a temporary sibling and a rename, so a failure leaves no
-// half-written file.
-void write_atomically(const std::string& path, const std::string& text) {
-    const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-    {
-        std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-        if (!f)
-            throw InputError("cannot write '" + path + "'", path,
-                             "check that the directory exists and is writable");
-        f << text;
-        f.flush();
-        if (!f) {
-            std::error_code ec;
-            std::filesystem::remove(tmp, ec);
-            throw InputError("writing '" + path + "' failed", path, "check free disk space");
-        }
-    }
-    std::error_code ec;
-    std::filesystem::rename(tmp, path, ec);
-    if (ec) {
-        std::filesystem::remove(tmp, ec);
-        throw InputError("cannot move the output into place at '" + path + "'", path,
-                         "check that the directory is writable");
-    }
 }
 
 unsigned parse_record(const std::vector<std::string>& what) {
@@ -425,7 +400,7 @@ Action add_run(CLI::App& app) {
         if (!a->out.empty()) {
             nlohmann::json full = j;
             full["recorded"] = recorded_json(r, rec, img);
-            write_atomically(a->out, full.dump() + "\n");
+            write_file_atomically(a->out, full.dump() + "\n");
         } else if (rec != RecordNone && a->json) {
             j["recorded"] = recorded_json(r, rec, img);
         }

@@ -77,4 +77,22 @@ double RunResult::accuracy() const {
     return labelled == 0 ? -1.0 : double(correct) / labelled;
 }
 
+int predicted_class(const SampleResult& sr, bool membrane_readout) {
+    int best = -1;
+    if (membrane_readout) {
+        if (sr.output_v_sum.empty()) return -1;
+        best = 0;
+        for (size_t k = 1; k < sr.output_v_sum.size(); ++k)
+            if (sr.output_v_sum[k] > sr.output_v_sum[size_t(best)]) best = int(k);
+    } else {
+        int best_count = 0;
+        for (size_t k = 0; k < sr.output_counts.size(); ++k)
+            if (sr.output_counts[k] > best_count) {
+                best = int(k);
+                best_count = sr.output_counts[k];
+            }
+    }
+    return best;
+}
+
 }  // namespace sf

@@ -371,4 +371,28 @@ void TempSiblingDir::swap_in() {
     fault_point("done");
 }
 
+void write_file_atomically(const std::string& path, const std::string& text) {
+    const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+    {
+        std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+        if (!f)
+            throw InputError("cannot write '" + path + "'", path,
+                             "check that the directory exists and is writable");
+        f << text;
+        f.flush();
+        if (!f) {
+            std::error_code ec;
+            fs::remove(tmp, ec);
+            throw InputError("writing '" + path + "' failed", path, "check free disk space");
+        }
+    }
+    std::error_code ec;
+    fs::rename(tmp, path, ec);
+    if (ec) {
+        fs::remove(tmp, ec);
+        throw InputError("cannot move the output into place at '" + path + "'", path,
+                         "check that the directory is writable");
+    }
+}
+
 }  // namespace sf

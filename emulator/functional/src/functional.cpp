@@ -536,20 +536,7 @@ void Engine::run_samples(const SpikeInput& input, int64_t begin, int64_t end, in
         if (membrane_readout_) sr.output_v_sum.assign(size_t(img_.num_outputs), 0);
         for (int t = 0; t < steps; ++t)
             run_step(t, t < int(in.steps.size()) ? &in.steps[size_t(t)] : nullptr, sr);
-        int best = -1;
-        if (membrane_readout_) {
-            best = 0;
-            for (size_t k = 1; k < sr.output_v_sum.size(); ++k)
-                if (sr.output_v_sum[k] > sr.output_v_sum[size_t(best)]) best = int(k);
-        } else {
-            int best_count = 0;
-            for (size_t k = 0; k < sr.output_counts.size(); ++k)
-                if (sr.output_counts[k] > best_count) {
-                    best = int(k);
-                    best_count = sr.output_counts[k];
-                }
-        }
-        sr.predicted = best;
+        sr.predicted = predicted_class(sr, membrane_readout_);
         out[size_t(s)] = std::move(sr);
         done(s + 1);
     }

@@ -486,20 +486,7 @@ RunResult Run::run(const SpikeInput& input) {
                         uint32_t(img_.output_neuron[size_t(k)]) * kStateFields + STATE_V);
                 }
         }
-        int best = -1;
-        if (membrane) {
-            best = 0;
-            for (size_t k = 1; k < sr.output_v_sum.size(); ++k)
-                if (sr.output_v_sum[k] > sr.output_v_sum[size_t(best)]) best = int(k);
-        } else {
-            int best_count = 0;
-            for (size_t k = 0; k < sr.output_counts.size(); ++k)
-                if (sr.output_counts[k] > best_count) {
-                    best = int(k);
-                    best_count = sr.output_counts[k];
-                }
-        }
-        sr.predicted = best;
+        sr.predicted = predicted_class(sr, membrane);
         rr.samples.push_back(std::move(sr));
         if (ho_.progress) ho_.progress(si + 1, total);
     }

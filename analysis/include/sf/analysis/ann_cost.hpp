@@ -17,6 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "sf/core/temp_dir.hpp"  // write_file_atomically, for the reports
 #include "sf/reference/ann.hpp"
 #include "sf/reference/datasets.hpp"
 
@@ -97,8 +98,5 @@ void write_ann_link(const std::string& snn_dir, const std::string& ann_path,
 // The ANN an SNN directory (or its network.yaml) was converted from, resolved to a path,
 // or nullopt if it records none. A recorded ANN that no longer exists raises InputError.
 std::optional<std::string> read_ann_link(const std::string& snn_path);
-
-// Write text through a temporary sibling and a rename (nothing half-written on failure).
-void write_file_atomically(const std::string& path, const std::string& text);
 
 }  // namespace sf

@@ -108,6 +108,11 @@ struct SampleResult {
     std::vector<uint64_t> cycles_per_step;            // cycle-level backends
 };
 
+// The class a sample's outputs name (docs/chip-spec.md, "Readout"): argmax of output_counts
+// (lowest index on ties; -1 if no output spiked), or with a membrane readout argmax of
+// output_v_sum (lowest index on ties). Every backend decides the same way.
+int predicted_class(const SampleResult& sr, bool membrane_readout);
+
 struct RunResult {
     std::string backend;
     int steps = 0;        // per sample

@@ -83,4 +83,8 @@ class TempSiblingDir {
     bool done_ = false;
 };
 
+// Write text to path through a temporary sibling and a rename, so a failure leaves no
+// half-written file (for single-file outputs: reports, JSON, CSV).
+void write_file_atomically(const std::string& path, const std::string& text);
+
 }  // namespace sf
