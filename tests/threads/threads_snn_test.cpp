@@ -80,7 +80,7 @@ TEST_CASE("eval of a spiking network gives the same JSON on 1, 2 and 4 threads",
     }
 }
 
-TEST_CASE("--threads 0 or a negative count is one clear error on every threaded command",
+TEST_CASE("A thread count of 0 or below is one clear error on every threaded command",
           "[threads][cli]") {
     for (const std::string& cmd :
          {"simulate " + kDigitsSnn + " --samples 5", "eval " + kDigitsSnn + " --samples 5",
@@ -98,7 +98,7 @@ TEST_CASE("--threads 0 or a negative count is one clear error on every threaded 
         }
 }
 
-TEST_CASE("--json reports the thread count used", "[threads][cli]") {
+TEST_CASE("The JSON output reports the thread count used", "[threads][cli]") {
     const sf_test::Ran r =
         sf_test::run_cli("simulate " + kDigitsSnn + " --samples 300 --threads 2 --json");
     REQUIRE(r.code == 0);
