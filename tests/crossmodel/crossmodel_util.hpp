@@ -17,44 +17,15 @@
 #include "sf/core/chip_image.hpp"
 #include "sf/core/run_result.hpp"
 
+#include "../functional/functional_test_util.hpp"
+
 namespace sf_xm {
 
-inline sf::CoreImage make_core(int x, int y, int n, int a, const sf::NeuronProfile& p) {
-    sf::CoreImage c;
-    c.x = x;
-    c.y = y;
-    c.num_neurons = n;
-    c.num_axons = a;
-    c.profiles = {p};
-    c.profile_of.assign(size_t(n), 0);
-    c.bias_mant.assign(size_t(n), 0);
-    c.weights.assign(size_t(n) * size_t(a), 0);
-    c.route_ptr.assign(size_t(n) + 1, 0);
-    return c;
-}
-
-inline void set_routes(sf::CoreImage& c, const std::vector<std::vector<sf::Destination>>& dst) {
-    c.route_ptr.assign(size_t(c.num_neurons) + 1, 0);
-    c.route_dst.clear();
-    for (int n = 0; n < c.num_neurons; ++n) {
-        if (size_t(n) < dst.size())
-            for (const auto& d : dst[size_t(n)]) c.route_dst.push_back(d);
-        c.route_ptr[size_t(n) + 1] = int32_t(c.route_dst.size());
-    }
-}
-
-inline void set_input_routes(sf::ChipImage& img,
-                             const std::vector<std::vector<sf::Destination>>& dst) {
-    img.input_ptr.assign(size_t(img.num_inputs) + 1, 0);
-    img.input_dst.clear();
-    for (int i = 0; i < img.num_inputs; ++i) {
-        if (size_t(i) < dst.size())
-            for (const auto& d : dst[size_t(i)]) img.input_dst.push_back(d);
-        img.input_ptr[size_t(i) + 1] = int32_t(img.input_dst.size());
-    }
-}
-
-inline sf::Destination host_out(int k) { return sf::Destination{-1, -1, k}; }
+// Hand-built image pieces, shared with the functional model's tests.
+using sf_test::host_out;
+using sf_test::make_core;
+using sf_test::set_input_routes;
+using sf_test::set_routes;
 
 // What a random case stresses; the generator mixes them by seed.
 struct GenOptions {
