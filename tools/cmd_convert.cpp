@@ -182,11 +182,13 @@ Action add_convert(CLI::App& app) {
                 j["wall_s"] = c.wall_s;
             }
         }
-        save_network(g, a->out);
-        // The link compare follows to show the ANN beside its SNN (docs/compare.md).
-        write_ann_link(a->out, a->ann,
-                       {{"timesteps", o.timesteps}, {"percentile", o.percentile},
-                        {"readout", o.readout}, {"data", set}});
+        // The link compare follows to show the ANN beside its SNN (docs/compare.md),
+        // saved with the network in one swap.
+        save_network(g, a->out,
+                     {{"converted-from.json",
+                       ann_link_text(a->out, a->ann,
+                                     {{"timesteps", o.timesteps}, {"percentile", o.percentile},
+                                      {"readout", o.readout}, {"data", set}})}});
         if (a->json) {
             print_json(j);
             return 0;

@@ -13,7 +13,9 @@
 #include <yaml-cpp/yaml.h>
 
 #include "sf/core/error.hpp"
+#include "sf/core/input_file.hpp"
 #include "sf/core/temp_dir.hpp"
+#include "sf/core/yaml_file.hpp"
 
 namespace fs = std::filesystem;
 
@@ -79,13 +81,7 @@ AnnEnergyTable load_ann_energy_table(const std::string& name_or_path) {
         throw InputError("ANN energy table '" + name_or_path + "' not found", file,
                          "give a table name from " + ann_energy_dir() +
                              " (horowitz-45nm, horowitz-45nm-int8) or a path to a YAML file");
-    YAML::Node root;
-    try {
-        root = YAML::LoadFile(file);
-    } catch (const YAML::Exception& e) {
-        throw InputError("cannot parse ANN energy table: " + e.msg, at_file(file, e.mark.line + 1),
-                         "fix the YAML syntax");
-    }
+    const YAML::Node root = load_yaml_file(file, "ANN energy table");
     only_keys(file, root, {"name", "source", "precision", "word_bits", "ops", "memory"},
               "the energy table");
     AnnEnergyTable t;
@@ -314,8 +310,8 @@ fs::path network_dir(const std::string& p) {
 }
 }  // namespace
 
-void write_ann_link(const std::string& snn_dir, const std::string& ann_path,
-                    const nlohmann::json& details) {
+std::string ann_link_text(const std::string& snn_dir, const std::string& ann_path,
+                          const nlohmann::json& details) {
     std::error_code ec;
     const fs::path dir = fs::absolute(snn_dir, ec);
     const fs::path ann = fs::absolute(ann_path, ec);
@@ -323,7 +319,7 @@ void write_ann_link(const std::string& snn_dir, const std::string& ann_path,
     j["ann"] = fs::relative(ann, dir, ec).generic_string();
     if (ec || j["ann"].get<std::string>().empty()) j["ann"] = ann.generic_string();
     j["ann_given"] = ann_path;
-    write_file_atomically((dir / "converted-from.json").string(), j.dump(2) + "\n");
+    return j.dump(2) + "\n";
 }
 
 std::optional<std::string> read_ann_link(const std::string& snn_path) {
@@ -332,8 +328,7 @@ std::optional<std::string> read_ann_link(const std::string& snn_path) {
     if (!fs::is_regular_file(file, ec)) return std::nullopt;
     nlohmann::json j;
     try {
-        std::ifstream in(file);
-        j = nlohmann::json::parse(in);
+        j = nlohmann::json::parse(read_input_text(file.string(), "ANN link converted-from.json"));
     } catch (const nlohmann::json::exception& e) {
         throw InputError(std::string("cannot read the ANN link: ") + e.what(), file.string(),
                          "fix or delete the file (convert writes it)");

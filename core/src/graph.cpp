@@ -37,6 +37,39 @@ const char* to_string(NeuronKind k) {
     return "?";
 }
 
+ChipNeuronHint nearest_chip_neuron(const std::string& kind) {
+    const std::string lif = "the nearest chip neuron is kind: lif (CUBA LIF, docs/chip-spec.md)";
+    const std::string course = "; the full model runs in the float reference: spikeforge course "
+                               "neuron --model ";
+    if (kind == "alif")
+        return {"the chip cannot run 'alif' (adaptive LIF) neurons: it has no adaptive threshold",
+                lif + " with the same tau_mem_ms and the resting threshold (the threshold "
+                      "adaptation, delta_theta, is dropped)" + course + "alif"};
+    if (kind == "adex")
+        return {"the chip cannot run 'adex' (adaptive exponential) neurons: it has neither the "
+                "exponential upswing nor the adaptation current w",
+                lif + " with tau_mem_ms = C / g_L and the threshold at V_T - E_L (spike "
+                      "initiation and adaptation are dropped)" + course + "adex"};
+    if (kind == "izhikevich")
+        return {"the chip cannot run 'izhikevich' neurons: it has no quadratic membrane and no "
+                "recovery variable u",
+                lif + " with reset: zero; regular spiking is the closest pattern (bursting, "
+                      "chattering and adaptation are lost)" + course + "izhikevich"};
+    if (kind == "hh")
+        return {"the chip cannot run 'hh' (Hodgkin-Huxley) neurons: it has no voltage-gated "
+                "sodium and potassium channels",
+                lif + " with tau_mem_ms = C_m / g_L (3.3 ms for the squid axon) and a threshold "
+                      "about 10 mV above rest (spike shape and type II onset are lost)" +
+                    course + "hh"};
+    if (kind == "coba")
+        return {"the chip cannot run conductance-based ('coba') synapses: its synapses inject "
+                "a current, with no driving force (E_rev - V)",
+                "the nearest chip synapse is current-based: use kind: lif and set tau_syn_ms to "
+                "the conductance's decay time; the float model is sf::neurons::run_cond "
+                "(docs/course.md, step 5)"};
+    return {};
+}
+
 const char* to_string(ResetMode m) {
     switch (m) {
         case ResetMode::Zero: return "zero";
@@ -655,6 +688,8 @@ struct Parser {
         else if (kind == "lif") p.kind = NeuronKind::LIF;
         else if (kind == "if") p.kind = NeuronKind::IF;
         else if (kind == "li") p.kind = NeuronKind::LI;
+        else if (const ChipNeuronHint h = nearest_chip_neuron(kind); !h.problem.empty())
+            throw InputError(h.problem, at(m["kind"], node), h.fix);
         else
             throw InputError("unknown population kind '" + kind + "'", at(m["kind"], node),
                              "use input, lif, if or li");
@@ -778,6 +813,15 @@ struct Parser {
         } else {
             throw InputError("unknown projection kind '" + kind + "'", at(m["kind"], node),
                              "use dense, conv2d, sum_pool, avg_pool, one_to_one or sparse");
+        }
+        // A conductance-based synapse (the course's run_cond) named on a projection.
+        if (m["synapse"] || m["e_rev_mV"]) {
+            const YAML::Node k = m["synapse"] ? m["synapse"] : m["e_rev_mV"];
+            const std::string v = m["synapse"] && m["synapse"].IsScalar() ? m["synapse"].Scalar() : "";
+            if (m["e_rev_mV"] || v == "conductance" || v == "coba") {
+                const ChipNeuronHint h = nearest_chip_neuron("coba");
+                throw InputError(h.problem, at(k, node), h.fix + ", and remove the key");
+            }
         }
         check_keys(m, allowed, node, " for a " + kind + " projection");
         pr.pre = string(require(m, "from", node), "from", node);
@@ -944,7 +988,8 @@ Graph load_network(const std::string& path) {
     return g;
 }
 
-void save_network(const Graph& g, const std::string& dir) {
+void save_network(const Graph& g, const std::string& dir,
+                  const std::map<std::string, std::string>& extra_files) {
     validate_graph(g);
     std::map<std::string, Tensor> arrays;
     auto as_f32 = [](const Tensor& t) {
@@ -1042,7 +1087,15 @@ void save_network(const Graph& g, const std::string& dir) {
         out.flush();
         if (!out) throw InputError("cannot write network.yaml", tmp.string(), "check free disk space");
     }
-    staging.commit_files({"weights.npz", "network.yaml"});
+    std::vector<std::string> names{"weights.npz", "network.yaml"};
+    for (const auto& [name, text] : extra_files) {
+        std::ofstream out(tmp / name, std::ios::binary);
+        out << text;
+        out.flush();
+        if (!out) throw InputError("cannot write " + name, tmp.string(), "check free disk space");
+        names.push_back(name);
+    }
+    staging.commit_files(names);
 }
 
 }  // namespace sf

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <set>
 #include <type_traits>
 
@@ -15,11 +16,13 @@
 #include "sf/core/error.hpp"
 #include "sf/core/temp_dir.hpp"
 #include "sf/core/tensor.hpp"
+#include "sf/core/yaml_file.hpp"
 #include "sf/reference/ann.hpp"
 #include "sf/reference/ann_hopfield.hpp"
 #include "sf/reference/ann_train.hpp"
 #include "sf/reference/batching.hpp"
 #include "sf/reference/datasets.hpp"
+#include "sf/reference/feedback_alignment.hpp"
 #include "sf/reference/train_api.hpp"
 #include "checkpoint_state.hpp"
 #include "yaml_value.hpp"
@@ -41,13 +44,7 @@ std::string yaml_type(const std::string& path) {
     if (!fs::exists(file))
         throw InputError("model file not found: " + file.string(), "",
                          "give a model .yaml file or a network directory holding network.yaml");
-    YAML::Node root;
-    try {
-        root = YAML::LoadFile(file.string());
-    } catch (const YAML::Exception& e) {
-        throw InputError("cannot parse YAML: " + e.msg, at_file(file.string(), e.mark.line + 1),
-                         "fix the YAML syntax");
-    }
+    const YAML::Node root = load_yaml_file(file.string(), "model file");
     if (!root.IsMap())
         throw InputError("model file is not a YAML map", file.string(),
                          "see docs/reference-ann.md");
@@ -180,7 +177,7 @@ void load_optimizer(AnnOptimizer& o, const AnnModel& m, const std::string& path)
 json train_hopfield(const std::string& path, const TrainOptions& opt) {
     fs::path file(path);
     if (fs::is_directory(file)) file /= "network.yaml";
-    const YAML::Node root = YAML::LoadFile(file.string());  // parsed once already by yaml_type
+    const YAML::Node root = load_yaml_file(file.string(), "model file");
     const auto t0 = std::chrono::steady_clock::now();
     const HopfieldReader hr{file.string()};
     hr.keys(root, {"name", "type", "n", "patterns", "recall", "rule", "capacity", "dataset"},
@@ -329,9 +326,19 @@ json train_ann(const std::string& model_path, const TrainOptions& opt) {
     const Dataset& train = d.train;
     const Dataset& test = d.eval;
     json history = json::array();
+    // training.rule fa or dfa: fixed random feedback in place of W^T (feedback_alignment.hpp).
+    std::optional<AnnFeedback> feedback;
+    if (m.training.rule != "backprop") {
+        feedback.emplace(m);
+        fo.feedback = *feedback;
+    }
     fo.on_epoch = [&](int e, float loss, float acc, const AnnOptimizer& o) {
         json h = {{"epoch", e + 1}, {"loss", loss}};
         if (m.training.target != "input") h["train_accuracy"] = acc;
+        if (feedback) {
+            h["weight_angle_deg"] = feedback->weight_angles_deg(m);
+            h["signal_angle_deg"] = feedback->take_signal_angles_deg();
+        }
         history.push_back(h);
         if (opt.checkpoint_every > 0 && !opt.out_dir.empty() && (e + 1) % opt.checkpoint_every == 0) {
             // Build the checkpoint beside its final place, then swap it in (temp_dir.hpp).
@@ -367,6 +374,8 @@ json train_ann(const std::string& model_path, const TrainOptions& opt) {
     j["dataset"] = data;
     j["epochs"] = fo.epochs;
     j["seed"] = fo.seed;
+    j["rule"] = m.training.rule;
+    if (feedback) j["feedback_seed"] = m.training.feedback_seed;
     j["train_samples"] =
         fo.max_train >= 0 ? std::min<int64_t>(fo.max_train, train.size()) : train.size();
     j["params"] = m.num_params();
@@ -391,7 +400,8 @@ json eval_ann(const std::string& network_path, const EvalOptions& opt) {
         fs::path file(network_path);
         if (fs::is_directory(file)) file /= "network.yaml";
         const json rc =
-            hopfield_recall_settings(HopfieldReader{file.string()}, YAML::LoadFile(file.string()));
+            hopfield_recall_settings(HopfieldReader{file.string()},
+                                     load_yaml_file(file.string(), "network file"));
         const double flip = rc["flip"], mo = rc["min_overlap"];
         const bool sync = rc["mode"] == "sync";
         double mean = 0;

@@ -144,3 +144,37 @@ TEST_CASE("A killed compile's temporary directory is removed by the next compile
     REQUIRE(sb.run("compile net -o y.img").rc == 0);
     CHECK(hidden_entries(sb.dir) == 0);
 }
+
+TEST_CASE("convert killed at any step of the swap leaves a network and its ANN link that agree",
+          "[cli][io][fault]") {
+    // converted-from.json is swapped in with network.yaml: after a kill, both come from the
+    // same convert (its --timesteps tells which), never the new network with the old link.
+    Sandbox sb;
+    const std::string ann = std::string(SF_SOURCE_DIR) + "/networks/digits-logreg";
+    auto convert = [&](int steps, const std::string& env) {
+        return sb.run("convert " + ann + " --data digits --samples 0 --timesteps " +
+                          std::to_string(steps) + " -o lr",
+                      env);
+    };
+    auto steps_of_network = [&]() {
+        const std::string y = slurp(sb.dir / "lr/network.yaml");
+        const auto at = y.find("timesteps: ");
+        return at == std::string::npos ? -1 : std::atoi(y.c_str() + at + 11);
+    };
+    auto steps_of_link = [&]() {
+        const std::string j = slurp(sb.dir / "lr/converted-from.json");
+        const auto at = j.find("\"timesteps\": ");
+        return at == std::string::npos ? -1 : std::atoi(j.c_str() + at + 13);
+    };
+    for (const char* step : {"staged", "built", "carried", "marked", "exchanged", "done"}) {
+        INFO("step " << step);
+        fs::remove_all(sb.dir / "lr");
+        REQUIRE(convert(10, "").rc == 0);
+        REQUIRE(steps_of_link() == 10);
+        const Run killed = convert(20, std::string("SF_FAULT_AT=") + step);
+        CHECK((killed.signal == SIGKILL || killed.rc == 0));
+        const int n = steps_of_network();
+        CHECK((n == 10 || n == 20));
+        CHECK(steps_of_link() == n);
+    }
+}

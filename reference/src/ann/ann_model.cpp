@@ -16,6 +16,7 @@
 #include "sf/core/error.hpp"
 #include "sf/core/temp_dir.hpp"
 #include "sf/core/tensor.hpp"
+#include "sf/core/yaml_file.hpp"
 #include "sf/reference/ann.hpp"
 
 namespace fs = std::filesystem;
@@ -207,13 +208,7 @@ constexpr int64_t kMaxParamValues = int64_t(1) << 28;
 AnnModel load_ann(const std::string& path) {
     const std::string file = model_file_of(path);
     const std::string base = fs::path(file).parent_path().string();
-    YAML::Node root;
-    try {
-        root = YAML::LoadFile(file);
-    } catch (const YAML::Exception& e) {
-        throw InputError(std::string("cannot parse YAML: ") + e.what(), at_file(file, e.mark.line + 1),
-                         "fix the YAML syntax");
-    }
+    const YAML::Node root = load_yaml_file(file, "model file");
     if (!root.IsMap()) throw InputError("model file is not a YAML map", file, "see docs/reference-ann.md");
     check_keys(root, {"name", "type", "dataset", "input_shape", "layers", "training"}, file,
                "model");
@@ -238,7 +233,7 @@ AnnModel load_ann(const std::string& path) {
                              "write training: {optimizer: adam, lr: 0.001, ...}");
         check_keys(t,
                    {"optimizer", "lr", "momentum", "weight_decay", "batch", "epochs", "loss",
-                    "target", "noise", "augmentation", "lr_decay"},
+                    "target", "noise", "augmentation", "lr_decay", "rule", "feedback_seed"},
                    file, "training");
         auto& tr = m.training;
         tr.optimizer = get<std::string>(t, "optimizer", tr.optimizer, file);
@@ -252,6 +247,28 @@ AnnModel load_ann(const std::string& path) {
         tr.noise = get<float>(t, "noise", tr.noise, file);
         tr.augmentation = get<std::string>(t, "augmentation", tr.augmentation, file);
         tr.lr_decay = get<float>(t, "lr_decay", tr.lr_decay, file);
+        tr.rule = get<std::string>(t, "rule", tr.rule, file);
+        if (tr.rule == "bp") tr.rule = "backprop";
+        if (tr.rule != "backprop" && tr.rule != "fa" && tr.rule != "dfa")
+            throw InputError("unknown training rule '" + tr.rule + "'",
+                             at_file(file, t["rule"].Mark().line + 1, "training.rule"),
+                             "use rule: backprop, fa (feedback alignment) or dfa (direct "
+                             "feedback alignment)");
+        if (t["feedback_seed"]) {
+            const int64_t fseed = get<int64_t>(t, "feedback_seed", 1, file);
+            if (fseed < 0)
+                throw InputError("feedback_seed = " + std::to_string(fseed) + " must be >= 0",
+                                 at_file(file, t["feedback_seed"].Mark().line + 1,
+                                         "training.feedback_seed"),
+                                 "use e.g. feedback_seed: 1");
+            if (tr.rule == "backprop")
+                throw InputError("feedback_seed is set but rule is backprop, which has no "
+                                 "random feedback",
+                                 at_file(file, t["feedback_seed"].Mark().line + 1,
+                                         "training.feedback_seed"),
+                                 "add rule: fa or rule: dfa, or remove feedback_seed");
+            tr.feedback_seed = uint64_t(fseed);
+        }
         const std::string w = at_file(file, t.Mark().line + 1, "training");
         if (tr.optimizer != "sgd" && tr.optimizer != "adam")
             throw InputError("unknown optimizer '" + tr.optimizer + "'", w, "use sgd or adam");
@@ -370,6 +387,33 @@ AnnModel load_ann(const std::string& path) {
     if (any_weights && !all_weights)
         throw InputError("some layers have weights and others do not", file,
                          "give weights for every parameter, or for none (then training initialises them)");
+    if (m.training.rule != "backprop") {
+        // Feedback alignment replaces W^T of dense layers by fixed random matrices: a model
+        // with any other parametric layer (convolution, pooling, recurrence) has no such rule here.
+        const std::string w = at_file(file, root["training"]["rule"].Mark().line + 1, "training.rule");
+        int dense = 0;
+        for (const auto& l : m.layers) {
+            switch (l.kind) {
+                case AnnLayerKind::Dense: ++dense; break;
+                case AnnLayerKind::Flatten:
+                case AnnLayerKind::ReLU:
+                case AnnLayerKind::Sigmoid:
+                case AnnLayerKind::Tanh:
+                case AnnLayerKind::Softmax:
+                case AnnLayerKind::Dropout: break;
+                default:
+                    throw InputError("rule: " + m.training.rule + " trains multilayer perceptrons "
+                                         "(dense and elementwise layers), but layer '" + l.name +
+                                         "' is " + ann_layer_kind_name(l.kind),
+                                     w, "use rule: backprop for this model, or remove its " +
+                                            std::string(ann_layer_kind_name(l.kind)) + " layers");
+            }
+        }
+        if (dense < 2)
+            throw InputError("rule: " + m.training.rule + " needs a hidden layer (two dense "
+                             "layers or more); this model has " + std::to_string(dense),
+                             w, "add a hidden dense layer, or use rule: backprop");
+    }
     m.initialised = any_weights || m.num_params() == 0;
     return m;
 }
@@ -430,6 +474,10 @@ void save_ann(const AnnModel& m, const std::string& dir) {
     e << YAML::Key << "noise" << YAML::Value << t.noise;
     e << YAML::Key << "augmentation" << YAML::Value << t.augmentation;
     e << YAML::Key << "lr_decay" << YAML::Value << t.lr_decay;
+    if (t.rule != "backprop") {
+        e << YAML::Key << "rule" << YAML::Value << t.rule;
+        e << YAML::Key << "feedback_seed" << YAML::Value << t.feedback_seed;
+    }
     e << YAML::EndMap;
     e << YAML::EndMap;
     // Built beside the target and moved in only when complete, weights before the YAML that

@@ -16,6 +16,7 @@
 #include "sf/core/error.hpp"
 #include "sf/core/temp_dir.hpp"
 #include "sf/core/tensor.hpp"
+#include "sf/core/yaml_file.hpp"
 
 namespace fs = std::filesystem;
 
@@ -199,13 +200,7 @@ HopfieldNet load_hopfield(const std::string& path) {
     if (!fs::exists(file))
         throw InputError("Hopfield network not found: " + file.string(), "",
                          "give a network directory");
-    YAML::Node root;
-    try {
-        root = YAML::LoadFile(file.string());
-    } catch (const YAML::Exception& e) {
-        throw InputError(std::string("cannot parse YAML: ") + e.what(), file.string(),
-                         "fix the YAML syntax");
-    }
+    const YAML::Node root = load_yaml_file(file.string(), "network file");
     if (!root["weights"])
         throw InputError("Hopfield network has no 'weights:' file", file.string(),
                          "train it with spikeforge train (type: hopfield)");

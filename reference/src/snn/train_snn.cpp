@@ -25,6 +25,7 @@
 #include "sf/core/progress.hpp"
 #include "sf/core/temp_dir.hpp"
 #include "sf/core/tensor.hpp"
+#include "sf/core/yaml_file.hpp"
 #include "sf/reference/batching.hpp"
 #include "sf/reference/datasets.hpp"
 #include "sf/reference/encoders.hpp"
@@ -132,13 +133,7 @@ std::pair<Graph, SnnTraining> load_snn_model(const std::string& path, uint64_t s
     if (!fs::exists(file))
         throw InputError("model file not found: " + file.string(), "",
                          "give a model .yaml file or a network directory");
-    YAML::Node root;
-    try {
-        root = YAML::LoadFile(file.string());
-    } catch (const YAML::Exception& e) {
-        throw InputError("malformed YAML: " + e.msg, at_file(file.string(), e.mark.line + 1),
-                         "fix the YAML syntax at that line");
-    }
+    YAML::Node root = load_yaml_file(file.string(), "model file");
     SnnTraining tr = parse_training(root["training"], file.string());
     bool needs_init = false;
     std::map<std::string, int64_t> sizes;
@@ -484,11 +479,7 @@ nlohmann::json train_snn(const std::string& model_path, const TrainOptions& opt)
     {
         fs::path file(model_path);
         if (fs::is_directory(file)) file /= "network.yaml";
-        YAML::Node root;
-        try {
-            root = YAML::LoadFile(file.string());
-        } catch (const YAML::Exception&) {
-        }
+        const YAML::Node root = load_yaml_file(file.string(), "model file");
         if (root.IsMap() && root["method"] && root["method"].as<std::string>("") == "diehl_cook") {
             if (opt.checkpoint_every > 0 || !opt.resume_dir.empty())
                 throw InputError("--checkpoint-every and --resume apply to gradient training, not "

@@ -91,10 +91,11 @@ AnnCost ann_cost(const AnnModel& model, const Dataset& ds, int64_t count,
 
 nlohmann::json to_json(const AnnCost& c, const AnnEnergyTable& table);
 
-// converted-from.json: {"ann": "<path relative to the SNN directory>", "ann_given": "<as
-// given to convert>", ...details}. Written atomically after the SNN is saved.
-void write_ann_link(const std::string& snn_dir, const std::string& ann_path,
-                    const nlohmann::json& details = {});
+// The text of converted-from.json: {"ann": "<path relative to the SNN directory>",
+// "ann_given": "<as given to convert>", ...details}. `convert` saves it with the network
+// (save_network's extra files), so the two are swapped in together.
+std::string ann_link_text(const std::string& snn_dir, const std::string& ann_path,
+                          const nlohmann::json& details = {});
 // The ANN an SNN directory (or its network.yaml) was converted from, resolved to a path,
 // or nullopt if it records none. A recorded ANN that no longer exists raises InputError.
 std::optional<std::string> read_ann_link(const std::string& snn_path);

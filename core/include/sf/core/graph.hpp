@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -33,6 +34,16 @@ enum class ResetMode {
 
 const char* to_string(NeuronKind k);
 const char* to_string(ResetMode m);
+
+// The neuron and synapse models of the course (reference/neuron_models.hpp) that the chip
+// cannot run, keyed by the kind a network file would name: alif, adex, izhikevich, hh and
+// the conductance-based synapse (coba). For such a kind: what the chip lacks (problem) and
+// the nearest chip neuron with the settings that bring it closest (fix); both empty for
+// any other kind. The network loader, and so the compiler, refuses these kinds with it.
+struct ChipNeuronHint {
+    std::string problem, fix;
+};
+ChipNeuronHint nearest_chip_neuron(const std::string& kind);
 
 // Float neuron parameters of a population. Discrete-time CUBA dynamics per step dt:
 //   u[t] = (1 - decay_u) * u[t-1] + I[t]
@@ -142,6 +153,9 @@ Graph load_network(const std::string& path);
 void validate_graph(const Graph& g);
 
 // Save to dir/network.yaml plus dir/weights.npz, atomically (temp dir, then rename).
-void save_network(const Graph& g, const std::string& dir);
+// `extra_files` (name -> content) are written beside them and swapped in with them, so a
+// kill never leaves the network without its companions (convert's converted-from.json).
+void save_network(const Graph& g, const std::string& dir,
+                  const std::map<std::string, std::string>& extra_files = {});
 
 }  // namespace sf
