@@ -20,7 +20,8 @@ Action add_learn(CLI::App& app) {
         std::string network, chip = "sf1", backends = "functional", population;
         int64_t train = 1000, label = 1000, test = 1000, check = 10;
         uint64_t seed = 1;
-        bool json = false, no_reference = false;
+        bool json = false, no_reference = false, continuous = false, validation = false;
+        int rest = 0;
         int threads = default_thread_count();
     };
     auto a = std::make_shared<Args>();
@@ -37,6 +38,12 @@ Action add_learn(CLI::App& app) {
     cmd->add_option("--check", a->check,
                     "training digits learned on every backend, weights compared (default 10)");
     cmd->add_option("--seed", a->seed, "compile (placement) seed (default 1)");
+    cmd->add_flag("--continuous", a->continuous,
+                  "present the digits as one stream: neuron state and traces carry from digit to digit");
+    cmd->add_option("--rest", a->rest, "silent steps after each digit (default 0)")
+        ->transform(whole_number("--rest", 0, 100000));
+    cmd->add_flag("--validation", a->validation,
+                  "score on held-out training digits (after the --train/--label ones), not the test split");
     cmd->add_flag("--no-reference", a->no_reference, "skip the float simulator's run");
     cmd->add_flag("--json", a->json, "print one JSON object");
     cmd->add_option("--threads", a->threads,
@@ -57,6 +64,9 @@ Action add_learn(CLI::App& app) {
         o.check_samples = a->check;
         o.seed = a->seed;
         o.reference = !a->no_reference;
+        o.continuous = a->continuous;
+        o.rest = a->rest;
+        o.validation = a->validation;
         o.backends.clear();
         for (const auto& b : parse_backend_list(a->backends)) {
             if (b == "reference")

@@ -31,6 +31,29 @@ SpikeInput slice(const SpikeInput& in, size_t first, size_t count) {
     return s;
 }
 
+// The digits first..first+count-1 of `in` joined into one sample, each followed by `rest`
+// silent steps: the form in which the float simulator (which resets every sample) sees a
+// continuous stream.
+SpikeInput joined(const SpikeInput& in, size_t first, size_t count, int T, int rest) {
+    SpikeInput s;
+    s.num_inputs = in.num_inputs;
+    SampleInput one;
+    one.steps.reserve(count * size_t(T + rest));
+    for (size_t k = first; k < first + count; ++k) {
+        const auto& st = in.samples[k].steps;
+        for (int t = 0; t < T + rest; ++t)
+            one.steps.push_back(t < int(st.size()) ? st[size_t(t)] : std::vector<int32_t>{});
+    }
+    s.samples.push_back(std::move(one));
+    return s;
+}
+
+// Two spike inputs one after the other (same number of inputs).
+SpikeInput concat(SpikeInput a, const SpikeInput& b) {
+    a.samples.insert(a.samples.end(), b.samples.begin(), b.samples.end());
+    return a;
+}
+
 // The image with its current weights and learning switched off (frozen).
 ChipImage frozen(ChipImage img) {
     for (auto& c : img.cores) {
@@ -125,6 +148,9 @@ json run_learning(const LearnOptions& o) {
     if (o.train < 1 || o.label < 1 || o.test < 1)
         throw InputError("--train, --label and --test must be 1 or more", "learn",
                          "give positive numbers of digits");
+    if (o.rest < 0 || o.rest > 100000)
+        throw InputError("--rest " + std::to_string(o.rest) + " is out of range", "learn",
+                         "give 0 to 100000 silent steps after each digit");
     const Graph g = load_network(o.network);
     int pop = -1;
     std::string plastic_proj;
@@ -153,15 +179,30 @@ json run_learning(const LearnOptions& o) {
         for (const auto& w : p.warnings) warnings.push_back(w);
     const double t_compile = since(t0);
 
-    const Dataset train = load_dataset(set, Split::Train, std::max(o.train, o.label));
-    const Dataset test = load_dataset(set, Split::Test, o.test);
+    const int64_t n_fit = std::max(o.train, o.label);
+    const Dataset train = load_dataset(set, Split::Train, n_fit + (o.validation ? o.test : 0));
+    if (o.validation && train.size() <= n_fit)
+        throw InputError(fmt::format("--validation needs training digits after the first {}, "
+                                     "but the {} training split has {}",
+                                     n_fit, set, train.size()),
+                         "learn", "use fewer --train / --label digits");
     const int64_t n_train = std::min<int64_t>(o.train, train.size());
     const int64_t n_label = std::min<int64_t>(o.label, train.size());
-    const int64_t n_test = test.size();
-    const SpikeInput train_in = encode(train, g.encoder, T, 0, train.size());
-    const SpikeInput test_in = encode(test, g.encoder, T, 0, n_test);
+    const SpikeInput train_all = encode(train, g.encoder, T, 0, train.size());
+    SpikeInput train_in = slice(train_all, 0, size_t(std::min(n_fit, train.size())));
+    SpikeInput test_in;
+    std::vector<int> test_labels;
+    if (o.validation) {
+        test_in = slice(train_all, size_t(n_fit), size_t(train.size() - n_fit));
+        test_labels.assign(train.labels.begin() + n_fit, train.labels.end());
+    } else {
+        const Dataset test = load_dataset(set, Split::Test, o.test);
+        test_in = encode(test, g.encoder, T, 0, test.size());
+        test_labels.assign(test.labels.begin(), test.labels.end());
+    }
+    const int64_t n_test = int64_t(test_in.samples.size());
     std::vector<int> label_labels(train.labels.begin(), train.labels.begin() + n_label);
-    std::vector<int> test_labels(test.labels.begin(), test.labels.end());
+    const int steps = T + o.rest;  // steps per digit on the chip, the rest included
 
     json j;
     j["network"] = g.name;
@@ -173,9 +214,13 @@ json run_learning(const LearnOptions& o) {
     j["label_samples"] = n_label;
     j["test_samples"] = n_test;
     j["steps"] = T;
+    j["rest_steps"] = o.rest;
+    j["continuous"] = o.continuous;
+    j["scored_on"] = o.validation ? "held-out training digits (--validation)" : "test digits";
     j["compile_warnings"] = warnings;
 
-    // 1. Learn on the chip, in chunks that carry the learned weights along.
+    // 1. Learn on the chip. Digit by digit from reset state, in chunks that carry the
+    // learned weights along; or, continuous, as one run in which everything carries.
     const ChipBackend& learner = chip_backend(o.backends[0]);
     ChipImage img = cr.image;
     EventCounters learn_counters;
@@ -183,13 +228,15 @@ json run_learning(const LearnOptions& o) {
     uint64_t wraps = 0;
     {
         Progress bar("learn on chip", n_train, o.progress);
-        const int64_t chunk = 100;
+        const int64_t chunk = o.continuous ? n_train : 100;
         for (int64_t f = 0; f < n_train; f += chunk) {
             const int64_t c = std::min(chunk, n_train - f);
             RunOptions ro;
-            ro.steps = T;
+            ro.steps = steps;
             ro.record = RecordWeights;
-            const RunResult r = learner.run(img, slice(train_in, size_t(f), size_t(c)), ro, {});
+            ro.reset_between_samples = !o.continuous;
+            const RunResult r = learner.run(img, slice(train_in, size_t(f), size_t(c)), ro,
+                                            [&](int64_t done, int64_t) { bar.update(f + done); });
             t_learn += r.wall_s;
             learn_counters += r.counters;
             wraps += r.state_wraps;
@@ -200,24 +247,38 @@ json run_learning(const LearnOptions& o) {
         bar.finish();
     }
     const Energy le = energy_of(learn_counters, chip);
-    // 2. Label and 3. test with the learned weights frozen.
+    // 2. Label and 3. test with the learned weights frozen. Continuous: the labelling
+    // digits and then the test digits as one stream (the state carries on, as in learning).
     const ChipImage fixed = frozen(img);
     std::vector<std::vector<int32_t>> lc, tc;
     RunOptions ro;
-    ro.steps = T;
+    ro.steps = steps;
     ro.record = RecordSpikes;
+    ro.reset_between_samples = !o.continuous;
     t0 = Clock::now();
-    for (int64_t f = 0; f < n_label; f += 200) {
-        const int64_t c = std::min<int64_t>(200, n_label - f);
-        chip_counts(fixed, learner.run(fixed, slice(train_in, size_t(f), size_t(c)), ro, {}), pop,
-                    size, lc);
-    }
     EventCounters test_counters;
-    for (int64_t f = 0; f < n_test; f += 200) {
-        const int64_t c = std::min<int64_t>(200, n_test - f);
-        const RunResult r = learner.run(fixed, slice(test_in, size_t(f), size_t(c)), ro, {});
-        test_counters += r.counters;
-        chip_counts(fixed, r, pop, size, tc);
+    if (o.continuous) {
+        const RunResult r =
+            learner.run(fixed, concat(slice(train_in, 0, size_t(n_label)), test_in), ro, {});
+        std::vector<std::vector<int32_t>> all;
+        chip_counts(fixed, r, pop, size, all);
+        lc.assign(all.begin(), all.begin() + n_label);
+        tc.assign(all.begin() + n_label, all.end());
+        // One run: the inference energy per digit is taken over the labelling and the
+        // test digits together (all digits have the same number of steps).
+        test_counters = r.counters;
+    } else {
+        for (int64_t f = 0; f < n_label; f += 200) {
+            const int64_t c = std::min<int64_t>(200, n_label - f);
+            chip_counts(fixed, learner.run(fixed, slice(train_in, size_t(f), size_t(c)), ro, {}),
+                        pop, size, lc);
+        }
+        for (int64_t f = 0; f < n_test; f += 200) {
+            const int64_t c = std::min<int64_t>(200, n_test - f);
+            const RunResult r = learner.run(fixed, slice(test_in, size_t(f), size_t(c)), ro, {});
+            test_counters += r.counters;
+            chip_counts(fixed, r, pop, size, tc);
+        }
     }
     std::vector<int> assign, pred;
     const double chip_acc = accuracy_of(lc, label_labels, tc, test_labels, 10, assign, pred);
@@ -237,7 +298,8 @@ json run_learning(const LearnOptions& o) {
     json by = json::object();
     for (const auto& kv : le.by_kind_pj) by[kv.first] = kv.second / double(n_train);
     jc["training_energy_pj_by_kind_per_sample"] = by;
-    jc["inference_energy_pj_per_sample"] = te.total_pj / double(n_test);
+    jc["inference_energy_pj_per_sample"] =
+        te.total_pj / double(o.continuous ? n_label + n_test : n_test);
     jc["state_wraps"] = wraps;
     jc["learn_wall_s"] = t_learn;
     jc["eval_wall_s"] = t_eval;
@@ -264,25 +326,49 @@ json run_learning(const LearnOptions& o) {
         t0 = Clock::now();
         SnnSimulator sim(g);
         SnnRunOptions so;
-        so.steps = T;
         so.learn = true;
-        const SnnResult lr = sim.run(slice(train_in, 0, size_t(n_train)), so);
+        // The float simulator resets every sample: a continuous stream is one long sample.
+        SnnResult lr;
+        if (o.continuous) {
+            so.steps = int(n_train) * steps;
+            lr = sim.run(joined(train_in, 0, size_t(n_train), T, o.rest), so);
+        } else {
+            so.steps = T;
+            lr = sim.run(slice(train_in, 0, size_t(n_train)), so);
+        }
         SnnSimulator fixed_sim(sim.graph());
         SnnRunOptions fo;
-        fo.steps = T;
         fo.record_spikes = true;
         fo.record_populations = {g.populations[size_t(pop)].name};
-        auto counts = [&](const SnnResult& r, std::vector<std::vector<int32_t>>& out) {
+        // Spike counts per digit of `count` digits from a run (one record per digit, or one
+        // joined record of count * steps steps).
+        auto counts = [&](const SnnResult& r, int64_t count, std::vector<std::vector<int32_t>>& out) {
+            const int per = o.continuous ? steps : T;
             for (const auto& rec : r.records) {
-                std::vector<int32_t> c(size_t(size), 0);
-                for (const auto& st : rec.spikes[size_t(pop)])
-                    for (int32_t i : st) ++c[size_t(i)];
-                out.push_back(std::move(c));
+                const auto& sp = rec.spikes[size_t(pop)];
+                const int64_t digits = o.continuous ? count : 1;
+                for (int64_t d = 0; d < digits; ++d) {
+                    std::vector<int32_t> c(size_t(size), 0);
+                    for (int t = 0; t < per && size_t(d * per + t) < sp.size(); ++t)
+                        for (int32_t i : sp[size_t(d * per + t)]) ++c[size_t(i)];
+                    out.push_back(std::move(c));
+                }
             }
         };
         std::vector<std::vector<int32_t>> flc, ftc;
-        counts(fixed_sim.run(slice(train_in, 0, size_t(n_label)), fo), flc);
-        counts(fixed_sim.run(test_in, fo), ftc);
+        if (o.continuous) {
+            SpikeInput both = concat(slice(train_in, 0, size_t(n_label)), test_in);
+            fo.steps = int(n_label + n_test) * steps;
+            std::vector<std::vector<int32_t>> all;
+            counts(fixed_sim.run(joined(both, 0, both.samples.size(), T, o.rest), fo),
+                   n_label + n_test, all);
+            flc.assign(all.begin(), all.begin() + n_label);
+            ftc.assign(all.begin() + n_label, all.end());
+        } else {
+            fo.steps = T;
+            counts(fixed_sim.run(slice(train_in, 0, size_t(n_label)), fo), 1, flc);
+            counts(fixed_sim.run(test_in, fo), 1, ftc);
+        }
         std::vector<int> fassign, fpred;
         const double facc = accuracy_of(flc, label_labels, ftc, test_labels, 10, fassign, fpred);
         int fassigned = 0;
@@ -308,8 +394,9 @@ json run_learning(const LearnOptions& o) {
     agree["weights_identical"] = true;
     if (o.backends.size() > 1) {
         RunOptions lo;
-        lo.steps = T;
+        lo.steps = steps;
         lo.record = RecordWeights | RecordSpikes;
+        lo.reset_between_samples = !o.continuous;
         const SpikeInput part = slice(train_in, 0, size_t(agree["samples"].get<int64_t>()));
         const RunResult first = chip_backend(o.backends[0]).run(cr.image, part, lo, {});
         json defects = json::array();

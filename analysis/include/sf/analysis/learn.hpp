@@ -28,6 +28,18 @@ struct LearnOptions {
     bool reference = true;           // the float simulator does the same for comparison
     std::vector<std::string> backends{"functional"};  // chip backends; the first learns
     int64_t check_samples = 10;      // training digits run on every backend (weights compared)
+    // How the digits are presented. By default each digit starts from reset neuron state
+    // and traces (docs/chip-spec.md §7). `continuous` presents them as one stream, the way
+    // a chip learning from a sensor would: state, traces and pending spikes carry from one
+    // digit into the next (RunOptions::reset_between_samples = false), so that a slow
+    // population can keep a memory of recent activity across digits (an adaptive
+    // threshold built from neurons, networks/mnist-stdp-chip). `rest` silent steps follow
+    // every digit, in either mode, and belong to that digit's spike counts.
+    bool continuous = false;
+    int rest = 0;
+    // Score on held-out TRAINING digits (those after the training and labelling ones)
+    // instead of the test split: for choosing settings without looking at the test set.
+    bool validation = false;
     uint64_t seed = 1;
     bool progress = false;
     std::string out;                 // optional: write the chip-learned network here
