@@ -88,6 +88,11 @@ Action add_learn(CLI::App& app) {
             r["network"].get<std::string>(), r["chip"].get<std::string>(),
             r["train_samples"].get<int64_t>(), c["backend"].get<std::string>(),
             r["label_samples"].get<int64_t>(), r["test_samples"].get<int64_t>());
+        std::cout << "  presentation            "
+                  << (r["continuous"].get<bool>() ? "one stream (state carries from digit to digit)"
+                                                  : "digit by digit (state reset)")
+                  << ", " << r["rest_steps"] << " silent steps after each digit; scored on "
+                  << r["scored_on"].get<std::string>() << "\n";
         std::cout << "  chip-learned accuracy   " << format_figure(c["accuracy"].get<double>(), "pct")
                   << " (" << c["neurons_assigned"] << " neurons labelled)\n";
         if (r.contains("float"))
