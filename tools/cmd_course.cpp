@@ -10,11 +10,13 @@
 
 #include <fmt/format.h>
 
+#include "analyse.hpp"
 #include "commands.hpp"
 #include "sf/analysis/backends.hpp"
 #include "sf/compiler/compile.hpp"
 #include "sf/core/chip_config.hpp"
 #include "sf/core/error.hpp"
+#include "sf/core/temp_dir.hpp"
 #include "sf/reference/datasets.hpp"
 #include "sf/reference/encoders.hpp"
 #include "sf/reference/eprop.hpp"
@@ -334,6 +336,14 @@ Action add_course(CLI::App& app) {
                 const int64_t wd = ds.sample_shape.back();
                 for (int k = 0; k < pa->k; ++k)
                     write_pgm(pa->out + fmt::format("/pc{}.pgm", k), w.row(k).transpose(), h, wd);
+                // The reconstruction error against k, beside the images.
+                std::string csv = "k,reconstruction_error,optimum,abs_cos_to_eigenvector\n";
+                for (const auto& r : rows)
+                    csv += fmt::format("{},{:.6f},{:.6f},{:.6f}\n", r["k"].get<int>(),
+                                       r["reconstruction_error"].get<double>(),
+                                       r["optimum"].get<double>(),
+                                       r["abs_cos_to_eigenvector"].get<double>());
+                write_file_atomically(pa->out + "/reconstruction.csv", csv);
             }
             const nlohmann::json j{{"data", pa->data},
                                    {"samples", ds.size()},
@@ -353,78 +363,24 @@ Action add_course(CLI::App& app) {
                                          r["abs_cos_to_eigenvector"].get<double>());
             return 0;
         }
-        // analyse
+        // analyse: the same analysis as spikeforge simulate --analyse (analyse.hpp), on the
+        // float reference or, compiled for --chip, on a chip backend.
         const Graph g = load_network(aa->network);
         const std::string data = aa->data.empty() ? g.dataset : aa->data;
         if (data.empty())
             throw InputError("the network names no data set", "--data", "give --data digits");
         const Dataset ds = load_dataset(data, Split::Test, aa->samples);
-        // The same analysis reads the float reference's RunResult or a chip backend's: the
-        // chip run compiles the (possibly ablated) graph and feeds it the same encoded spikes.
-        const bool on_chip = aa->backend != "reference";
-        const ChipBackend* backend = on_chip ? &chip_backend(aa->backend) : nullptr;
-        const ChipConfig chip = on_chip ? load_chip(aa->chip) : ChipConfig{};
-        auto run = [&](const Graph& gg) {
-            if (!on_chip) {
-                SnnSimulator sim(gg);
-                return simulate_dataset(sim, ds, 0, ds.size()).run;
-            }
-            const CompileResult c = compile(gg, chip);
-            const SpikeInput in = encode(ds, gg.encoder, gg.timesteps, 0, ds.size());
-            RunResult r = backend->run(c.image, in, RunOptions{}, ProgressFn{});
-            for (size_t i = 0; i < r.samples.size(); ++i) r.samples[i].label = ds.labels[i];
-            return r;
-        };
-        const RunResult base = run(g);
-        nlohmann::json j = to_json(analyse_run(base));
-        j["network"] = g.name;
+        const NetworkRunner run = aa->backend == "reference"
+                                      ? float_runner(ds, 1)
+                                      : chip_runner(ds, aa->backend, aa->chip);
+        nlohmann::json j = analyse_network(g, run, aa->ablate, "--ablate", aa->seed);
         j["data"] = data;
         j["backend"] = aa->backend;
-        if (!aa->ablate.empty()) {
-            const auto colon = aa->ablate.rfind(':');
-            if (colon == std::string::npos)
-                throw InputError("--ablate '" + aa->ablate + "' is not POPULATION:FRACTION",
-                                 "--ablate", "e.g. --ablate hidden:0.5");
-            double fraction = 0;
-            try {
-                size_t used = 0;
-                fraction = std::stod(aa->ablate.substr(colon + 1), &used);
-                if (used != aa->ablate.size() - colon - 1) throw std::invalid_argument("tail");
-            } catch (const std::exception&) {
-                throw InputError("--ablate '" + aa->ablate + "': the fraction is not a number",
-                                 "--ablate", "e.g. --ablate hidden:0.5");
-            }
-            std::vector<int64_t> off;
-            const Graph cut = ablate_graph(g, aa->ablate.substr(0, colon), fraction, aa->seed, &off);
-            const double acc = run(cut).accuracy();
-            j["ablation"] = {{"population", aa->ablate.substr(0, colon)},
-                             {"fraction", fraction},
-                             {"silenced", off.size()},
-                             {"accuracy", acc},
-                             {"accuracy_drop", base.accuracy() - acc}};
-        }
         if (aa->json) {
             print_json(j);
             return 0;
         }
-        std::cout << fmt::format("{} on {} ({} samples, {}): accuracy {:.2f}%, I(class; prediction) "
-                                 "{:.3f} bits of {:.3f}\n",
-                                 g.name, data, ds.size(), aa->backend, 100.0 * base.accuracy(),
-                                 j["mi_prediction_bits"].get<double>(), std::log2(double(j["num_classes"].get<int>())));
-        std::cout << "  output  preferred class  I(class; count) [bits]  plug-in\n";
-        for (size_t n = 0; n < j["outputs"].size(); ++n) {
-            const auto& o = j["outputs"][n];
-            std::cout << fmt::format("  {:6}  {:15}  {:22.3f}  {:.3f}\n", n,
-                                     o["preferred_class"].get<int>(), o["mi_bits"].get<double>(),
-                                     o["mi_plugin_bits"].get<double>());
-        }
-        if (j.contains("ablation"))
-            std::cout << fmt::format("  ablation: {} of '{}' silenced: accuracy {:.2f}% (drop {:.2f} "
-                                     "points)\n",
-                                     j["ablation"]["silenced"].get<int64_t>(),
-                                     j["ablation"]["population"].get<std::string>(),
-                                     100.0 * j["ablation"]["accuracy"].get<double>(),
-                                     100.0 * j["ablation"]["accuracy_drop"].get<double>());
+        print_analysis(j);
         return 0;
     };
 }

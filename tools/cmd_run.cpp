@@ -200,6 +200,8 @@ RunResult run_backend(const RunArgs& a, const ChipImage& img, const SpikeInput& 
     return run_functional(img, input, opt, progress);
 }
 
+}  // namespace
+
 nlohmann::json recorded_json(const RunResult& r, unsigned rec, const ChipImage& img) {
     // (core, chip neuron) -> (population, index in it), for the spiking populations.
     std::vector<std::vector<std::pair<int32_t, int32_t>>> where(img.cores.size());
@@ -278,8 +280,6 @@ nlohmann::json recorded_json(const RunResult& r, unsigned rec, const ChipImage& 
         "[core][axon * num_neurons + neuron] (docs/formats.md, Recorded data)";
     return j;
 }
-
-}  // namespace
 
 Action add_run(CLI::App& app) {
     auto a = std::make_shared<RunArgs>();
@@ -388,6 +388,13 @@ Action add_run(CLI::App& app) {
         nlohmann::json preds = nlohmann::json::array();
         for (const auto& s : r.samples) preds.push_back(s.predicted);
         j["predicted"] = std::move(preds);
+        // The data set's labels (-1 where unknown), so a recorded run can be analysed
+        // (spikeforge simulate --analyse --recorded FILE).
+        if (acc >= 0) {
+            nlohmann::json labels = nlohmann::json::array();
+            for (const auto& s : r.samples) labels.push_back(s.label);
+            j["labels"] = std::move(labels);
+        }
         j["state_wraps"] = r.state_wraps;
         if (r.state_wraps > 0)
             warnings.push_back(fmt::format(

@@ -4,10 +4,13 @@
 #include <cstdio>
 #include <memory>
 
+#include "analyse.hpp"
 #include "commands.hpp"
+#include "sf/analysis/analysis_report.hpp"
 #include "sf/core/error.hpp"
 #include "sf/core/graph.hpp"
 #include "sf/core/parallel.hpp"
+#include "sf/core/temp_dir.hpp"
 #include "sf/core/tensor.hpp"
 #include "sf/reference/datasets.hpp"
 #include "sf/reference/snn.hpp"
@@ -24,6 +27,10 @@ struct SimulateArgs {
     std::vector<std::string> populations;
     bool json = false;
     int threads = default_thread_count();
+    // --analyse: rates, ISI, information, tuning, f-I and ablation (analyse.hpp).
+    bool analyse = false;
+    std::string ablate, recorded, report;
+    uint64_t seed = 1;
 };
 
 // Recorded traces as arrays: <pop>.spikes u8 [S, T, n], <pop>.u / <pop>.v f32 [S, T, n].
@@ -64,12 +71,57 @@ void write_records(const std::string& path, const Graph& g, const SnnResult& r, 
     write_npz(path, arrays);
 }
 
+int run_analyse(const SimulateArgs& a, CLI::App& cmd) {
+    check_count(cmd, "--samples", a.samples, 1);
+    if (!a.report.empty()) check_output_path(a.report, "--report", false);
+    nlohmann::json j;
+    if (!a.recorded.empty()) {
+        for (const char* o : {"--ablate", "--record", "--out", "--steps", "--data", "--samples"})
+            if (cmd.count(o))
+                throw InputError(std::string(o) + " does not apply to a recorded run", o,
+                                 std::string(o) == "--ablate"
+                                     ? "ablation reruns the network: spikeforge course analyse "
+                                       "NETWORK --backend functional --ablate POP:FRACTION"
+                                     : "leave it out; the file holds what was run");
+        if (!a.network.empty())
+            throw InputError("give either a network or --recorded FILE, not both", a.network,
+                             "the recorded run already holds what the chip did");
+        j = analyse_recorded_run(a.recorded);
+    } else {
+        if (a.network.empty())
+            throw InputError("no network given", "simulate --analyse",
+                             "spikeforge simulate NETWORK --analyse, or --recorded FILE for a "
+                             "chip run");
+        for (const char* o : {"--record", "--out", "--steps"})
+            if (cmd.count(o))
+                throw InputError(std::string(o) + " does not apply to --analyse", o,
+                                 "leave it out: the analysis records what it needs");
+        const Graph g = load_network(a.network);
+        const std::string set = a.data.empty() ? g.dataset : a.data;
+        if (set.empty())
+            throw InputError("no data set given and the network names none", a.network,
+                             "pass --data fashion-mnist (or mnist, digits)");
+        const Dataset ds = load_dataset(set, Split::Test, a.samples);
+        j = analyse_network(g, float_runner(ds, a.threads), a.ablate, "--ablate", a.seed);
+        j["data"] = set;
+        j["backend"] = "reference";
+    }
+    if (!a.report.empty()) write_file_atomically(a.report, analysis_html(j));
+    if (a.json) {
+        print_json(j);
+        return 0;
+    }
+    print_analysis(j);
+    if (!a.report.empty()) std::printf("report page written to %s\n", a.report.c_str());
+    return 0;
+}
+
 }  // namespace
 
 Action add_simulate(CLI::App& app) {
     auto a = std::make_shared<SimulateArgs>();
     auto* cmd = app.add_subcommand("simulate", "run a network in float (reference simulator) on a data set");
-    cmd->add_option("network", a->network, "network directory or network.yaml")->required();
+    cmd->add_option("network", a->network, "network directory or network.yaml");
     cmd->add_option("--data", a->data, "data set: fashion-mnist, mnist, digits (default: the network's)");
     cmd->add_option("--samples", a->samples, "number of test samples (default: all)")
         ->transform(whole_number("--samples", 1, 9223372036854775807ULL));
@@ -84,7 +136,28 @@ Action add_simulate(CLI::App& app) {
     cmd->add_option("--threads", a->threads,
                     "worker threads over samples (default: every core); results are identical for any count")
         ->transform(whole_number("--threads", 1, (unsigned long long)kMaxThreads));
+    cmd->add_flag("--analyse", a->analyse,
+                  "analyse the run: output tuning and I(class; count), per population rates, ISI "
+                  "CV, count entropy, I(class; count) and an f-I curve (docs/course.md)");
+    cmd->add_option("--ablate", a->ablate,
+                    "with --analyse: POPULATION:FRACTION, silence a seeded fraction of a "
+                    "population and report the accuracy drop");
+    cmd->add_option("--seed", a->seed, "with --ablate: seed of the silenced neurons (default 1)")
+        ->transform(whole_number("--seed", 0, 18446744073709551615ULL));
+    cmd->add_option("--recorded", a->recorded,
+                    "with --analyse: analyse a chip run written by spikeforge run --record "
+                    "spikes,u --out FILE instead of simulating");
+    cmd->add_option("--report", a->report, "with --analyse: also write the analysis as an HTML page");
     return [a, cmd]() -> int {
+        if (!a->analyse)
+            for (const char* o : {"--ablate", "--recorded", "--report", "--seed"})
+                if (cmd->count(o))
+                    throw InputError(std::string(o) + " applies to --analyse only", o,
+                                     std::string("add --analyse, or leave ") + o + " out");
+        if (a->analyse) return run_analyse(*a, *cmd);
+        if (a->network.empty())
+            throw InputError("no network given", "simulate",
+                             "spikeforge simulate NETWORK [--data SET] [--samples N]");
         check_count(*cmd, "--samples", a->samples, 1);
         check_count(*cmd, "--steps", a->steps, 1);
         if (a->steps > kMaxTimesteps)

@@ -91,6 +91,12 @@ Action add_train(CLI::App& app) {
                 std::printf("epoch %d: loss %.4f", h.value("epoch", 0), h.value("loss", 0.0));
                 if (h.contains("train_accuracy"))
                     std::printf(", train accuracy %.2f%%", 100.0 * h.value("train_accuracy", 0.0));
+                // Feedback alignment (training.rule fa/dfa): the angles per hidden layer.
+                if (h.contains("signal_angle_deg"))
+                    for (size_t l = 0; l < h["signal_angle_deg"].size(); ++l)
+                        std::printf(", hidden %zu: signal %.1f deg, weights %.1f deg", l + 1,
+                                    h["signal_angle_deg"][l].get<double>(),
+                                    h["weight_angle_deg"][l].get<double>());
                 std::printf("\n");
             }
         }

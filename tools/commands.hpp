@@ -9,6 +9,9 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "sf/core/chip_image.hpp"
+#include "sf/core/run_result.hpp"
+
 namespace sf::cli {
 
 using Action = std::function<int()>;
@@ -26,6 +29,10 @@ Action add_learn(CLI::App& app);
 Action add_import(CLI::App& app);
 Action add_export(CLI::App& app);
 Action add_course(CLI::App& app);
+
+// The `recorded` object of `spikeforge run --out/--json` (docs/formats.md, "Recorded data"):
+// the recorded spikes and states of a chip run by population. rec: RecordFlags.
+nlohmann::json recorded_json(const RunResult& r, unsigned rec, const ChipImage& img);
 
 // Print a JSON object on stdout as one line.
 void print_json(const nlohmann::json& j);

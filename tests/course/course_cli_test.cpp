@@ -42,6 +42,23 @@ TEST_CASE("spikeforge course pca writes the components and reaches the PCA optim
     for (const auto& c : j["components"])
         CHECK(c["reconstruction_error"].get<double>() < 1.01 * c["optimum"].get<double>());
     CHECK(std::filesystem::exists(dir.path / "pcs" / "pc2.pgm"));
+    // The error-against-k table beside the images holds the JSON's numbers.
+    std::ifstream csv(dir / "pcs/reconstruction.csv");
+    std::string line;
+    REQUIRE(std::getline(csv, line));
+    CHECK(line == "k,reconstruction_error,optimum,abs_cos_to_eigenvector");
+    for (const auto& c : j["components"]) {
+        REQUIRE(std::getline(csv, line));
+        CHECK(std::stoi(line) == c["k"].get<int>());
+        const double err = std::stod(line.substr(line.find(',') + 1));
+        CHECK(err == Approx(c["reconstruction_error"].get<double>()).epsilon(1e-5));
+    }
+    // An 8x8 image: the P2 header.
+    std::ifstream pgm(dir / "pcs/pc0.pgm");
+    REQUIRE(std::getline(pgm, line));
+    CHECK(line == "P2");
+    REQUIRE(std::getline(pgm, line));
+    CHECK(line == "8 8");
 }
 
 TEST_CASE("spikeforge course analyse reports tuning, information and the ablation drop",

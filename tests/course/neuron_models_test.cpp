@@ -233,7 +233,9 @@ TEST_CASE("Neuron kinds the chip cannot run are refused, naming the nearest chip
             FAIL("no error");
         } catch (const InputError& e) {
             CHECK_THAT(e.problem(), Contains("chip cannot run"));
-            CHECK_THAT(e.fix(), Contains("nearest chip neuron is 'lif'"));
+            CHECK_THAT(e.fix(), Contains(std::string(k) == "coba"
+                                             ? "nearest chip synapse is current-based"
+                                             : "nearest chip neuron is kind: lif"));
         }
     }
     CHECK_THROWS_WITH(chip_neuron_for("quadratic"), Contains("unknown neuron kind"));

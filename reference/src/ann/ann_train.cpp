@@ -118,12 +118,14 @@ float ann_loss(const AnnModel& m, const AnnMatrix& x, const AnnMatrix& target,
     }
     if (!grads) return value;
     grads->params.assign(L, {});
+    const AnnMatrix output_error = grads->feedback ? g : AnnMatrix();
     AnnMatrix dx;
     for (size_t i = start; i-- > 0;) {
         // The first layer's input gradient is only wanted when asked for (gradient checks).
         const bool need_dx = i > 0 || grads->want_input;
         ann_detail::layer_backward(m.layers[i], acts[i], acts[i + 1], g, caches[i],
                                    need_dx ? &dx : nullptr, grads->params[i]);
+        if (need_dx && grads->feedback) grads->feedback(i, output_error, g, dx);
         if (need_dx) std::swap(g, dx);
     }
     for (size_t i = start; i < L; ++i) grads->params[i].resize(m.layers[i].params.size());
@@ -205,6 +207,7 @@ std::vector<AnnEpochStat> fit_ann(AnnModel& model, const Dataset& train, AnnOpti
         AnnMatrix x(B, D), y(B, K);
         AnnGradients g;
         g.want_input = false;
+        g.feedback = o.feedback;
         AnnMatrix out;
         std::normal_distribution<float> noise(0.0f, 1.0f);
         for (int64_t s = 0; s < N; s += B) {

@@ -82,6 +82,154 @@ nlohmann::json to_json(const RunAnalysis& a) {
     return j;
 }
 
+PopulationAnalysis analyse_population(const PopulationSpikes& p, const std::vector<int>& labels,
+                                      int steps, double dt_ms, int fi_bins) {
+    PopulationAnalysis a;
+    a.name = p.name;
+    a.size = p.size;
+    a.samples = int64_t(p.samples.size());
+    if (p.size <= 0) throw InputError("analysis: population '" + p.name + "' has no neurons");
+    if (steps <= 0) throw InputError("analysis: the run has no timesteps");
+    if (p.samples.empty()) throw InputError("analysis: population '" + p.name + "' has no samples");
+    if (labels.size() != p.samples.size())
+        throw InputError("analysis: " + std::to_string(labels.size()) + " labels for " +
+                         std::to_string(p.samples.size()) + " samples of '" + p.name + "'");
+    if (!p.mean_u.empty() && p.mean_u.size() != p.samples.size())
+        throw InputError("analysis: mean_u of '" + p.name + "' does not cover every sample");
+    int num_classes = 0;
+    for (int l : labels) {
+        if (l < 0)
+            throw InputError("analysis: a sample has no label", {},
+                             "analyse runs of a labelled data set");
+        num_classes = std::max(num_classes, l + 1);
+    }
+    const size_t n = size_t(p.size), S = p.samples.size();
+    // Counts per (sample, neuron) and the spike trains' intervals.
+    std::vector<std::vector<int>> counts(S, std::vector<int>(n, 0));
+    std::vector<int64_t> neuron_total(n, 0);
+    std::vector<int> total(S, 0);
+    double cv_sum = 0.0, isi_sum = 0.0;
+    for (size_t s = 0; s < S; ++s) {
+        std::vector<std::vector<double>> times(n);
+        for (const auto& [t, i] : p.samples[s]) {
+            if (i < 0 || size_t(i) >= n || t < 0 || t >= steps)
+                throw InputError("analysis: spike (step " + std::to_string(t) + ", neuron " +
+                                 std::to_string(i) + ") of '" + p.name + "' lies outside " +
+                                 std::to_string(steps) + " steps x " + std::to_string(n) +
+                                 " neurons");
+            ++counts[s][size_t(i)];
+            times[size_t(i)].push_back(double(t));
+        }
+        for (size_t i = 0; i < n; ++i) {
+            neuron_total[i] += counts[s][i];
+            total[s] += counts[s][i];
+            if (times[i].size() < 3) continue;
+            std::sort(times[i].begin(), times[i].end());
+            const auto isi = inter_spike_intervals(times[i]);
+            isi_sum += std::accumulate(isi.begin(), isi.end(), 0.0) / double(isi.size());
+            cv_sum += isi_cv(times[i]);
+            ++a.isi_trains;
+        }
+        a.spikes += total[s];
+    }
+    const double cells = double(S) * double(n) * double(steps);
+    a.rate_per_step = double(a.spikes) / cells;
+    if (dt_ms > 0) a.rate_hz = a.rate_per_step * 1000.0 / dt_ms;
+    int64_t silent = 0, busiest = 0;
+    for (int64_t t : neuron_total) {
+        silent += t == 0;
+        busiest = std::max(busiest, t);
+    }
+    a.silent_fraction = double(silent) / double(n);
+    a.max_neuron_rate_per_step = double(busiest) / (double(S) * steps);
+    if (a.isi_trains > 0) {
+        a.isi_mean_steps = isi_sum / double(a.isi_trains);
+        a.isi_cv_mean = cv_sum / double(a.isi_trains);
+    }
+    a.count_entropy_bits = entropy_bits(total, true);
+    a.mi_bits = mutual_information_bits(labels, total, true);
+    a.mi_plugin_bits = mutual_information_bits(labels, total, false);
+    a.tuning = tuning_curve(labels, std::vector<double>(total.begin(), total.end()), num_classes).mean;
+    a.preferred_class_neurons.assign(size_t(num_classes), 0);
+    std::vector<int> one(S);
+    for (size_t i = 0; i < n; ++i) {
+        if (neuron_total[i] == 0) continue;
+        for (size_t s = 0; s < S; ++s) one[s] = counts[s][i];
+        const double mi = mutual_information_bits(labels, one, true);
+        a.neuron_mi_bits_mean += mi / double(n);
+        a.neuron_mi_bits_max = std::max(a.neuron_mi_bits_max, mi);
+        const TuningCurve tc =
+            tuning_curve(labels, std::vector<double>(one.begin(), one.end()), num_classes);
+        int best = -1;
+        for (int c = 0; c < num_classes; ++c)
+            if (tc.samples[size_t(c)] > 0 && (best < 0 || tc.mean[size_t(c)] > tc.mean[size_t(best)]))
+                best = c;
+        if (best >= 0) ++a.preferred_class_neurons[size_t(best)];
+    }
+    if (!p.mean_u.empty() && fi_bins > 0) {
+        double lo = 0.0, hi = 0.0;
+        bool first = true;
+        for (const auto& row : p.mean_u) {
+            if (row.size() != n)
+                throw InputError("analysis: mean_u of '" + p.name + "' has " +
+                                 std::to_string(row.size()) + " neurons, not " + std::to_string(n));
+            for (double u : row) {
+                lo = first ? u : std::min(lo, u);
+                hi = first ? u : std::max(hi, u);
+                first = false;
+            }
+        }
+        const double width = hi > lo ? (hi - lo) / fi_bins : 1.0;
+        std::vector<double> rate_sum(size_t(fi_bins), 0.0);
+        std::vector<int64_t> pairs(size_t(fi_bins), 0);
+        for (size_t s = 0; s < S; ++s)
+            for (size_t i = 0; i < n; ++i) {
+                const int b = std::min(fi_bins - 1, int((p.mean_u[s][i] - lo) / width));
+                rate_sum[size_t(b)] += double(counts[s][i]) / steps;
+                ++pairs[size_t(b)];
+            }
+        for (int b = 0; b < fi_bins; ++b) {
+            if (pairs[size_t(b)] == 0) continue;
+            a.fi_input.push_back(lo + (b + 0.5) * width);
+            a.fi_rate_per_step.push_back(rate_sum[size_t(b)] / double(pairs[size_t(b)]));
+            a.fi_pairs.push_back(pairs[size_t(b)]);
+        }
+    }
+    return a;
+}
+
+nlohmann::json to_json(const PopulationAnalysis& a) {
+    nlohmann::json j{{"name", a.name},
+                     {"size", a.size},
+                     {"samples", a.samples},
+                     {"spikes", a.spikes},
+                     {"rate_per_step", a.rate_per_step},
+                     {"silent_fraction", a.silent_fraction},
+                     {"max_neuron_rate_per_step", a.max_neuron_rate_per_step},
+                     {"isi_trains", a.isi_trains},
+                     {"isi_mean_steps", a.isi_mean_steps},
+                     {"isi_cv_mean", a.isi_cv_mean},
+                     {"count_entropy_bits", a.count_entropy_bits},
+                     {"mi_bits", a.mi_bits},
+                     {"mi_plugin_bits", a.mi_plugin_bits},
+                     {"neuron_mi_bits_mean", a.neuron_mi_bits_mean},
+                     {"neuron_mi_bits_max", a.neuron_mi_bits_max},
+                     {"preferred_class_neurons", a.preferred_class_neurons}};
+    nlohmann::json t = nlohmann::json::array();
+    for (double v : a.tuning) t.push_back(std::isnan(v) ? nlohmann::json() : nlohmann::json(v));
+    j["tuning"] = t;
+    if (a.rate_hz >= 0) j["rate_hz"] = a.rate_hz;
+    if (a.isi_trains == 0) {  // no train long enough: say so rather than print zeros
+        j["isi_mean_steps"] = nullptr;
+        j["isi_cv_mean"] = nullptr;
+    }
+    if (!a.fi_input.empty())
+        j["fi_curve"] = {{"mean_u", a.fi_input},
+                         {"rate_per_step", a.fi_rate_per_step},
+                         {"pairs", a.fi_pairs}};
+    return j;
+}
+
 Graph ablate_graph(const Graph& g, const std::string& population, double fraction,
                    uint64_t seed, std::vector<int64_t>* silenced) {
     const Population* pop = g.find_population(population);

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "sf/core/error.hpp"
+#include "sf/core/graph.hpp"
 
 namespace sf::neurons {
 namespace {
@@ -328,23 +329,9 @@ Trace run_cond(const CondMembrane& m, const std::vector<CondSynapse>& syn, const
 
 std::string chip_neuron_for(const std::string& kind) {
     if (kind == "lif" || kind == "if" || kind == "li") return kind;
-    const std::string fix_lif = "the nearest chip neuron is 'lif' (CUBA LIF, docs/chip-spec.md)";
-    if (kind == "alif")
-        throw InputError("the chip cannot run 'alif' neurons (threshold adaptation)", {},
-                         fix_lif + ": drop the threshold adaptation (delta_theta_mV = 0)");
-    if (kind == "adex")
-        throw InputError("the chip cannot run 'adex' neurons (exponential upswing, adaptation "
-                         "current)",
-                         {}, fix_lif + ": its linear leak and threshold, without w");
-    if (kind == "izhikevich")
-        throw InputError("the chip cannot run 'izhikevich' neurons (quadratic membrane)", {},
-                         fix_lif + ": regular spiking (rs) is its closest pattern");
-    if (kind == "hh")
-        throw InputError("the chip cannot run 'hh' (Hodgkin-Huxley) neurons (ion channels)", {},
-                         fix_lif + " with tau_mem_ms = C / g_L of the membrane");
-    if (kind == "coba")
-        throw InputError("the chip cannot run conductance-based ('coba') synapses", {},
-                         fix_lif + ", whose synapses are current-based (tau_syn_ms)");
+    // One table of what the chip lacks, shared with the network loader (core/graph.cpp).
+    const ChipNeuronHint h = nearest_chip_neuron(kind);
+    if (!h.problem.empty()) throw InputError(h.problem, {}, h.fix);
     throw InputError("unknown neuron kind '" + kind + "'", {},
                      "use lif, if or li on the chip; alif, adex, izhikevich, hh or coba in the "
                      "float reference");

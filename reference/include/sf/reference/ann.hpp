@@ -77,6 +77,11 @@ struct AnnTraining {
     float noise = 0.0f;              // std of Gaussian input noise (denoising autoencoders)
     std::string augmentation;        // "" or "shift" (random shifts by up to 2 pixels)
     float lr_decay = 1.0f;           // lr multiplied by this after every epoch
+    // How the error reaches the hidden layers (feedback_alignment.hpp): "backprop", "fa"
+    // (feedback alignment) or "dfa" (direct feedback alignment; both for models of dense
+    // and elementwise layers only), with the seed of the fixed random feedback matrices.
+    std::string rule = "backprop";
+    uint64_t feedback_seed = 1;
 };
 
 struct AnnModel {

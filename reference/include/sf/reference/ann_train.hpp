@@ -21,6 +21,12 @@ struct AnnGradients {
     std::vector<std::vector<std::vector<float>>> params;
     AnnMatrix input;  // d loss / d x (only if want_input)
     bool want_input = true;  // training sets it false: the input gradient costs a product
+    // Learning without backprop (feedback_alignment.hpp): if set, called after layer i's
+    // backward pass with the output error (the loss gradient where the backward pass
+    // starts), the gradient at the layer's output dy and its input gradient dx as backprop
+    // computed it, which the function may replace before it flows on to layer i - 1.
+    std::function<void(size_t i, const AnnMatrix& output_error, const AnnMatrix& dy, AnnMatrix& dx)>
+        feedback;
 };
 
 // Mean loss of a batch. loss: "cross_entropy" (targets one-hot rows; applies softmax to
@@ -50,6 +56,8 @@ struct AnnFitOptions {
     bool progress = false;
     // Called after every epoch (epoch index, train loss, train accuracy); checkpoints.
     std::function<void(int, float, float, const AnnOptimizer&)> on_epoch;
+    // Passed to every training batch's gradients (AnnGradients::feedback).
+    decltype(AnnGradients::feedback) feedback;
 };
 
 struct AnnEpochStat {

@@ -9,9 +9,11 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "sf/reference/ann.hpp"
 #include "sf/reference/datasets.hpp"
 
 namespace sf {
@@ -46,5 +48,40 @@ struct FaResult {
 };
 
 FaResult train_mlp_feedback(const Dataset& train, const Dataset& test, const FaOptions& o);
+
+// The same rules for an ANN model (ann.hpp) of dense and elementwise layers, chosen in its
+// model.yaml by training: {rule: fa | dfa, feedback_seed: N} and trained by `spikeforge
+// train` with the model's own optimiser, loss and schedule. Every dense layer but the
+// first receives its teaching signal through a fixed random matrix drawn from
+// feedback_seed (Glorot-uniform): FA sends dy B_i (B_i shaped like W_i, [out x in]) back
+// from dense layer i, DFA sends e B_i (B_i [K x in], e the output error) straight from the
+// output. Use it as AnnFitOptions::feedback (a copy shares the matrices and the angle sums).
+class AnnFeedback {
+public:
+    explicit AnnFeedback(const AnnModel& model);  // rule and seed from model.training
+
+    void operator()(size_t layer, const AnnMatrix& output_error, const AnnMatrix& dy,
+                    AnnMatrix& dx);
+
+    // Per hidden layer (the input of the 2nd, 3rd, ... dense layer): the angle [deg]
+    // between B_i and what backprop would use (FA: W_i; DFA: the product W_L ... W_i).
+    std::vector<double> weight_angles_deg(const AnnModel& model) const;
+    // Per hidden layer: the mean angle [deg] between the signal the rule sent and the one
+    // backprop would have sent through the same downstream errors, over the batches since
+    // the last call; resets the sums.
+    std::vector<double> take_signal_angles_deg();
+
+    FeedbackRule rule() const { return state_->rule; }
+
+private:
+    struct State {
+        FeedbackRule rule = FeedbackRule::Backprop;
+        std::vector<size_t> dense;  // layer indices of the dense layers but the first
+        std::vector<AnnMatrix> b;   // feedback matrix per entry of dense
+        std::vector<double> angle_sum;
+        std::vector<int64_t> angle_count;
+    };
+    std::shared_ptr<State> state_;
+};
 
 }  // namespace sf
