@@ -61,8 +61,43 @@ TEST_CASE("u reaches +2^(B_s-1) and reads back as the functional model's value",
     const sf::RunResult got = sf::run_systemc(img, in, opt);
     REQUIRE(want.final_u[0][0] == (1 << 23));
     CHECK(want.final_v[0][0] == (1 << 23) - 1);
-    CHECK(compare(img, want, got) == "");
+    CHECK(compare(img, want, got, true) == "");
     CHECK(got.final_u[0][0] == (1 << 23));
+}
+
+TEST_CASE("the SystemC core counts wrapped neuron updates (state_wraps) as the functional model",
+          "[crossmodel][systemc][edge]") {
+    // Weight 100 -> a_in << 6 = 6400 per step into u that keeps 4095/4096 of itself (du = 0)
+    // on 16-bit state: u = 6400, 12798, 19194, 25589, 31982, then 38374 wraps (step 6 only).
+    sf::ChipImage img;
+    img.network = "wraps";
+    img.timesteps = 8;
+    img.num_inputs = 1;
+    img.num_outputs = 1;
+    img.chip.state_bits = 16;
+    img.chip.threshold_bits = 10;
+    sf::NeuronProfile p;
+    p.du = 0;
+    p.dv = 4095;
+    p.vth = 1000;
+    sf::CoreImage c = make_core(1, 1, 1, 1, p);
+    c.weights = {100};
+    set_routes(c, {{host_out(0)}});
+    img.cores.push_back(c);
+    set_input_routes(img, {{sf::Destination{1, 1, 0}}});
+    img.output_core = {0};
+    img.output_neuron = {0};
+    sf::SpikeInput in;
+    in.num_inputs = 1;
+    in.samples.resize(1);
+    in.samples[0].steps.assign(8, std::vector<int32_t>{0});
+    sf::RunOptions opt;
+    opt.steps = 8;
+    const sf::RunResult want = sf::run_functional(img, in, opt);
+    const sf::RunResult got = sf::run_systemc(img, in, opt);
+    REQUIRE(want.state_wraps == 1);
+    CHECK(got.state_wraps == 1);
+    CHECK(compare(img, want, got, true) == "");
 }
 
 TEST_CASE("the watchdog stops a step whose flits a broken router never forwards and names them",

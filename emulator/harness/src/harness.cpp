@@ -347,6 +347,7 @@ void Run::read_results(RunResult& rr) {
         e.hops_ew += k[TC_HOPS_EW];
         e.hops_ns += k[TC_HOPS_NS];
         e.learn_updates += k[TC_LEARN_UPDATES];
+        rr.state_wraps += k[TC_STATE_WRAPS];
         cs.busy_cycles[t] = k[TC_BUSY];
         cs.stall_cycles[t] = k[TC_STALLS];
         cs.max_fifo[t] = k[TC_MAX_FIFO];

@@ -2,6 +2,7 @@
 #include "sf/systemc/core.hpp"
 
 #include <algorithm>
+#include <cassert>
 
 #include "sf/core/fixed_point.hpp"
 #include "sf/harness/chip_ports.hpp"
@@ -58,7 +59,36 @@ void lanes_set_chunk(T* lanes, uint32_t count, uint32_t bits, uint32_t chunk, ui
 
 }  // namespace
 
+Core::Core(sc_core::sc_module_name name) : Clocked(name), eq("event_queue") {
+    SC_METHOD(run);
+}
+
+void Core::configure(const ChipConfig& cfg, bool active, const Reg<PhaseWord>* phase,
+                     MaxReg* done, IdleTree* idle, Fifo* l_input) {
+    cfg_ = cfg;
+    active_ = active;
+    phase_ = phase;
+    done_ = done;
+    l_input_ = l_input;
+    eq.attach(&arrival_, idle, IdleTree::Integ);
+    stage2_flag_.attach(idle, IdleTree::Integ);
+    encoder_flag_.attach(idle, IdleTree::Net);
+    if (active) {
+        reset(cfg);
+    } else {  // a spare tile: no memories
+        ChipConfig none = cfg;
+        none.neurons_per_core = none.axons_per_core = 1;
+        reset(none);
+    }
+}
+
 void Core::reset(const ChipConfig& cfg) {
+    clear_wait();
+    stage2_flag_.reset();
+    encoder_flag_.reset();
+    seen_ = Phase::Pause;
+    inflight_ = popped_ = false;
+    pop_at_ = 0;
     N_ = uint32_t(std::max(1, cfg.neurons_per_core));
     A_ = uint32_t(std::max(1, cfg.axons_per_core));
     S_ = uint32_t(std::max(1, cfg.word_synapses));
@@ -102,6 +132,7 @@ void Core::reset(const ChipConfig& cfg) {
     sq_pos_ = 0;
     entry_ = 0;
     syn_ops = row_reads = nu_active = nu_idle = spikes = packets = learn_updates = busy = 0;
+    state_wraps = 0;
 }
 
 const int16_t* Core::row(uint32_t axon) const {
@@ -247,19 +278,11 @@ uint64_t Core::cfg_read(uint32_t mem, uint32_t addr, uint32_t chunk) const {
     }
 }
 
-bool Core::integrate_cycle(bool discard) {
-    bool worked = stage2_;  // stage 2: the word read last cycle is accumulated now
-    stage2_ = false;
-    if (eq.empty()) return worked;
-    if (discard || R_ == 0) {
-        eq.pop();  // discard mode (§4.1): popped unread, counting nothing
-        return worked;
-    }
-    const uint32_t axon = flit_axon(eq.front());
-    // The accumulate of stage 2 is done here, with the read: nothing can observe the
-    // accumulators before the phase ends, and stage2_ keeps the pipeline's timing.
+// One crossbar word of an event: the read of stage 1 and the accumulate of stage 2 (done
+// together: nothing can observe the accumulators before the phase ends).
+void Core::read_word(uint32_t axon, uint32_t w) {
     const int16_t* r = axon < A_ ? row(axon) : nullptr;
-    const uint32_t lo = w_ * S_, hi = std::min(lo + S_, n_);
+    const uint32_t lo = w * S_, hi = std::min(lo + S_, n_);
     if (r) {
         const uint8_t* pl = plastic_row(axon);
         uint32_t present = 0;
@@ -273,12 +296,137 @@ bool Core::integrate_cycle(bool discard) {
     }
     ++row_reads;
     if (learning_ && axon < A_) pre_[axon] = 1;
+}
+
+bool Core::integrate_cycle(bool discard) {
+    bool worked = stage2_;  // stage 2: the word read last cycle is accumulated now
+    stage2_ = false;
+    popped_ = false;
+    if (eq.empty()) return worked;
+    if (discard || R_ == 0) {
+        eq.pop();  // discard mode (§4.1): popped unread, counting nothing
+        popped_ = true;
+        return worked;
+    }
+    read_word(flit_axon(eq.front()), w_);
     stage2_ = true;
     if (++w_ == R_) {
         w_ = 0;
         eq.pop();
+        popped_ = true;
     }
     return true;
+}
+
+void Core::sleep_idle() { sleep_on(arrival_ | phase_->changed()); }
+
+void Core::run() {
+    if (!rst_ni.read()) {
+        if (active_) reset(cfg_);
+        sleep_idle();
+        return;
+    }
+    if (waiting()) return;
+    if (!active_) {
+        sleep_idle();
+        return;
+    }
+    const uint64_t c = cycle();
+    const PhaseWord pw = phase_->read();
+    const Phase prev = seen_;
+    seen_ = pw.phase;
+    switch (pw.phase) {
+        case Phase::Compute:
+            if (prev != Phase::Compute) {  // the phase's first cycle
+                const uint64_t b = compute();
+                busy += b;
+                done_->write_max(b);
+                encoder_flag_.write(!encoder_idle());
+            }
+            sleep_idle();
+            return;
+        case Phase::Clear:
+            if (prev != Phase::Clear) done_->write_max(clear_state());
+            sleep_idle();
+            return;
+        case Phase::Pause:
+            sleep_idle();
+            return;
+        case Phase::Integ:
+        case Phase::Route:
+            break;
+    }
+    const bool route = pw.phase == Phase::Route;
+    const bool discard = route && pw.last;
+    if (inflight_ || (fast_ && !discard && R_ > 0 && !(route && !encoder_idle())))
+        batch(c);
+    else
+        step_one_cycle(route, discard);
+}
+
+// Cycle by cycle: the encoder (ROUTE) and the integrate engine; the core is busy in a cycle
+// in which either did work.
+void Core::step_one_cycle(bool route, bool discard) {
+    bool worked = false;
+    if (route && !encoder_idle()) {
+        uint64_t flit = 0;
+        bool sent = false;
+        worked = encoder_cycle(l_input_->ready(), &flit, &sent);
+        if (sent) l_input_->push(flit);
+        encoder_flag_.write(!encoder_idle());
+    }
+    popped_ = false;
+    if (!integrate_idle()) worked = integrate_cycle(discard) || worked;
+    busy += worked;
+    stage2_flag_.write(stage2_);
+    if (stage2_ || eq.count() > (popped_ ? 1u : 0u) || (route && !encoder_idle()))
+        next_cycle();
+    else
+        sleep_idle();
+}
+
+// The integrate engine with exact skipping: an event's remaining words are read (and
+// counted) when it is at the head in cycle c, in cycles c .. c + rem - 1; the engine wakes in
+// the last of them, pops the event, and goes on with the next one (at the head from the next
+// cycle) or, if none is queued yet, looks again in the next cycle (stage 2 only, or a new
+// event that arrived meanwhile).
+void Core::batch(uint64_t c) {
+    if (!inflight_) {
+        const bool stage2 = stage2_;
+        stage2_ = false;
+        if (eq.empty()) {
+            busy += stage2;
+            stage2_flag_.write(false);
+            sleep_idle();
+            return;
+        }
+        const uint32_t rem = R_ - w_;
+        const uint32_t axon = flit_axon(eq.front());
+        for (uint32_t w = w_; w < R_; ++w) read_word(axon, w);
+        busy += rem;
+        stage2_flag_.write(true);
+        inflight_ = true;
+        pop_at_ = c + rem - 1;
+        if (pop_at_ > c) {
+            at_cycle(pop_at_);
+            return;
+        }
+    }
+    assert(c == pop_at_);
+    eq.pop();
+    w_ = 0;
+    stage2_ = true;
+    inflight_ = false;
+    if (eq.count() >= 2) {
+        const uint32_t axon = flit_axon(eq.at(1));
+        for (uint32_t w = 0; w < R_; ++w) read_word(axon, w);
+        busy += R_;
+        inflight_ = true;
+        pop_at_ = c + R_;
+        at_cycle(pop_at_);
+        return;
+    }
+    next_cycle();
 }
 
 uint64_t Core::compute() {
@@ -292,8 +440,10 @@ uint64_t Core::compute() {
         nu_active += active;
         nu_idle += !active;
         fx::NeuronState s{u_[i], v_[i], refr_[i]};
+        bool wrapped = false;
         const bool spk = fx::neuron_step(s, profiles_[profile_of_[i] % P_], bias_[i], a_in,
-                                         int(Bs_));
+                                         int(Bs_), &wrapped);
+        state_wraps += wrapped;
         u_[i] = s.u;
         v_[i] = s.v;
         refr_[i] = s.refractory;

@@ -129,7 +129,10 @@ enum TileCounter : uint32_t {
     TC_SYN_OPS = 0, TC_ROW_READS = 1, TC_NU_ACTIVE = 2, TC_NU_IDLE = 3, TC_SPIKES = 4,
     TC_PACKETS = 5, TC_HOPS_EW = 6, TC_HOPS_NS = 7, TC_LEARN_UPDATES = 8, TC_BUSY = 9,
     TC_STALLS = 10, TC_MAX_FIFO = 11, TC_SENT_N = 12, TC_SENT_E = 13, TC_SENT_S = 14,
-    TC_SENT_W = 15, TC_SENT_L = 16, TC_COUNT = 17,
+    TC_SENT_W = 15, TC_SENT_L = 16,
+    // Neuron updates whose u wrapped (chip-spec §8, a diagnostic). A chip without this
+    // counter answers 0 (the RTL until rtl/ adds it).
+    TC_STATE_WRAPS = 17, TC_COUNT = 18,
 };
 
 // Counters of the chip itself (cfg_tile_i = W * H).

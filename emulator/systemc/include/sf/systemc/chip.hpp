@@ -1,11 +1,23 @@
 // The cycle-accurate SystemC chip (docs/microarchitecture.md): the chip top with the port
-// interface of sf/harness/chip_ports.hpp, a W x H mesh of tiles (Router + Core), the host
-// port and the timestep controller. One clocked SC_METHOD evaluates every block in two
-// phases per cycle (decide from start-of-cycle state, then apply), so the order of blocks
-// never matters; blocks are plain C++ state (no signal per wire) because the model must run
-// millions of cycles per second. It skips cycles whose outcome is known exactly (§10): the
-// COMPUTE and CLEAR phases, and stretches in which only integrate engines drain their
-// queues, while every counter stays exact.
+// interface of sf/harness/chip_ports.hpp, and a hierarchy of clocked modules, one per
+// hardware block:
+//
+//   sf_chip                       configuration/debug port (§6), this module's own process
+//   ├─ controller                 timestep controller (§7): phase, age, all_idle_q, busy_o
+//   ├─ host_port                  host port (§5): input and output streams, inject FIFO
+//   └─ tile_X_Y  (W x H)          tile (§1)
+//      ├─ router                  router (§3): 5 input FIFOs, XY route, round-robin arbiters
+//      └─ core                    core (§4): event queue, integrate engine, update, STDP, encoder
+//
+// Every block has clk_i / rst_ni bound to the chip's and its own process. Blocks talk through
+// channels with two-phase semantics (channels.hpp): FIFOs with valid/ready (ready = room at the
+// start of the cycle), the phase register, the idle tree, the cores' done lines and the host
+// link. A block decides from start-of-cycle state; the channels apply every change after all
+// blocks have run, so the order of processes never matters.
+//
+// It skips cycles whose outcome is known exactly (§10), block by block: COMPUTE and CLEAR,
+// an integrate engine's reads of one event, drains in which only integrate engines work,
+// and any block with nothing to do sleeps until something arrives. Every counter stays exact.
 #pragma once
 
 #include <cstdint>
@@ -16,9 +28,8 @@
 
 #include "sf/core/chip_config.hpp"
 #include "sf/systemc/controller.hpp"
-#include "sf/systemc/core.hpp"
 #include "sf/systemc/host_port.hpp"
-#include "sf/systemc/router.hpp"
+#include "sf/systemc/tile.hpp"
 
 namespace sf::sc {
 
@@ -38,61 +49,43 @@ class Chip : public sc_core::sc_module {
     sc_core::sc_in<uint64_t> cfg_wdata_i;
     sc_core::sc_out<uint64_t> cfg_rdata_o;
 
+    // SystemC elaborates a design once per process, so the chip is built with enough tiles
+    // for every later mesh of the process: max(W * H of cfg, kMinTiles). Tiles are named
+    // tile_X_Y after cfg's mesh (spare ones tile_spare_K).
+    static constexpr int kMinTiles = 128;
+
     SC_HAS_PROCESS(Chip);
     Chip(sc_core::sc_module_name name, const ChipConfig& cfg);
 
-    // SystemC elaborates once per process, so one Chip serves every run of a process:
-    // rebuild() makes it the chip of another configuration (the harness then resets it).
-    // Not allowed while waveforms are traced (the traced state would move).
+    // Make it the chip of another configuration (the harness then resets it): the mesh is
+    // rewired for its size. Throws if the mesh has more tiles than were built, or while
+    // waveforms are traced (the traced state would move).
     void rebuild(const ChipConfig& cfg);
     const ChipConfig& config() const { return cfg_; }
 
     // Waveforms (§8 of the issue): the controller, the host port and, for each tile in
-    // `tiles` (indices y * W + x), its router FIFO counts, event queue and encoder. Call
-    // before the first sc_start. Turns off the drain skip so FIFO counts move cycle by cycle.
+    // `tiles` (indices y * W + x), its router FIFO counts, event queue and counters, each
+    // under its block's hierarchical name. Call before the first sc_start. Turns off the
+    // drain skip so FIFO counts move cycle by cycle.
     void trace(sc_core::sc_trace_file* tf, const std::vector<int>& tiles);
 
     // Fault injection for the watchdog test: output `port` of tile `tile` is never ready.
     void break_router_output(int tile, int port);
 
     // Turn the exact cycle skipping of §10 off or on (on by default); results are identical.
-    void set_fast(bool on) { fast_ = on; }
+    void set_fast(bool on);
 
   private:
-    struct Move {
-        Fifo* src;
-        Router* src_r;
-        Fifo* dst;
-        Router* dst_r;
-        uint64_t flit;
-    };
-
-    void on_clock();
-    void reset_all();
-    void write_outputs();
-    bool chip_idle() const;
-    void network_cycle(bool route_phase);
-    bool try_drain(bool route_phase);
-    void enter_compute();
-    void enter_clear();
+    void cfg_run();
     uint64_t debug_read(uint32_t tile, uint32_t mem, uint32_t addr, uint32_t chunk) const;
 
     ChipConfig cfg_;
     int W_ = 1, H_ = 1;
-    std::vector<Router> routers_;
-    std::vector<Core> cores_;
-    std::vector<uint8_t> broken_;  // [tile * 5 + port]
-    HostPort host_;
     Controller ctl_;
-    uint64_t now_ = 0;          // index of the cycle being evaluated
-    uint64_t phase_start_ = 0;  // first cycle of the current phase
-    bool sleeping_ = false;     // the current phase ends at ctl_.end_cycle, nothing to do
-    uint64_t rdata_ = 0;
+    HostPort host_;
+    sc_core::sc_vector<Tile> tiles_;
     bool fast_ = true;
     bool traced_ = false;
-    std::vector<Move> moves_;
-    // Traced copies of values that are not plain registers of a block.
-    uint8_t trace_phase_ = 0;
 };
 
 }  // namespace sf::sc

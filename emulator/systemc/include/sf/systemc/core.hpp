@@ -1,9 +1,16 @@
 // The neuro-synaptic core of one tile (docs/microarchitecture.md §4): its memories (chip-spec
 // §2), the event queue and two-stage integrate engine (§4.1), the neuron update unit (§4.2),
 // the STDP unit (§4.3), the spike encoder (§4.4) and the counters the core keeps itself
-// (§4.5). Plain C++ state, driven cycle by cycle by the chip top (chip.hpp). The update and
-// learning passes run in the first cycle of COMPUTE all at once (their outcome and their
-// length B are known exactly, §10); nothing can observe the state before COMPUTE ends.
+// (§4.5). A clocked module with one process; it reads the controller's phase register and
+// talks to its router through two FIFO channels (the event queue it pops, the router's L
+// input it pushes).
+//
+// Exact cycle skipping (§10): the update and learning passes run in the first cycle of
+// COMPUTE all at once (their outcome and their length B are known exactly; nothing can
+// observe the state before COMPUTE ends), and the integrate engine reads an event's R words
+// when the event reaches the head, then wakes only in the cycle of its last read, when the
+// event leaves the queue (the router sees the queue's true count in every cycle). While the
+// encoder works, in discard mode, and with skipping off, the core steps cycle by cycle.
 #pragma once
 
 #include <cstdint>
@@ -11,12 +18,23 @@
 
 #include "sf/core/chip_config.hpp"
 #include "sf/core/chip_image.hpp"
-#include "sf/systemc/fifo.hpp"
+#include "sf/systemc/channels.hpp"
+#include "sf/systemc/clocked.hpp"
+#include "sf/systemc/controller.hpp"
 
 namespace sf::sc {
 
-class Core {
+class Core : public Clocked {
   public:
+    SC_HAS_PROCESS(Core);
+    explicit Core(sc_core::sc_module_name name);
+
+    // Build-time configuration: the chip's sizes, whether the tile is part of the mesh, the
+    // controller's registers it reads and writes, the idle tree, and the router's L input.
+    void configure(const ChipConfig& cfg, bool active, const Reg<PhaseWord>* phase,
+                   MaxReg* done, IdleTree* idle, Fifo* l_input);
+    void set_fast(bool on) { fast_ = on; }
+
     // Zero every memory and register (reset): the chip's sizes come from cfg.
     void reset(const ChipConfig& cfg);
 
@@ -48,11 +66,18 @@ class Core {
 
     Fifo eq;  // event queue: axon ids (as flits), depth D_r
 
-    // Counters (§4.5).
+    // Counters (§4.5). state_wraps: neuron updates whose u wrapped (chip-spec §8, a
+    // diagnostic, not an energy event).
     uint64_t syn_ops = 0, row_reads = 0, nu_active = 0, nu_idle = 0, spikes = 0, packets = 0,
-             learn_updates = 0, busy = 0;
+             learn_updates = 0, busy = 0, state_wraps = 0;
 
   private:
+    void run();
+    void batch(uint64_t c);
+    void step_one_cycle(bool route, bool discard);
+    void sleep_idle();
+    void read_word(uint32_t axon, uint32_t w);
+
     const int16_t* row(uint32_t axon) const;
     int16_t* row_mut(uint32_t axon);
     uint8_t* plastic_row_mut(uint32_t axon);
@@ -87,6 +112,20 @@ class Core {
     std::vector<int32_t> spike_q_;
     size_t sq_pos_ = 0;
     uint32_t entry_ = 0;
+
+    // Wiring and the process's own state.
+    ChipConfig cfg_;
+    const Reg<PhaseWord>* phase_ = nullptr;
+    MaxReg* done_ = nullptr;
+    Fifo* l_input_ = nullptr;
+    BusyFlag stage2_flag_{"stage2_busy"};   // integrate engine's second stage (idle group Integ)
+    BusyFlag encoder_flag_{"encoder_busy"};  // spikes left to send (idle group Net)
+    sc_core::sc_event arrival_{"arrival"};
+    bool active_ = false, fast_ = true;
+    Phase seen_ = Phase::Pause;  // phase of the previous activation (a phase's first cycle)
+    bool inflight_ = false;      // batch mode: the head event's words are read, pop at pop_at_
+    uint64_t pop_at_ = 0;
+    bool popped_ = false;        // the integrate engine popped the head in this cycle
 };
 
 }  // namespace sf::sc
