@@ -380,7 +380,7 @@ module sf_core #(
   logic [StateBits:0]    nu_u;
   logic [StateBits-1:0]  nu_v;
   logic [RefrBits-1:0]   nu_refr;
-  logic                  nu_spike, nu_active;
+  logic                  nu_spike, nu_active, nu_wrapped;
 
   logic [31:0]           upd_lane;
   logic [WordW-1:0]      upd_word;
@@ -413,7 +413,8 @@ module sf_core #(
     .v_o         (nu_v),
     .refr_o      (nu_refr),
     .spike_o     (nu_spike),
-    .active_o    (nu_active)
+    .active_o    (nu_active),
+    .wrapped_o   (nu_wrapped)
   );
 
   // ---------------------------------------------------------------------------------------
@@ -915,6 +916,7 @@ module sf_core #(
   // ---------------------------------------------------------------------------------------
   logic [63:0] c_syn_q, c_syn_d, c_rows_q, c_rows_d, c_act_q, c_act_d, c_idle_q, c_idle_d;
   logic [63:0] c_spk_q, c_spk_d, c_pkt_q, c_pkt_d, c_learn_q, c_learn_d, c_busy_q, c_busy_d;
+  logic [63:0] c_wrap_q, c_wrap_d;
   logic        work;
 
   assign work = integ_work || (eff_pass != sf_pkg::PASS_IDLE) || enc_work;
@@ -928,9 +930,10 @@ module sf_core #(
     c_pkt_d   = c_pkt_q + 64'(flit_valid_o);
     c_learn_d = c_learn_q + (l3_s2_valid_q ? 64'(learn_cnt) : 64'd0);
     c_busy_d  = c_busy_q + 64'(in_step && work);
+    c_wrap_d  = c_wrap_q + 64'(upd_s2_valid_q && nu_wrapped);
   end
 
-  assign cnt_o = {c_busy_q, c_learn_q, c_pkt_q, c_spk_q, c_idle_q, c_act_q, c_rows_q, c_syn_q};
+  assign cnt_o = {c_wrap_q, c_busy_q, c_learn_q, c_pkt_q, c_spk_q, c_idle_q, c_act_q, c_rows_q, c_syn_q};
 
   assign idle_o = integ_idle && (eff_pass == sf_pkg::PASS_IDLE) && !upd_s2_valid_q &&
                   !l3_s2_valid_q && (!in_route || enc_empty);
@@ -973,6 +976,7 @@ module sf_core #(
       c_pkt_q        <= '0;
       c_learn_q      <= '0;
       c_busy_q       <= '0;
+      c_wrap_q       <= '0;
     end else begin
       n_q            <= n_d;
       a_q            <= a_d;
@@ -1010,6 +1014,7 @@ module sf_core #(
       c_pkt_q        <= c_pkt_d;
       c_learn_q      <= c_learn_d;
       c_busy_q       <= c_busy_d;
+      c_wrap_q       <= c_wrap_d;
     end
   end
 

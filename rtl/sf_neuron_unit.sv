@@ -30,7 +30,9 @@ module sf_neuron_unit #(
   output logic [StateBits-1:0]             v_o,
   output logic [RefrBits-1:0]              refr_o,
   output logic                             spike_o,
-  output logic                             active_o
+  output logic                             active_o,
+  // u left (-2^(B_s-1), 2^(B_s-1)] and wrapped round (chip-spec section 8, state_wraps).
+  output logic                             wrapped_o
 );
 
   // Products of a state by a 13-bit decay factor (0..4096).
@@ -42,6 +44,9 @@ module sf_neuron_unit #(
   localparam int BiasW = BiasMantBits + BiasExpMax;
   localparam int VW = ((BiasW > StateBits + 1) ? BiasW : StateBits + 1) + 2;
   localparam int VthW = ThresholdBits + sf_pkg::VTH_SHIFT;
+  // u's exact sum, before the wrap: wide enough for the decayed u and a_in << 6.
+  localparam int AinW   = sf_pkg::ACC_W + sf_pkg::ACT_SHIFT;
+  localparam int ExactW = ((ProdUW > AinW) ? ProdUW : AinW) + 1;
 
   logic signed [ProdUW-1:0] prod_u;
   logic signed [ProdUW-1:0] dec_u;
@@ -55,12 +60,17 @@ module sf_neuron_unit #(
   logic signed [VW-1:0]     v_sat;
   logic signed [VW-1:0]     vth_s;
   logic signed [VW-1:0]     v_lim;
+  logic signed [ExactW-1:0] exact_u;
+  logic signed [ExactW-1:0] half_u;
 
   always_comb begin
     // Current: decay by (4096 - (du + 1)), magnitude shifted right by 12 (toward zero).
     prod_u = ProdUW'($signed(u_i)) * $signed({2'b0, 12'(12'd4095 - du_i)});
     dec_u  = (prod_u < 0) ? -((-prod_u) >>> sf_pkg::DECAY_SHIFT) : (prod_u >>> sf_pkg::DECAY_SHIFT);
     sum_u  = SumUW'(dec_u) + SumUW'({a_in_i, 6'b0});
+    exact_u = ExactW'(dec_u) + ExactW'($signed({a_in_i, 6'b0}));
+    half_u  = ExactW'(64'(1) << (StateBits - 1));
+    wrapped_o = (exact_u > half_u) || (exact_u <= -half_u);
     r_u    = sum_u[StateBits-1:0];
     // r_u is u mod 2^B_s; values above 2^(B_s-1) wrap to r_u - 2^B_s (negative).
     if (r_u[StateBits-1] && (r_u[StateBits-2:0] != '0)) begin

@@ -103,9 +103,11 @@ package sf_pkg;
   localparam int CNT_MAX_OCC   = 11;
   localparam int CNT_SENT_N    = 12;  // 12..15: N, E, S, W
   localparam int CNT_TO_L      = 16;
-  localparam int NUM_TILE_CNT  = 17;
+  localparam int CNT_WRAPS     = 17;  // neuron updates whose u wrapped (chip-spec section 8)
+  localparam int NUM_TILE_CNT  = 18;
   // Counters kept by the core (the rest are the router's), in this order.
-  localparam int NUM_CORE_CNT  = 8;  // syn_ops, row_reads, active, idle, spikes, packets, learn, busy
+  localparam int NUM_CORE_CNT  = 9;  // syn_ops, row_reads, active, idle, spikes, packets, learn,
+                                     // busy, state wraps
 
   // Chip counters (tile W * H).
   localparam int CCNT_CYCLES  = 0;

@@ -123,7 +123,8 @@ module sf_tile #(
 
   // Tile counters in the order of the COUNTERS memory.
   logic [sf_pkg::NUM_TILE_CNT*64-1:0] tile_cnt;
-  assign tile_cnt = {r_cnt[8*64 +: 64],   // 16 flits to L
+  assign tile_cnt = {core_cnt[8*64 +: 64],  // 17 state wraps
+                     r_cnt[8*64 +: 64],   // 16 flits to L
                      r_cnt[4*64 +: 256],  // 12..15 sent N, E, S, W
                      r_cnt[3*64 +: 64],   // 11 max occupancy
                      r_cnt[2*64 +: 64],   // 10 stall cycles

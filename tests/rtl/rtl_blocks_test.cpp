@@ -96,7 +96,8 @@ struct NeuronCase {
 
 // Check one RTL neuron unit's outputs against sf::fx::neuron_step for state width `bits`.
 void check_neuron(const NeuronCase& c, int bits, int vth_bits, uint32_t rtl_u, uint32_t rtl_v,
-                  uint32_t rtl_refr, bool rtl_spike, const char* unit, uint64_t& fails) {
+                  uint32_t rtl_refr, bool rtl_spike, bool rtl_wrap, const char* unit,
+                  uint64_t& fails) {
     sf::NeuronProfile p = c.p;
     p.vth &= (1 << vth_bits) - 1;
     const int64_t half = int64_t(1) << (bits - 1);
@@ -107,9 +108,11 @@ void check_neuron(const NeuronCase& c, int bits, int vth_bits, uint32_t rtl_u, u
     s.refractory = c.refr;
     if (s.u <= -half || s.u > half) return;  // not a state the chip can hold
     if (s.v < -(half - 1) || s.v > half - 1) return;
-    const bool spike = sf::fx::neuron_step(s, p, c.bias, c.a_in, bits);
+    bool wrapped = false;
+    const bool spike = sf::fx::neuron_step(s, p, c.bias, c.a_in, bits, &wrapped);
     const int32_t got_u = int32_t(rtl_u), got_v = int32_t(rtl_v);
-    if (got_u != s.u || got_v != s.v || int32_t(rtl_refr) != s.refractory || rtl_spike != spike) {
+    if (got_u != s.u || got_v != s.v || int32_t(rtl_refr) != s.refractory || rtl_spike != spike ||
+        rtl_wrap != wrapped) {
         if (++fails <= 10)
             FAIL_CHECK(unit << " (state_bits " << bits << "): u " << c.u << " v " << c.v
                             << " refr " << c.refr << " a_in " << c.a_in << " du " << p.du
@@ -117,8 +120,9 @@ void check_neuron(const NeuronCase& c, int bits, int vth_bits, uint32_t rtl_u, u
                             << p.bias_exp << " reset " << (p.reset == sf::ResetMode::Subtract)
                             << " spiking " << p.spiking << " refr_set " << p.refractory
                             << ": expected u " << s.u << " v " << s.v << " refr " << s.refractory
-                            << " spike " << spike << ", RTL u " << got_u << " v " << got_v
-                            << " refr " << rtl_refr << " spike " << rtl_spike);
+                            << " spike " << spike << " wrapped " << wrapped << ", RTL u "
+                            << got_u << " v " << got_v << " refr " << rtl_refr << " spike "
+                            << rtl_spike << " wrapped " << rtl_wrap);
     }
 }
 
@@ -169,15 +173,15 @@ void run_neuron_vectors(Bench& b, Gen& g, int64_t count, int bits_for_inputs) {
         const bool active = c.a_in != 0 || c.u != 0 || c.v != 0 || c.refr != 0;
         if (bits_for_inputs == 24) {
             check_neuron(c, 24, 17, t.nu_a_u_o, t.nu_a_v_o, t.nu_a_refr_o, t.nu_a_spike_o,
-                         "24-bit unit", fails);
+                         t.nu_a_wrap_o, "24-bit unit", fails);
             if (bool(t.nu_a_active_o) != active && ++fails <= 10)
                 FAIL_CHECK("active flag: u " << c.u << " v " << c.v << " a_in " << c.a_in);
         } else if (bits_for_inputs == 8) {
             check_neuron(c, 8, 1, t.nu_b_u_o, t.nu_b_v_o, t.nu_b_refr_o, t.nu_b_spike_o,
-                         "8-bit unit", fails);
+                         t.nu_b_wrap_o, "8-bit unit", fails);
         } else {
             check_neuron(c, 31, 17, t.nu_c_u_o, t.nu_c_v_o, t.nu_c_refr_o, t.nu_c_spike_o,
-                         "31-bit unit", fails);
+                         t.nu_c_wrap_o, "31-bit unit", fails);
         }
     }
     CHECK(fails == 0);
@@ -233,7 +237,7 @@ TEST_CASE("The RTL neuron unit: edge cases of wrap, saturation, thresholds, refr
                             drive_neuron(t, c);
                             t.eval();
                             check_neuron(c, 24, 17, t.nu_a_u_o, t.nu_a_v_o, t.nu_a_refr_o,
-                                         t.nu_a_spike_o, "24-bit unit", fails);
+                                         t.nu_a_spike_o, t.nu_a_wrap_o, "24-bit unit", fails);
                         }
     CHECK(fails == 0);
     // u = +2^23 exactly, the one value a signed 24-bit field cannot hold (chip-spec section 2).

@@ -31,6 +31,9 @@ module sf_tb_blocks #(
   output logic [3:0]          nu_a_refr_o,
   output logic                nu_a_spike_o,
   output logic                nu_a_active_o,
+  output logic                nu_a_wrap_o,
+  output logic                nu_b_wrap_o,
+  output logic                nu_c_wrap_o,
   output logic [31:0]         nu_b_u_o,
   output logic [31:0]         nu_b_v_o,
   output logic [3:0]          nu_b_refr_o,
@@ -110,7 +113,8 @@ module sf_tb_blocks #(
     .v_o         (a_v),
     .refr_o      (nu_a_refr_o),
     .spike_o     (nu_a_spike_o),
-    .active_o    (nu_a_active_o)
+    .active_o    (nu_a_active_o),
+    .wrapped_o   (nu_a_wrap_o)
   );
 
   sf_neuron_unit #(
@@ -136,7 +140,8 @@ module sf_tb_blocks #(
     .v_o         (b_v),
     .refr_o      (nu_b_refr_o),
     .spike_o     (nu_b_spike_o),
-    .active_o    (b_active)
+    .active_o    (b_active),
+    .wrapped_o   (nu_b_wrap_o)
   );
 
   sf_neuron_unit #(
@@ -162,7 +167,8 @@ module sf_tb_blocks #(
     .v_o         (c_v),
     .refr_o      (nu_c_refr_o),
     .spike_o     (nu_c_spike_o),
-    .active_o    (c_active)
+    .active_o    (c_active),
+    .wrapped_o   (nu_c_wrap_o)
   );
 
   // Outputs sign-extended to 32 bits.

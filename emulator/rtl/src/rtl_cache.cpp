@@ -251,6 +251,16 @@ void check_chip_buildable(const ChipConfig& chip) {
                         "(rtl/sf_pkg.sv DECAY_W, chip-spec section 2)",
                         chip.name, chip.decay_bits, kDecayBits),
             kWhere, "use neuron.decay_bits <= 12, or run this chip on --backend functional or systemc");
+    // The configuration port writes a crossbar word in 64-bit chunks numbered by the 8-bit
+    // cfg_chunk_i (chip_ports.hpp), so a word holds at most 256 * 64 bits.
+    if (int64_t(chip.word_synapses) * chip.weight_bits > 256 * 64)
+        throw InputError(
+            fmt::format("the RTL cannot build chip '{}': a crossbar word of core.word_synapses = {} "
+                        "weights of {} bits is {} bits, and the configuration port reaches {} bits "
+                        "of a word (256 chunks of 64, microarchitecture.md section 6)",
+                        chip.name, chip.word_synapses, chip.weight_bits,
+                        int64_t(chip.word_synapses) * chip.weight_bits, 256 * 64),
+            kWhere, "use fewer synapses per word, or run this chip on --backend functional or systemc");
 }
 
 CachedModel cached_model(const ChipConfig& chip, std::ostream& log) {
