@@ -95,7 +95,7 @@ void Chip::rebuild(const ChipConfig& cfg) {
         tile.core.set_clock(cfg.clock_mhz);
         tile.router.configure(active ? t % W_ : 0, active ? t / W_ : 0, cfg.router_fifo_depth,
                               active, idle);
-        tile.core.configure(cfg, active, &ctl_.phase(), &ctl_.done(), idle,
+        tile.core.configure(cfg, active, &ctl_.phase(), &ctl_.core_start(), &ctl_.done(), idle,
                             &tile.router.input(PORT_L));
     }
     // The mesh: each output to the neighbour's facing input FIFO (none at the mesh's edge).

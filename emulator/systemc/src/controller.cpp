@@ -36,6 +36,8 @@ void Controller::enter(Phase p, uint64_t c) {
     end_cycle_ = 0;
     phase_.write(PhaseWord{p, last_});
     busy_o.write(p != Phase::Pause);
+    if (p == Phase::Compute || p == Phase::Clear || p == Phase::Route)
+        core_start_.notify(sc_core::SC_ZERO_TIME);
 }
 
 // The last cycle of an INTEG or ROUTE phase.

@@ -64,10 +64,12 @@ Core::Core(sc_core::sc_module_name name) : Clocked(name), eq("event_queue") {
 }
 
 void Core::configure(const ChipConfig& cfg, bool active, const Reg<PhaseWord>* phase,
-                     MaxReg* done, IdleTree* idle, Fifo* l_input) {
+                     const sc_core::sc_event* start, MaxReg* done, IdleTree* idle,
+                     Fifo* l_input) {
     cfg_ = cfg;
     active_ = active;
     phase_ = phase;
+    start_ = start;
     done_ = done;
     l_input_ = l_input;
     eq.attach(&arrival_, idle, IdleTree::Integ);
@@ -86,8 +88,7 @@ void Core::reset(const ChipConfig& cfg) {
     clear_wait();
     stage2_flag_.reset();
     encoder_flag_.reset();
-    seen_ = Phase::Pause;
-    inflight_ = popped_ = false;
+    started_ = inflight_ = popped_ = false;
     pop_at_ = 0;
     N_ = uint32_t(std::max(1, cfg.neurons_per_core));
     A_ = uint32_t(std::max(1, cfg.axons_per_core));
@@ -318,7 +319,14 @@ bool Core::integrate_cycle(bool discard) {
     return true;
 }
 
-void Core::sleep_idle() { sleep_on(arrival_ | phase_->changed()); }
+// Nothing to do until an event arrives or the controller starts COMPUTE, CLEAR or ROUTE;
+// a spare tile (not in the mesh) until the next reset.
+void Core::sleep_idle() {
+    if (active_)
+        sleep_on(arrival_ | *start_);
+    else
+        next_trigger(rst_ni.negedge_event());
+}
 
 void Core::run() {
     if (!rst_ni.read()) {
@@ -326,6 +334,7 @@ void Core::run() {
         sleep_idle();
         return;
     }
+    if (start_ && start_->triggered()) started_ = true;  // acts at the next rising edge
     if (waiting()) return;
     if (!active_) {
         sleep_idle();
@@ -333,11 +342,11 @@ void Core::run() {
     }
     const uint64_t c = cycle();
     const PhaseWord pw = phase_->read();
-    const Phase prev = seen_;
-    seen_ = pw.phase;
+    const bool first = started_;  // the first cycle of COMPUTE, CLEAR or ROUTE
+    started_ = false;
     switch (pw.phase) {
         case Phase::Compute:
-            if (prev != Phase::Compute) {  // the phase's first cycle
+            if (first) {
                 const uint64_t b = compute();
                 busy += b;
                 done_->write_max(b);
@@ -346,7 +355,7 @@ void Core::run() {
             sleep_idle();
             return;
         case Phase::Clear:
-            if (prev != Phase::Clear) done_->write_max(clear_state());
+            if (first) done_->write_max(clear_state());
             sleep_idle();
             return;
         case Phase::Pause:

@@ -38,6 +38,9 @@ class Controller : public Clocked {
     void reset_state();
 
     const Reg<PhaseWord>& phase() const { return phase_; }
+    // Notified (one delta later) when COMPUTE, CLEAR or ROUTE begins: the phases in which a
+    // core has work without an event arriving (its start line).
+    const sc_core::sc_event& core_start() const { return core_start_; }
     MaxReg& done() { return done_; }
     IdleTree& idle() { return idle_; }
 
@@ -56,6 +59,7 @@ class Controller : public Clocked {
     void end_phase(uint64_t c);
 
     Reg<PhaseWord> phase_{"phase"};
+    sc_core::sc_event core_start_{"core_start"};
     MaxReg done_{"done"};
     IdleTree idle_;
     Phase ph_ = Phase::Pause;  // this block's copy of the phase register

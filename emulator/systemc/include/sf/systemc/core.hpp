@@ -32,7 +32,7 @@ class Core : public Clocked {
     // Build-time configuration: the chip's sizes, whether the tile is part of the mesh, the
     // controller's registers it reads and writes, the idle tree, and the router's L input.
     void configure(const ChipConfig& cfg, bool active, const Reg<PhaseWord>* phase,
-                   MaxReg* done, IdleTree* idle, Fifo* l_input);
+                   const sc_core::sc_event* start, MaxReg* done, IdleTree* idle, Fifo* l_input);
     void set_fast(bool on) { fast_ = on; }
 
     // Zero every memory and register (reset): the chip's sizes come from cfg.
@@ -116,13 +116,14 @@ class Core : public Clocked {
     // Wiring and the process's own state.
     ChipConfig cfg_;
     const Reg<PhaseWord>* phase_ = nullptr;
+    const sc_core::sc_event* start_ = nullptr;  // the controller's start line
     MaxReg* done_ = nullptr;
     Fifo* l_input_ = nullptr;
     BusyFlag stage2_flag_{"stage2_busy"};   // integrate engine's second stage (idle group Integ)
     BusyFlag encoder_flag_{"encoder_busy"};  // spikes left to send (idle group Net)
     sc_core::sc_event arrival_{"arrival"};
     bool active_ = false, fast_ = true;
-    Phase seen_ = Phase::Pause;  // phase of the previous activation (a phase's first cycle)
+    bool started_ = false;       // the controller's start line fired: a phase's first cycle
     bool inflight_ = false;      // batch mode: the head event's words are read, pop at pop_at_
     uint64_t pop_at_ = 0;
     bool popped_ = false;        // the integrate engine popped the head in this cycle
