@@ -138,6 +138,7 @@ TEST_CASE("A chip YAML without a prebuilt RTL model is Verilated on first use, c
     o.chip = chip;
     o.max_neurons = 24;
     o.max_axons = 40;
+    uint64_t wraps = 0;
     for (uint64_t seed = 1; seed <= 12; ++seed) {
         o.congested = seed % 3 == 0;
         const sf::ChipImage img = with_output_map(random_image(seed, o));
@@ -151,6 +152,42 @@ TEST_CASE("A chip YAML without a prebuilt RTL model is Verilated on first use, c
         const sf::RunResult r = sf::run_rtl(img, in, opt);
         CHECK(r.backend == "rtl");
         CHECK(compare(img, f, r) == "");
+        CHECK(r.state_wraps == f.state_wraps);
+        wraps += f.state_wraps;
+    }
+    WARN("random images: " << wraps << " wrapped neuron updates, the same in both models");
+
+    // state_wraps on a known case (as tests/crossmodel's SystemC edge test): the largest
+    // 6-bit weight adds 31 << 6 = 1984 per step to a 16-bit u that keeps 4095/4096 of itself,
+    // so u passes 2^15 and wraps round within 20 steps.
+    {
+        sf::ChipImage w;
+        w.chip = chip;
+        w.network = "wraps";
+        w.timesteps = 8;
+        w.num_inputs = 1;
+        w.num_outputs = 1;
+        sf::NeuronProfile p;
+        p.du = 0;
+        p.dv = 4095;
+        p.vth = 1000;
+        sf::CoreImage c = make_core(1, 1, 1, 1, p);
+        c.weights = {31};
+        set_routes(c, {{host_out(0)}});
+        w.cores.push_back(c);
+        set_input_routes(w, {{sf::Destination{1, 1, 0}}});
+        w = with_output_map(w);
+        sf::SpikeInput in;
+        in.num_inputs = 1;
+        in.samples.resize(1);
+        in.samples[0].steps.assign(20, std::vector<int32_t>{0});
+        sf::RunOptions opt;
+        opt.steps = 20;
+        const sf::RunResult f = sf::run_functional(w, in, opt);
+        const sf::RunResult r = sf::run_rtl(w, in, opt);
+        CHECK(f.state_wraps >= 1);
+        CHECK(r.state_wraps == f.state_wraps);
+        CHECK(compare(w, f, r, true) == "");
     }
 
     // microarchitecture.md section 9 on this chip: same S-independent path, 19 cycles.
@@ -236,6 +273,14 @@ neuron:
     CHECK(e.find("cannot build chip 'wide-decay'") != std::string::npos);
     CHECK(e.find("decay_bits = 16") != std::string::npos);
     CHECK(e.find("decay_bits <= 12") != std::string::npos);
+    CHECK(log.str().empty());
+    // A crossbar word wider than the configuration port reaches (256 chunks of 64 bits).
+    sf::ChipConfig wide = sf::load_chip("sf1-small");
+    wide.name = "wide-words";
+    wide.word_synapses = 4096;
+    const std::string e2 = error_of([&] { sf::prepare_rtl(wide, &log); });
+    CHECK(e2.find("cannot build chip 'wide-words'") != std::string::npos);
+    CHECK(e2.find("32768 bits") != std::string::npos);
     CHECK(log.str().empty());
     CHECK(list_cache(dir + "/cache").entries == 0);
     fs::remove_all(dir);
