@@ -1,6 +1,7 @@
 // Network-run analysis for the CLI (see analyse.hpp).
 #include "analyse.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <iostream>
@@ -43,7 +44,9 @@ AblationSpec parse_ablation(const std::string& spec, const std::string& option) 
 
 // Populations whose spikes are analysed: the chip's spiking neurons (not the input
 // population, whose spikes are the encoder's, nor LI readouts, which never spike).
-bool spiking(NeuronKind k) { return k == NeuronKind::LIF || k == NeuronKind::IF; }
+bool spiking(NeuronKind k) {
+    return k == NeuronKind::LIF || k == NeuronKind::IF;
+}
 
 std::vector<int> labels_of(const RunResult& r) {
     std::vector<int> l;
@@ -128,16 +131,36 @@ NetworkRunner chip_runner(const Dataset& ds, const std::string& backend, const s
     const ChipConfig cfg = load_chip(chip);
     return [&ds, b, cfg](const Graph& g, bool record) {
         const CompileResult c = compile(g, cfg);
-        const SpikeInput in = encode(ds, g.encoder, g.timesteps, 0, ds.size());
         RunOptions o;
         if (record) o.record = RecordSpikes | RecordU;
         AnalysedRun out;
-        out.run = b->run(c.image, in, o, ProgressFn{});
-        for (size_t i = 0; i < out.run.samples.size(); ++i) out.run.samples[i].label = ds.labels[i];
-        if (record)
-            out.populations =
-                recorded_populations(recorded_json(out.run, o.record, c.image), out.run.steps,
-                                     "the " + b->name + " run");
+        // In chunks of samples, so the recorded states of one chunk at a time are held.
+        const int64_t chunk = 256;
+        for (int64_t first = 0; first < ds.size(); first += chunk) {
+            const int64_t n = std::min(chunk, ds.size() - first);
+            const SpikeInput in = encode(ds, g.encoder, g.timesteps, first, n);
+            RunResult r = b->run(c.image, in, o, ProgressFn{});
+            for (size_t i = 0; i < r.samples.size(); ++i)
+                r.samples[i].label = ds.labels[size_t(first) + i];
+            if (record) {
+                auto pops = recorded_populations(recorded_json(r, o.record, c.image), r.steps,
+                                                 "the " + b->name + " run");
+                if (first == 0)
+                    out.populations = std::move(pops);
+                else
+                    for (size_t k = 0; k < pops.size(); ++k) {
+                        auto& to = out.populations[k];
+                        for (auto& s : pops[k].samples) to.samples.push_back(std::move(s));
+                        for (auto& m : pops[k].mean_u) to.mean_u.push_back(std::move(m));
+                    }
+            }
+            if (first == 0) {
+                out.run = std::move(r);
+                continue;
+            }
+            out.run.counters += r.counters;
+            for (auto& s : r.samples) out.run.samples.push_back(std::move(s));
+        }
         return out;
     };
 }
@@ -146,8 +169,7 @@ std::vector<PopulationSpikes> recorded_populations(const nlohmann::json& recorde
                                                    const std::string& where) {
     std::vector<PopulationSpikes> out;
     const std::string fix = "record with spikeforge run IMAGE --record spikes,u --out FILE";
-    if (!recorded.is_object() || !recorded.contains("populations") ||
-        !recorded.contains("samples"))
+    if (!recorded.is_object() || !recorded.contains("populations") || !recorded.contains("samples"))
         throw InputError(where + " holds no recorded populations and samples", where, fix);
     try {
         for (const auto& p : recorded.at("populations")) {
@@ -164,7 +186,8 @@ std::vector<PopulationSpikes> recorded_populations(const nlohmann::json& recorde
                 has_u = has_u && bp.contains("u");
             }
             if (!has_spikes)
-                throw InputError(where + " has no spikes of population '" + ps.name + "'", where, fix);
+                throw InputError(where + " has no spikes of population '" + ps.name + "'", where,
+                                 fix);
             for (const auto& s : recorded.at("samples")) {
                 const auto& bp = s.at("by_population").at(ps.name);
                 std::vector<std::pair<int32_t, int32_t>> sp;
@@ -188,8 +211,10 @@ std::vector<PopulationSpikes> recorded_populations(const nlohmann::json& recorde
             out.push_back(std::move(ps));
         }
     } catch (const nlohmann::json::exception& e) {
-        throw InputError(where + ": the recorded data are not laid out as spikeforge run writes "
-                                 "them (" + std::string(e.what()) + ")",
+        throw InputError(where +
+                             ": the recorded data are not laid out as spikeforge run writes "
+                             "them (" +
+                             std::string(e.what()) + ")",
                          where, fix);
     }
     (void)steps;
@@ -220,11 +245,11 @@ nlohmann::json analyse_network(const Graph& g, const NetworkRunner& run, const s
 
 nlohmann::json analyse_recorded_run(const std::string& path) {
     const nlohmann::json f = read_json_file(path);
-    const std::string fix = "record with spikeforge run IMAGE --data SET --record spikes,u --out FILE";
+    const std::string fix =
+        "record with spikeforge run IMAGE --data SET --record spikes,u --out FILE";
     AnalysedRun r;
     try {
-        if (!f.contains("recorded"))
-            throw InputError(path + " holds no recorded data", path, fix);
+        if (!f.contains("recorded")) throw InputError(path + " holds no recorded data", path, fix);
         if (!f.contains("labels"))
             throw InputError(path + " holds no labels, so nothing can be said about classes", path,
                              "run on a labelled data set: " + fix);
@@ -234,7 +259,8 @@ nlohmann::json analyse_recorded_run(const std::string& path) {
         const auto& predicted = f.at("predicted");
         const auto& labels = f.at("labels");
         if (counts.size() != labels.size() || predicted.size() != labels.size())
-            throw InputError(path + ": output_counts, predicted and labels differ in length", path, fix);
+            throw InputError(path + ": output_counts, predicted and labels differ in length", path,
+                             fix);
         for (size_t s = 0; s < labels.size(); ++s) {
             SampleResult sr;
             sr.output_counts = counts[s].get<std::vector<int32_t>>();
@@ -244,9 +270,9 @@ nlohmann::json analyse_recorded_run(const std::string& path) {
         }
         r.run.num_outputs = r.run.samples.empty() ? 0 : int(r.run.samples[0].output_counts.size());
     } catch (const nlohmann::json::exception& e) {
-        throw InputError(path + " is not a run written by spikeforge run --out (" +
-                             std::string(e.what()) + ")",
-                         path, fix);
+        throw InputError(
+            path + " is not a run written by spikeforge run --out (" + std::string(e.what()) + ")",
+            path, fix);
     }
     r.populations = recorded_populations(f.at("recorded"), r.run.steps, path);
     nlohmann::json j = analyse(r, 0.0);
@@ -281,12 +307,13 @@ void print_analysis(const nlohmann::json& j) {
                 p["mi_bits"].get<double>(), p["neuron_mi_bits_mean"].get<double>());
     }
     if (j.contains("ablation"))
-        std::cout << fmt::format("  ablation: {} of '{}' silenced: accuracy {:.2f}% (drop {:.2f} "
-                                 "points)\n",
-                                 j["ablation"]["silenced"].get<int64_t>(),
-                                 j["ablation"]["population"].get<std::string>(),
-                                 100.0 * j["ablation"]["accuracy"].get<double>(),
-                                 100.0 * j["ablation"]["accuracy_drop"].get<double>());
+        std::cout << fmt::format(
+            "  ablation: {} of '{}' silenced: accuracy {:.2f}% (drop {:.2f} "
+            "points)\n",
+            j["ablation"]["silenced"].get<int64_t>(),
+            j["ablation"]["population"].get<std::string>(),
+            100.0 * j["ablation"]["accuracy"].get<double>(),
+            100.0 * j["ablation"]["accuracy_drop"].get<double>());
 }
 
 }  // namespace sf::cli

@@ -19,17 +19,28 @@ std::string escape(const std::string& s) {
     std::string o;
     for (char c : s) {
         switch (c) {
-            case '&': o += "&amp;"; break;
-            case '<': o += "&lt;"; break;
-            case '>': o += "&gt;"; break;
-            case '"': o += "&quot;"; break;
-            default: o += c;
+            case '&':
+                o += "&amp;";
+                break;
+            case '<':
+                o += "&lt;";
+                break;
+            case '>':
+                o += "&gt;";
+                break;
+            case '"':
+                o += "&quot;";
+                break;
+            default:
+                o += c;
         }
     }
     return o;
 }
 
-double number_or_nan(const json& v) { return v.is_number() ? v.get<double>() : std::nan(""); }
+double number_or_nan(const json& v) {
+    return v.is_number() ? v.get<double>() : std::nan("");
+}
 
 // A figure tagged with its JSON path and format.
 std::string fig(const json& v, const std::string& path, const std::string& kind) {
@@ -37,7 +48,9 @@ std::string fig(const json& v, const std::string& path, const std::string& kind)
            escape(format_figure(number_or_nan(v), kind)) + "</span>";
 }
 
-std::string td(const std::string& inner) { return "<td class=\"num\">" + inner + "</td>"; }
+std::string td(const std::string& inner) {
+    return "<td class=\"num\">" + inner + "</td>";
+}
 
 // Output neurons x classes: mean count, shaded by its fraction of the row's largest.
 std::string tuning_heatmap(const json& outputs, int classes) {
@@ -47,12 +60,14 @@ std::string tuning_heatmap(const json& outputs, int classes) {
     std::ostringstream s;
     s << fmt::format("<svg width=\"{}\" height=\"{}\" viewBox=\"0 0 {} {}\">", w, h, w, h);
     for (int c = 0; c < classes; ++c)
-        s << fmt::format("<text x=\"{}\" y=\"{}\" font-size=\"11\" text-anchor=\"middle\">{}</text>",
-                         left + c * cell + cell / 2, top - 8, c);
+        s << fmt::format(
+            "<text x=\"{}\" y=\"{}\" font-size=\"11\" text-anchor=\"middle\">{}</text>",
+            left + c * cell + cell / 2, top - 8, c);
     for (int r = 0; r < rows; ++r) {
         const json& t = outputs[size_t(r)]["tuning"];
         double top_value = 0;
-        for (const auto& v : t) top_value = std::max(top_value, number_or_nan(v) > 0 ? v.get<double>() : 0.0);
+        for (const auto& v : t)
+            top_value = std::max(top_value, number_or_nan(v) > 0 ? v.get<double>() : 0.0);
         s << fmt::format("<text x=\"4\" y=\"{}\" font-size=\"11\">out {}</text>",
                          top + r * cell + cell / 2 + 4, r);
         for (int c = 0; c < classes && c < int(t.size()); ++c) {
@@ -84,27 +99,30 @@ std::string line_plot(const std::vector<double>& x, const std::vector<double>& y
     s << fmt::format("<svg width=\"{}\" height=\"{}\" viewBox=\"0 0 {} {}\">", w, h, w, h);
     s << fmt::format("<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#333\"/>", l, h - b,
                      w - r, h - b);
-    s << fmt::format("<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#333\"/>", l, t, l, h - b);
+    s << fmt::format("<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#333\"/>", l, t, l,
+                     h - b);
     std::string pts;
     for (size_t i = 0; i < x.size(); ++i) pts += fmt::format("{:.1f},{:.1f} ", px(x[i]), py(y[i]));
     s << "<polyline fill=\"none\" stroke=\"#1f77b4\" stroke-width=\"2\" points=\"" << pts << "\"/>";
     for (size_t i = 0; i < x.size(); ++i)
-        s << fmt::format("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"3\" fill=\"#1f77b4\"><title>{} {}: "
-                         "{}</title></circle>",
-                         px(x[i]), py(y[i]), escape(xlabel), format_figure(x[i], "num"),
-                         format_figure(y[i], "num"));
+        s << fmt::format(
+            "<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"3\" fill=\"#1f77b4\"><title>{} {}: "
+            "{}</title></circle>",
+            px(x[i]), py(y[i]), escape(xlabel), format_figure(x[i], "num"),
+            format_figure(y[i], "num"));
     s << fmt::format("<text x=\"{}\" y=\"{}\" font-size=\"11\">{}</text>", l, h - b + 14,
                      format_figure(x0, "num"));
-    s << fmt::format("<text x=\"{}\" y=\"{}\" font-size=\"11\" text-anchor=\"end\">{}</text>", w - r,
-                     h - b + 14, format_figure(x1, "num"));
+    s << fmt::format("<text x=\"{}\" y=\"{}\" font-size=\"11\" text-anchor=\"end\">{}</text>",
+                     w - r, h - b + 14, format_figure(x1, "num"));
     s << fmt::format("<text x=\"{}\" y=\"{}\" font-size=\"11\" text-anchor=\"middle\">{}</text>",
                      (l + w - r) / 2, h - 6, escape(xlabel));
     s << fmt::format("<text x=\"4\" y=\"{}\" font-size=\"11\">{}</text>", t + 10,
                      format_figure(y1, "num"));
     s << fmt::format("<text x=\"4\" y=\"{}\" font-size=\"11\">{}</text>", h - b, "0");
-    s << fmt::format("<text x=\"{}\" y=\"{}\" font-size=\"11\" transform=\"rotate(-90 {} {})\" "
-                     "text-anchor=\"middle\">{}</text>",
-                     14, (t + h - b) / 2, 14, (t + h - b) / 2, escape(ylabel));
+    s << fmt::format(
+        "<text x=\"{}\" y=\"{}\" font-size=\"11\" transform=\"rotate(-90 {} {})\" "
+        "text-anchor=\"middle\">{}</text>",
+        14, (t + h - b) / 2, 14, (t + h - b) / 2, escape(ylabel));
     s << "</svg>";
     return s.str();
 }
@@ -141,7 +159,8 @@ std::string analysis_html(const json& a) {
          "<th>I(class; count) [bits]</th><th>plug-in</th></tr></thead><tbody>";
     for (size_t n = 0; n < outs.size(); ++n) {
         const std::string b = "outputs." + std::to_string(n) + ".";
-        p << "<tr><td>" << n << "</td>" << td(fig(outs[n]["preferred_class"], b + "preferred_class", "int"))
+        p << "<tr><td>" << n << "</td>"
+          << td(fig(outs[n]["preferred_class"], b + "preferred_class", "int"))
           << td(fig(outs[n]["rate_per_step"], b + "rate_per_step", "num"))
           << td(fig(outs[n]["mi_bits"], b + "mi_bits", "num"))
           << td(fig(outs[n]["mi_plugin_bits"], b + "mi_plugin_bits", "num")) << "</tr>";
@@ -187,23 +206,24 @@ std::string analysis_html(const json& a) {
     }
     if (a.contains("ablation")) {
         const json& b = a["ablation"];
-        p << "<h2>Ablation</h2>\n<p>"
-          << fig(b["silenced"], "ablation.silenced", "int") << " neurons of '"
-          << escape(b["population"].get<std::string>()) << "' silenced (fraction "
-          << fig(b["fraction"], "ablation.fraction", "num") << "): accuracy "
-          << fig(b["accuracy"], "ablation.accuracy", "pct") << ", a drop of "
+        p << "<h2>Ablation</h2>\n<p>" << fig(b["silenced"], "ablation.silenced", "int")
+          << " neurons of '" << escape(b["population"].get<std::string>())
+          << "' silenced (fraction " << fig(b["fraction"], "ablation.fraction", "num")
+          << "): accuracy " << fig(b["accuracy"], "ablation.accuracy", "pct") << ", a drop of "
           << fig(b["accuracy_drop"], "ablation.accuracy_drop", "pct") << ".</p>\n";
     }
-    p << "<script id=\"sf-data\" type=\"application/json\">"
-      << [&] {
-             // "</" would end the script element early.
-             std::string d = a.dump(), o;
-             for (size_t i = 0; i < d.size(); ++i) {
-                 if (d[i] == '<' && i + 1 < d.size() && d[i + 1] == '/') o += "<\\";
-                 else o += d[i];
-             }
-             return o;
-         }()
+    p << "<script id=\"sf-data\" type=\"application/json\">" <<
+        [&] {
+            // "</" would end the script element early.
+            std::string d = a.dump(), o;
+            for (size_t i = 0; i < d.size(); ++i) {
+                if (d[i] == '<' && i + 1 < d.size() && d[i + 1] == '/')
+                    o += "<\\";
+                else
+                    o += d[i];
+            }
+            return o;
+        }()
       << "</script>\n";
     p << "<p class=\"meta\" data-plots=\"" << plots << "\">" << plots << " plots</p>\n";
     p << "</body></html>\n";

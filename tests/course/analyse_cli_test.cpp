@@ -24,7 +24,9 @@ using nlohmann::json;
 
 namespace {
 
-std::string source(const std::string& rel) { return std::string(SF_SOURCE_DIR) + "/" + rel; }
+std::string source(const std::string& rel) {
+    return std::string(SF_SOURCE_DIR) + "/" + rel;
+}
 
 std::string read(const std::string& path) {
     std::ifstream in(path);
@@ -42,11 +44,13 @@ const json* at_path(const json& j, const std::string& path) {
     while (start <= path.size()) {
         const size_t dot = std::min(path.find('.', start), path.size());
         const std::string part = path.substr(start, dot - start);
-        if (cur->is_object() && cur->contains(part)) cur = &(*cur)[part];
+        if (cur->is_object() && cur->contains(part))
+            cur = &(*cur)[part];
         else if (cur->is_array() && std::all_of(part.begin(), part.end(), ::isdigit) &&
                  std::stoul(part) < cur->size())
             cur = &(*cur)[std::stoul(part)];
-        else return nullptr;
+        else
+            return nullptr;
         start = dot + 1;
     }
     return cur;
@@ -56,7 +60,8 @@ const json* at_path(const json& j, const std::string& path) {
 int check_figures(const std::string& html, const json& j) {
     const std::regex fig("data-json=\"([^\"]+)\" data-kind=\"([a-z]+)\">([^<]*)<");
     int n = 0;
-    for (auto it = std::sregex_iterator(html.begin(), html.end(), fig); it != std::sregex_iterator(); ++it) {
+    for (auto it = std::sregex_iterator(html.begin(), html.end(), fig);
+         it != std::sregex_iterator(); ++it) {
         const std::string path = (*it)[1], kind = (*it)[2], shown = (*it)[3];
         const json* v = at_path(j, path);
         INFO(path << " shows '" << shown << "'");
@@ -115,8 +120,9 @@ TEST_CASE("spikeforge simulate --analyse on the float reference, with ablation a
           "[course][analysis][cli][html]") {
     sf_test::ScratchDir d;
     const std::string page = d / "analysis.html";
-    const auto r = sf_test::run_cli("simulate " + source("networks/digits-snn") +
-                                    " --analyse --samples 120 --ablate hidden:0.5 --json --report " + page);
+    const auto r =
+        sf_test::run_cli("simulate " + source("networks/digits-snn") +
+                         " --analyse --samples 120 --ablate hidden:0.5 --json --report " + page);
     INFO(r.output);
     REQUIRE(r.code == 0);
     const json j = last_json(r.output);
@@ -129,7 +135,8 @@ TEST_CASE("spikeforge simulate --analyse on the float reference, with ablation a
     CHECK(h["name"] == "hidden");
     CHECK(h["size"] == 64);
     CHECK(h["rate_per_step"].get<double>() > 0.0);
-    CHECK(h["rate_hz"].get<double>() == Approx(h["rate_per_step"].get<double>() * 1000.0 / j["dt_ms"].get<double>()));
+    CHECK(h["rate_hz"].get<double>() ==
+          Approx(h["rate_per_step"].get<double>() * 1000.0 / j["dt_ms"].get<double>()));
     CHECK(h["mi_bits"].get<double>() <= std::log2(10.0));
     CHECK(h["neuron_mi_bits_max"].get<double>() > 0.3);
     REQUIRE(h.contains("fi_curve"));
@@ -143,7 +150,8 @@ TEST_CASE("spikeforge simulate --analyse on the float reference, with ablation a
                                     " --samples 120 --ablate hidden:0.5 --json");
     REQUIRE(c.code == 0);
     json jc = last_json(c.output), js = j;
-    jc.erase("data"); js.erase("data");
+    jc.erase("data");
+    js.erase("data");
     CHECK(jc == js);
 
     // The page: self-contained, and every figure on it is the JSON's.
@@ -154,13 +162,17 @@ TEST_CASE("spikeforge simulate --analyse on the float reference, with ablation a
     CHECK_THAT(html, Contains("data-plots=\"3\""));  // the tuning heat map, two f-I curves
     const char* browser = "/usr/bin/chromium";
     if (!std::ifstream(browser).good()) {
-        WARN("SKIPPED: chromium is not installed, so the page was not rendered (apt-get install chromium)");
+        WARN(
+            "SKIPPED: chromium is not installed, so the page was not rendered (apt-get install "
+            "chromium)");
         return;
     }
     const std::string dom = d / "dom.html", log = d / "console.txt";
-    const std::string cmd = std::string(browser) +
-                            " --headless=new --no-sandbox --disable-gpu --enable-logging=stderr --v=0 "
-                            "--virtual-time-budget=3000 --dump-dom file://" + page + " > " + dom + " 2> " + log;
+    const std::string cmd =
+        std::string(browser) +
+        " --headless=new --no-sandbox --disable-gpu --enable-logging=stderr --v=0 "
+        "--virtual-time-budget=3000 --dump-dom file://" +
+        page + " > " + dom + " 2> " + log;
     REQUIRE(std::system(cmd.c_str()) == 0);
     const std::string out = read(dom), console = read(log);
     INFO(console);
@@ -172,12 +184,16 @@ TEST_CASE("spikeforge simulate --analyse on the float reference, with ablation a
 TEST_CASE("spikeforge simulate --analyse reads a recorded chip run like course analyse runs it",
           "[course][analysis][cli]") {
     sf_test::ScratchDir d;
-    REQUIRE(sf_test::run_cli("compile " + source("networks/digits-snn") + " --chip sf1 -o " + (d / "img")).code == 0);
-    const auto run = sf_test::run_cli("run " + (d / "img") + " --data digits --samples 60 --record spikes,u --out " +
-                                      (d / "run.json"));
+    REQUIRE(sf_test::run_cli("compile " + source("networks/digits-snn") + " --chip sf1 -o " +
+                             (d / "img"))
+                .code == 0);
+    const auto run =
+        sf_test::run_cli("run " + (d / "img") +
+                         " --data digits --samples 60 --record spikes,u --out " + (d / "run.json"));
     INFO(run.output);
     REQUIRE(run.code == 0);
-    const auto r = sf_test::run_cli("simulate --analyse --recorded " + (d / "run.json") + " --json");
+    const auto r =
+        sf_test::run_cli("simulate --analyse --recorded " + (d / "run.json") + " --json");
     INFO(r.output);
     REQUIRE(r.code == 0);
     const json j = last_json(r.output);
@@ -186,7 +202,8 @@ TEST_CASE("spikeforge simulate --analyse reads a recorded chip run like course a
     CHECK(j["samples"] == 60);
     REQUIRE(j["populations"].size() == 2);
     int64_t spikes = 0;
-    for (const auto& s : file["recorded"]["samples"]) spikes += int64_t(s["by_population"]["hidden"]["spikes"].size());
+    for (const auto& s : file["recorded"]["samples"])
+        spikes += int64_t(s["by_population"]["hidden"]["spikes"].size());
     CHECK(j["populations"][0]["spikes"] == spikes);
     CHECK(j["populations"][0].contains("fi_curve"));  // from the chip's recorded u
     // course analyse on the functional backend runs the same chip: the same analysis.
@@ -204,7 +221,8 @@ TEST_CASE("spikeforge simulate --analyse reads a recorded chip run like course a
     CHECK(jc["mi_prediction_bits"] == j["mi_prediction_bits"]);
 }
 
-TEST_CASE("spikeforge simulate --analyse refuses misuse in one message", "[course][analysis][cli]") {
+TEST_CASE("spikeforge simulate --analyse refuses misuse in one message",
+          "[course][analysis][cli]") {
     sf_test::ScratchDir d;
     auto fails = [](const std::string& args, const std::string& says) {
         const auto r = sf_test::run_cli(args);
@@ -215,8 +233,10 @@ TEST_CASE("spikeforge simulate --analyse refuses misuse in one message", "[cours
     const std::string net = source("networks/digits-snn");
     fails("simulate " + net + " --ablate hidden:0.5", "--ablate applies to --analyse only");
     fails("simulate --analyse", "no network given");
-    fails("simulate " + net + " --analyse --samples 10 --ablate hidden", "is not POPULATION:FRACTION");
-    fails("simulate " + net + " --analyse --samples 10 --ablate out:0.5", "is an output population");
+    fails("simulate " + net + " --analyse --samples 10 --ablate hidden",
+          "is not POPULATION:FRACTION");
+    fails("simulate " + net + " --analyse --samples 10 --ablate out:0.5",
+          "is an output population");
     fails("simulate " + net + " --analyse --samples 10 --ablate hidden:1.5", "must lie in (0, 1]");
     fails("simulate " + net + " --analyse --out x.npz", "--out does not apply to --analyse");
     sf_test::write_text(d / "bad.json", "{\"steps\": 5}");

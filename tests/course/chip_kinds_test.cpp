@@ -33,9 +33,10 @@ std::string edited_network(const sf_test::ScratchDir& dir, const std::string& fr
 
 }  // namespace
 
-TEST_CASE("The loader refuses each course neuron kind, naming the nearest chip neuron and "
-          "the line",
-          "[course][chipkinds]") {
+TEST_CASE(
+    "The loader refuses each course neuron kind, naming the nearest chip neuron and "
+    "the line",
+    "[course][chipkinds]") {
     struct Case {
         const char* kind;
         const char* lacks;     // in the problem
@@ -101,8 +102,8 @@ TEST_CASE("spikeforge compile refuses every course kind in one message with exit
         CHECK_FALSE(std::filesystem::exists(dir.path / "img"));
     }
     sf_test::ScratchDir dir;
-    const std::string net =
-        edited_network(dir, "{name: fc1, kind: dense", "{name: fc1, kind: dense, synapse: conductance");
+    const std::string net = edited_network(dir, "{name: fc1, kind: dense",
+                                           "{name: fc1, kind: dense, synapse: conductance");
     const auto r = sf_test::run_cli("compile " + net + " -o " + (dir / "img"));
     CHECK(r.code == 1);
     CHECK_THAT(r.output, Contains("nearest chip synapse is current-based"));

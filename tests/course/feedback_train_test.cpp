@@ -12,15 +12,19 @@
 #include <nlohmann/json.hpp>
 
 #include "sf/core/error.hpp"
+#include "sf/core/tensor.hpp"
 #include "sf/reference/ann.hpp"
 #include "sf/reference/ann_train.hpp"
 #include "sf/reference/feedback_alignment.hpp"
+#include "sf/reference/train_api.hpp"
 
 using Catch::Matchers::Contains;
 
 namespace {
 
-std::string source(const std::string& rel) { return std::string(SF_SOURCE_DIR) + "/" + rel; }
+std::string source(const std::string& rel) {
+    return std::string(SF_SOURCE_DIR) + "/" + rel;
+}
 
 std::string read(const std::string& path) {
     std::ifstream in(path);
@@ -28,7 +32,8 @@ std::string read(const std::string& path) {
 }
 
 nlohmann::json last_json(const std::string& out) {
-    return nlohmann::json::parse(out.substr(out.rfind("\n{") == std::string::npos ? 0 : out.rfind("\n{") + 1));
+    return nlohmann::json::parse(
+        out.substr(out.rfind("\n{") == std::string::npos ? 0 : out.rfind("\n{") + 1));
 }
 
 }  // namespace
@@ -84,10 +89,11 @@ TEST_CASE("spikeforge train with rule: fa learns the digits and reports the angl
     }
     // Alignment: the signals to both hidden layers fall well below 90 degrees (61.5 and
     // 70.8 measured), and the forward weights turn towards B over training.
-    const auto& first = j["history"][0], &last = j["history"][19];
+    const auto &first = j["history"][0], &last = j["history"][19];
     for (int l = 0; l < 2; ++l) {
         CHECK(last["signal_angle_deg"][l].get<double>() < 78.0);
-        CHECK(last["weight_angle_deg"][l].get<double>() < first["weight_angle_deg"][l].get<double>());
+        CHECK(last["weight_angle_deg"][l].get<double>() <
+              first["weight_angle_deg"][l].get<double>());
     }
     // The trained network keeps its rule, and evaluates to the same accuracy.
     CHECK_THAT(read(dir / "net/network.yaml"), Contains("rule: fa"));
@@ -103,7 +109,8 @@ TEST_CASE("The same seeds give the same FA run; another feedback_seed another on
     sf_test::write_text(dir / "a.yaml", fa);
     sf_test::write_text(dir / "b.yaml", sf_test::edit(fa, "feedback_seed: 1", "feedback_seed: 2"));
     auto train = [&](const std::string& f) {
-        const auto r = sf_test::run_cli("train " + (dir / f) + " --seed 4 --epochs 2 --max-train 400 --json -o " +
+        const auto r = sf_test::run_cli("train " + (dir / f) +
+                                        " --seed 4 --epochs 2 --max-train 400 --json -o " +
                                         (dir / (f + ".out")));
         INFO(r.output);
         REQUIRE(r.code == 0);
@@ -128,7 +135,8 @@ TEST_CASE("spikeforge train with rule: dfa and rule: backprop on the digits",
     const auto jd = last_json(d.output);
     CHECK(jd["rule"] == "dfa");
     CHECK(jd["accuracy"].get<double>() > 0.93);  // 97.75% measured
-    for (int l = 0; l < 2; ++l) CHECK(jd["history"][19]["signal_angle_deg"][l].get<double>() < 75.0);
+    for (int l = 0; l < 2; ++l)
+        CHECK(jd["history"][19]["signal_angle_deg"][l].get<double>() < 75.0);
     const auto b = sf_test::run_cli("train " + source("networks/digits-nobp/bp.yaml") +
                                     " --seed 1 --json -o " + (dir / "bp"));
     REQUIRE(b.code == 0);
@@ -152,7 +160,8 @@ TEST_CASE("A bad training rule gets one clear error", "[course][nobp][train][cli
     }
     SECTION("fa on a CNN names the convolution") {
         const std::string cnn = read(source("networks/fmnist-cnn/model.yaml"));
-        sf_test::write_text(dir / "m.yaml", sf_test::edit(cnn, "lr_decay: 0.8}", "lr_decay: 0.8, rule: fa}"));
+        sf_test::write_text(dir / "m.yaml",
+                            sf_test::edit(cnn, "lr_decay: 0.8}", "lr_decay: 0.8, rule: fa}"));
         const auto r = sf_test::run_cli("train " + (dir / "m.yaml") + " -o " + (dir / "o"));
         CHECK(r.code == 1);
         CHECK_THAT(r.output, Contains("rule: fa trains multilayer perceptrons"));
@@ -161,7 +170,8 @@ TEST_CASE("A bad training rule gets one clear error", "[course][nobp][train][cli
     }
     SECTION("dfa without a hidden layer") {
         const std::string lr = read(source("networks/digits-logreg/model.yaml"));
-        sf_test::write_text(dir / "m.yaml", sf_test::edit(lr, "weight_decay: 0.0005}", "weight_decay: 0.0005, rule: dfa}"));
+        sf_test::write_text(dir / "m.yaml", sf_test::edit(lr, "weight_decay: 0.0005}",
+                                                          "weight_decay: 0.0005, rule: dfa}"));
         const auto r = sf_test::run_cli("train " + (dir / "m.yaml") + " -o " + (dir / "o"));
         CHECK(r.code == 1);
         CHECK_THAT(r.output, Contains("needs a hidden layer"));
@@ -171,10 +181,44 @@ TEST_CASE("A bad training rule gets one clear error", "[course][nobp][train][cli
         auto r = sf_test::run_cli("train " + (dir / "m.yaml") + " -o " + (dir / "o"));
         CHECK(r.code == 1);
         CHECK_THAT(r.output, Contains("feedback_seed is set but rule is backprop"));
-        sf_test::write_text(dir / "m.yaml", sf_test::edit(fa, "feedback_seed: 1", "feedback_seed: -3"));
+        sf_test::write_text(dir / "m.yaml",
+                            sf_test::edit(fa, "feedback_seed: 1", "feedback_seed: -3"));
         r = sf_test::run_cli("train " + (dir / "m.yaml") + " -o " + (dir / "o"));
         CHECK(r.code == 1);
         CHECK_THAT(r.output, Contains("feedback_seed = -3 must be >= 0"));
     }
     CHECK_FALSE(std::filesystem::exists(dir.path / "o"));
+}
+
+TEST_CASE("An FA run resumed from its checkpoint ends bit for bit where an uninterrupted one does",
+          "[course][nobp][train][checkpoint]") {
+    sf_test::ScratchDir s;
+    sf::TrainOptions o;
+    o.seed = 5;
+    o.max_train = 300;
+    o.max_test = 50;
+    o.epochs = 4;
+    o.out_dir = s / "full";
+    const auto full = sf::train_ann(source("networks/digits-nobp/dfa.yaml"), o);
+    o.out_dir = s / "part";
+    o.epochs = 2;
+    o.checkpoint_every = 1;
+    sf::train_ann(source("networks/digits-nobp/dfa.yaml"), o);
+    REQUIRE(std::filesystem::exists(s.path / "part/checkpoint/state.json"));
+    CHECK_THAT(read(s / "part/checkpoint/network.yaml"), Contains("rule: dfa"));
+    o.epochs = 4;
+    o.checkpoint_every = 0;
+    o.out_dir = s / "resumed";
+    o.resume_dir = s / "part/checkpoint";
+    const auto resumed = sf::train_ann(source("networks/digits-nobp/dfa.yaml"), o);
+    const auto a = sf::read_npz(s / "full/weights.npz"), b = sf::read_npz(s / "resumed/weights.npz");
+    for (const char* k : {"fc1.weight", "fc2.weight", "fc3.weight", "fc3.bias"}) {
+        INFO(k);
+        CHECK(a.at(k).bytes == b.at(k).bytes);
+    }
+    CHECK(resumed["accuracy"] == full["accuracy"]);
+    // The resumed run's epochs 3 and 4 report the same angles as the uninterrupted run's.
+    REQUIRE(resumed["history"].size() == 2);
+    CHECK(resumed["history"][1]["signal_angle_deg"] == full["history"][3]["signal_angle_deg"]);
+    CHECK(resumed["history"][1]["weight_angle_deg"] == full["history"][3]["weight_angle_deg"]);
 }

@@ -35,7 +35,8 @@ AnnFeedback::AnnFeedback(const AnnModel& model) : state_(std::make_shared<State>
     std::vector<size_t> dense;
     for (size_t i = 0; i < model.layers.size(); ++i) {
         const AnnLayer& l = model.layers[i];
-        if (l.kind == AnnLayerKind::Dense) dense.push_back(i);
+        if (l.kind == AnnLayerKind::Dense)
+            dense.push_back(i);
         else if (!l.params.empty())
             throw InputError("feedback alignment: layer '" + l.name + "' of model '" + model.name +
                                  "' is " + ann_layer_kind_name(l.kind),
@@ -50,7 +51,8 @@ AnnFeedback::AnnFeedback(const AnnModel& model) : state_(std::make_shared<State>
     for (size_t d = 1; d < dense.size(); ++d) {
         const AnnLayer& l = model.layers[dense[d]];
         const AnnLayer& prev = model.layers[dense[d - 1]];
-        const int64_t in = prev.units, rows = s.rule == FeedbackRule::FeedbackAlignment ? l.units : k;
+        const int64_t in = prev.units,
+                      rows = s.rule == FeedbackRule::FeedbackAlignment ? l.units : k;
         std::uniform_real_distribution<float> u(-1.0f, 1.0f);
         const float bound = std::sqrt(6.0f / float(rows + in));
         AnnMatrix b(rows, in);
