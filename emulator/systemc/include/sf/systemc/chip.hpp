@@ -52,7 +52,7 @@ class Chip : public sc_core::sc_module {
     // SystemC elaborates a design once per process, so the chip is built with enough tiles
     // for every later mesh of the process: max(W * H of cfg, kMinTiles). Tiles are named
     // tile_X_Y after cfg's mesh (spare ones tile_spare_K).
-    static constexpr int kMinTiles = 128;
+    static constexpr int kMinTiles = 256;
 
     SC_HAS_PROCESS(Chip);
     Chip(sc_core::sc_module_name name, const ChipConfig& cfg);
