@@ -9,6 +9,8 @@
 #include <random>
 
 #include "../crossmodel/crossmodel_util.hpp"
+#include "sf/core/error.hpp"
+#include "sf/systemc/channels.hpp"
 #include "sf/systemc/router.hpp"
 #include "sf/systemc/systemc_backend.hpp"
 
@@ -162,4 +164,80 @@ TEST_CASE("learning adds a + n + (sum of row costs + 1) + n cycles to COMPUTE",
         const uint64_t L = a + uint64_t(n) + (R + 2 + 1) + uint64_t(n);
         CHECK(step_cycles(one_core(n, int(a), true)) == (6 + R) + (uint64_t(n) + 1 + L + 2) + 3);
     }
+}
+
+namespace {
+
+// The processes (SC_METHODs) directly inside a module.
+int processes_of(const sc_core::sc_object* o) {
+    int n = 0;
+    for (const sc_core::sc_object* c : o->get_child_objects())
+        if (std::string(c->kind()) == "sc_method_process") ++n;
+    return n;
+}
+
+}  // namespace
+
+TEST_CASE("every block is a clocked SystemC module with its own process in the chip hierarchy",
+          "[systemc][hierarchy]") {
+    // Run a 2 x 2 image so the chip exists (the process's chip may be bigger: tiles_X_Y are
+    // named after the first configuration, tile 0 is tile_0_0 in every mesh).
+    step_cycles(one_core(4, 2, false));
+    const sc_core::sc_object* chip = sc_core::sc_find_object("sf_chip");
+    REQUIRE(chip != nullptr);
+    CHECK(std::string(chip->kind()) == "sc_module");
+    for (const char* name : {"sf_chip.controller", "sf_chip.host_port", "sf_chip.tile_0_0",
+                             "sf_chip.tile_0_0.router", "sf_chip.tile_0_0.core"}) {
+        CAPTURE(name);
+        const sc_core::sc_object* m = sc_core::sc_find_object(name);
+        REQUIRE(m != nullptr);
+        CHECK(std::string(m->kind()) == "sc_module");
+        // Clock and reset ports, bound (through the tile) to the chip's.
+        const auto* clk = dynamic_cast<const sc_core::sc_in<bool>*>(
+            sc_core::sc_find_object((std::string(name) + ".clk_i").c_str()));
+        const auto* rst = dynamic_cast<const sc_core::sc_in<bool>*>(
+            sc_core::sc_find_object((std::string(name) + ".rst_ni").c_str()));
+        REQUIRE(clk != nullptr);
+        REQUIRE(rst != nullptr);
+        CHECK(clk->get_interface() != nullptr);
+        CHECK(rst->get_interface() != nullptr);
+    }
+    CHECK(processes_of(sc_core::sc_find_object("sf_chip")) == 1);             // cfg/debug port
+    CHECK(processes_of(sc_core::sc_find_object("sf_chip.controller")) == 1);
+    CHECK(processes_of(sc_core::sc_find_object("sf_chip.host_port")) == 2);   // in, out
+    CHECK(processes_of(sc_core::sc_find_object("sf_chip.tile_0_0")) == 0);    // structural
+    CHECK(processes_of(sc_core::sc_find_object("sf_chip.tile_0_0.router")) == 1);
+    CHECK(processes_of(sc_core::sc_find_object("sf_chip.tile_0_0.core")) == 1);
+    // The FIFOs between blocks are channels of the blocks that pop them.
+    for (const char* f : {"sf_chip.tile_0_0.router.in_0", "sf_chip.tile_0_0.router.in_4",
+                          "sf_chip.tile_0_0.core.event_queue", "sf_chip.host_port.inject"}) {
+        CAPTURE(f);
+        CHECK(dynamic_cast<const sf::sc::Fifo*>(sc_core::sc_find_object(f)) != nullptr);
+    }
+}
+
+TEST_CASE("a mesh larger than the process's SystemC chip was built for gets a clear error",
+          "[systemc][hierarchy]") {
+    sf::prepare_systemc(sf::load_chip("sf1-small"));  // builds 256 tiles if not built yet
+    sf::ChipImage img = one_core(4, 2, false);
+    img.chip.mesh_w = 20;
+    img.chip.mesh_h = 20;
+    sf::SpikeInput in;
+    in.num_inputs = 1;
+    in.samples.resize(1);
+    in.samples[0].steps = {{0}};
+    sf::RunOptions opt;
+    opt.steps = 1;
+    sf::SystemCOptions so;
+    so.check_image = false;
+    try {
+        sf::run_systemc(img, in, opt, so);
+        FAIL("no error for a 20 x 20 mesh");
+    } catch (const sf::Error& e) {
+        const std::string m = e.problem() + " " + e.fix();
+        CHECK(m.find("20 x 20") != std::string::npos);
+        CHECK(m.find("its own process") != std::string::npos);
+    }
+    // The chip still runs images that fit.
+    CHECK(step_cycles(one_core(4, 2, false)) > 0);
 }
