@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <numeric>
@@ -231,21 +232,6 @@ std::pair<Graph, SnnTraining> load_snn_model(const std::string& path, uint64_t s
         cleanup();
         throw;
     }
-}
-
-// Dense input spikes of samples idx (one row per step and sample, time-major).
-Eigen::MatrixXf encode_batch(const Dataset& ds, const EncoderSpec& enc, int T,
-                             const std::vector<int64_t>& idx, int64_t n_in) {
-    const int64_t B = int64_t(idx.size());
-    Eigen::MatrixXf x = Eigen::MatrixXf::Zero(T * B, n_in);
-    for (int64_t b = 0; b < B; ++b) {
-        const SpikeInput in = encode(ds, enc, T, idx[size_t(b)], 1);
-        const auto& steps = in.samples.at(0).steps;
-        for (int t = 0; t < T && t < int(steps.size()); ++t)
-            for (int32_t j : steps[size_t(t)])
-                if (j >= 0 && j < n_in) x(t * B + b, j) = 1.0f;
-    }
-    return x;
 }
 
 std::string data_name(const std::string& opt, const Graph& g, const std::string& file) {
@@ -548,6 +534,7 @@ nlohmann::json train_snn(const std::string& model_path, const TrainOptions& opt)
     std::vector<int64_t>& order = st.order;
     nlohmann::json& epochs = st.history;
     const auto t0 = std::chrono::steady_clock::now();
+    const std::clock_t c0 = std::clock();
     for (int e = st.epochs_done; e < tr.epochs; ++e) {
         const auto te = std::chrono::steady_clock::now();
         std::shuffle(order.begin(), order.end(), rng);
@@ -559,9 +546,9 @@ nlohmann::json train_snn(const std::string& model_path, const TrainOptions& opt)
             std::vector<int64_t> idx(order.begin() + s, order.begin() + s + B);
             std::vector<int32_t> labels;
             for (int64_t i : idx) labels.push_back(train.labels[size_t(i)]);
-            const Eigen::MatrixXf x = encode_batch(train, g.encoder, T, idx, n_in);
+            const SnnSpikeBatch x = encode_spike_batch(train, g.encoder, T, idx, n_in);
             Eigen::MatrixXf logits;
-            const float loss = snn_loss(g, chain, tr, x, T, labels, &grads, &logits);
+            const float loss = snn_loss_fused(g, chain, tr, x, labels, &grads, &logits, opt.threads);
             loss_sum += double(loss) * double(B);
             for (int64_t b = 0; b < B; ++b) {
                 Eigen::Index k;
@@ -602,11 +589,13 @@ nlohmann::json train_snn(const std::string& model_path, const TrainOptions& opt)
                                  {"model", model_path}});
     }
     const double train_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    // Processor time of all threads: the machine may be shared, and then wall time says little.
+    const double train_cpu_s = double(std::clock() - c0) / CLOCKS_PER_SEC;
     snn_store_chain(g, chain);
 
     // The final accuracy comes from the simulator, not the trainer's forward pass, so it is
     // the number a `spikeforge eval` of the saved network reproduces.
-    nlohmann::json r = eval_graph(g, test, -1, opt.progress);
+    nlohmann::json r = eval_graph(g, test, -1, opt.progress, opt.threads);
     r["evaluated_on"] = d.eval_split;
     // The network and the settings that trained it are swapped in together (temp_dir.hpp),
     // so no run leaves new weights beside an old training.yaml.
@@ -631,6 +620,8 @@ nlohmann::json train_snn(const std::string& model_path, const TrainOptions& opt)
         staging.commit_files({"network.yaml", "weights.npz", "training.yaml"});
     }
     r["train_seconds"] = train_s;
+    r["train_cpu_seconds"] = train_cpu_s;
+    r["threads"] = opt.threads;
     r["epochs"] = epochs;
     r["seed"] = seed;
     r["data"] = set;

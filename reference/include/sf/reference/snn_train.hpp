@@ -12,6 +12,7 @@
 #include <Eigen/Core>
 
 #include "sf/core/graph.hpp"
+#include "sf/reference/datasets.hpp"
 
 namespace sf {
 
@@ -49,6 +50,31 @@ SnnChain snn_chain(const Graph& g);
 float snn_loss(const Graph& g, const SnnChain& c, const SnnTraining& tr,
                const Eigen::MatrixXf& x, int T, const std::vector<int32_t>& labels,
                std::vector<Eigen::MatrixXf>* grads, Eigen::MatrixXf* logits = nullptr);
+
+// Input spikes of a batch as one spike train per sample and input: bit t % 64 of word
+// t / 64 of bits[(b * n + j) * words + ...] is set when input j of sample b fires at step t.
+struct SnnSpikeBatch {
+    int T = 0;
+    int words = 0;  // (T + 63) / 64
+    int64_t B = 0, n = 0;
+    std::vector<uint64_t> bits;
+};
+
+// The batch of x (rows t * B + b, nonzero = spike), as snn_loss reads it.
+SnnSpikeBatch spike_batch_from_dense(const Eigen::MatrixXf& x, int T, int64_t B);
+
+// Samples idx of ds through the encoder (encoders.hpp), the same spikes as encode() gives;
+// inputs beyond n_in are dropped.
+SnnSpikeBatch encode_spike_batch(const Dataset& ds, const EncoderSpec& enc, int T,
+                                 const std::vector<int64_t>& idx, int64_t n_in);
+
+// snn_loss computed the fast way (snn_fused.cpp): inputs grouped by spike train, the time
+// loop fused per tile of neurons, tiles split over `threads`. Equal to snn_loss up to
+// float rounding (the sums run in another order); bit-identical for any thread count.
+float snn_loss_fused(const Graph& g, const SnnChain& c, const SnnTraining& tr,
+                     const SnnSpikeBatch& in, const std::vector<int32_t>& labels,
+                     std::vector<Eigen::MatrixXf>* grads, Eigen::MatrixXf* logits = nullptr,
+                     int threads = 1);
 
 // Writes the chain weights back into the graph's dense projections.
 void snn_store_chain(Graph& g, const SnnChain& c);

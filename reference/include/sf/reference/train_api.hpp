@@ -26,6 +26,9 @@ struct TrainOptions {
     // the same bits as an uninterrupted one.
     int checkpoint_every = 0;
     std::string resume_dir;
+    // Worker threads (surrogate-gradient SNN training splits each batch's neurons over
+    // them, and the final evaluation its samples): bit-identical results for any count.
+    int threads = 1;
 };
 
 struct EvalOptions {
