@@ -209,7 +209,7 @@ void Chip::trace(sc_core::sc_trace_file* tf, const std::vector<int>& tiles) {
     for (int t : tiles) {
         if (t < 0 || t >= W_ * H_) continue;
         const Router& r = tiles_[size_t(t)].router;
-        const Core& k = tiles_[size_t(t)].core;
+        Core& k = tiles_[size_t(t)].core;
         const std::string rn = r.name(), kn = k.name();
         for (int i = 0; i < Router::PORTS; ++i)
             sc_core::sc_trace(tf, r.input(i).count_ref(),
@@ -219,6 +219,11 @@ void Chip::trace(sc_core::sc_trace_file* tf, const std::vector<int>& tiles) {
         sc_core::sc_trace(tf, k.busy, kn + ".busy_cycles");
         sc_core::sc_trace(tf, k.spikes, kn + ".spikes");
         sc_core::sc_trace(tf, k.packets, kn + ".packets");
+        sc_core::sc_trace(tf, k.trace_update_neuron(), kn + ".update_neuron");
+        sc_core::sc_trace(tf, k.trace_update_u(), kn + ".update_u");
+        sc_core::sc_trace(tf, k.trace_update_v(), kn + ".update_v");
+        sc_core::sc_trace(tf, k.trace_update_spike(), kn + ".update_spike");
+        tiles_[size_t(t)].core.set_traced(true);
     }
 }
 

@@ -351,6 +351,11 @@ void Core::run() {
                 busy += b;
                 done_->write_max(b);
                 encoder_flag_.write(!encoder_idle());
+                tr_next_ = 0;
+            }
+            if (traced_ && replay_update()) {
+                next_cycle();
+                return;
             }
             sleep_idle();
             return;
@@ -371,6 +376,21 @@ void Core::run() {
         batch(c);
     else
         step_one_cycle(route, discard);
+}
+
+// One cycle of the waveform replay of the update unit; false when every neuron was shown.
+bool Core::replay_update() {
+    if (tr_next_ >= tr_updates_.size()) {
+        tr_neuron_ = n_;
+        tr_spike_ = false;
+        return false;
+    }
+    const Update& u = tr_updates_[tr_next_];
+    tr_neuron_ = tr_next_++;
+    tr_u_ = u.u;
+    tr_v_ = u.v;
+    tr_spike_ = u.spike;
+    return true;
 }
 
 // Cycle by cycle: the encoder (ROUTE) and the integrate engine; the core is busy in a cycle
@@ -443,6 +463,7 @@ uint64_t Core::compute() {
     sq_pos_ = 0;
     entry_ = 0;
     const uint32_t n = n_, a = a_;
+    if (traced_) tr_updates_.clear();
     for (uint32_t i = 0; i < n; ++i) {
         const int32_t a_in = int32_t(acc_[i]);
         const bool active = a_in != 0 || u_[i] != 0 || v_[i] != 0 || refr_[i] != 0;
@@ -458,6 +479,7 @@ uint64_t Core::compute() {
         refr_[i] = s.refractory;
         acc_[i] = 0;
         fired_[i] = spk;
+        if (traced_) tr_updates_.push_back(Update{s.u, s.v, spk});
         if (spk) {
             ++spikes;
             post_[i] = 1;

@@ -34,6 +34,14 @@ class Core : public Clocked {
     void configure(const ChipConfig& cfg, bool active, const Reg<PhaseWord>* phase,
                    const sc_core::sc_event* start, MaxReg* done, IdleTree* idle, Fifo* l_input);
     void set_fast(bool on) { fast_ = on; }
+    // Waveforms: show the neuron update unit's work cycle by cycle in COMPUTE (the update is
+    // still computed in the phase's first cycle; the traced values replay it, neuron i in
+    // cycle s + i, the cycle the unit reads it).
+    void set_traced(bool on) { traced_ = on; }
+    const uint32_t& trace_update_neuron() const { return tr_neuron_; }
+    const int32_t& trace_update_u() const { return tr_u_; }
+    const int32_t& trace_update_v() const { return tr_v_; }
+    const bool& trace_update_spike() const { return tr_spike_; }
 
     // Zero every memory and register (reset): the chip's sizes come from cfg.
     void reset(const ChipConfig& cfg);
@@ -77,6 +85,7 @@ class Core : public Clocked {
     void step_one_cycle(bool route, bool discard);
     void sleep_idle();
     void read_word(uint32_t axon, uint32_t w);
+    bool replay_update();
 
     const int16_t* row(uint32_t axon) const;
     int16_t* row_mut(uint32_t axon);
@@ -127,6 +136,16 @@ class Core : public Clocked {
     bool inflight_ = false;      // batch mode: the head event's words are read, pop at pop_at_
     uint64_t pop_at_ = 0;
     bool popped_ = false;        // the integrate engine popped the head in this cycle
+    // Waveform replay of the update unit (set_traced).
+    struct Update {
+        int32_t u, v;
+        bool spike;
+    };
+    bool traced_ = false;
+    std::vector<Update> tr_updates_;
+    uint32_t tr_next_ = 0, tr_neuron_ = 0;
+    int32_t tr_u_ = 0, tr_v_ = 0;
+    bool tr_spike_ = false;
 };
 
 }  // namespace sf::sc
