@@ -119,15 +119,29 @@ void build_groups(const uint64_t* bits, int64_t n, int T, int words, Groups& out
     }
     const int G = int(out.gstart.size());
     out.gstart.push_back(int32_t(scratch.size()));
+    // Groups by step (counting sort over the set bits; groups ascending within a step).
     out.tstart.assign(size_t(T) + 1, 0);
-    out.tgroups.clear();
-    for (int t = 0; t < T; ++t) {
-        out.tstart[size_t(t)] = int32_t(out.tgroups.size());
-        for (int g = 0; g < G; ++g)
-            if (out.trains[size_t(g) * size_t(words) + size_t(t / 64)] >> (t % 64) & 1u)
-                out.tgroups.push_back(g);
-    }
-    out.tstart[size_t(T)] = int32_t(out.tgroups.size());
+    for (int g = 0; g < G; ++g)
+        for (int k = 0; k < words; ++k)
+            for (uint64_t m = out.trains[size_t(g) * size_t(words) + size_t(k)]; m; m &= m - 1)
+                ++out.tstart[size_t(k * 64 + __builtin_ctzll(m)) + 1];
+    for (int t = 0; t < T; ++t) out.tstart[size_t(t) + 1] += out.tstart[size_t(t)];
+    out.tgroups.resize(size_t(out.tstart[size_t(T)]));
+    std::vector<int32_t>& fill = scratch;  // the members were copied out above
+    fill.assign(out.tstart.begin(), out.tstart.end() - 1);
+    for (int g = 0; g < G; ++g)
+        for (int k = 0; k < words; ++k)
+            for (uint64_t m = out.trains[size_t(g) * size_t(words) + size_t(k)]; m; m &= m - 1)
+                out.tgroups[size_t(fill[size_t(k * 64 + __builtin_ctzll(m))]++)] = g;
+}
+
+// dst[j * ld + i] = src(j, i): a column-major matrix to padded row-major, in blocks of 16
+// columns so that each written cache line is filled at once.
+void to_row_major(const MatrixXf& src, float* dst, int64_t ld) {
+    const int64_t rows = src.rows(), cols = src.cols();
+    for (int64_t i0 = 0; i0 < cols; i0 += 16)
+        for (int64_t j = 0; j < rows; ++j)
+            for (int64_t i = i0; i < std::min(cols, i0 + 16); ++i) dst[j * ld + i] = src(j, i);
 }
 
 struct LayerInfo {
@@ -236,8 +250,7 @@ float snn_loss_fused(const Graph& g, const SnnChain& c, const SnnTraining& tr,
             std::fill(li.bias.begin(), li.bias.begin() + li.n, p.params.bias);
         }
         li.w.assign(size_t(li.n_in * li.npad), 0.0f);
-        for (int64_t i = 0; i < li.n; ++i)
-            for (int64_t j = 0; j < li.n_in; ++j) li.w[size_t(j * li.npad + i)] = c.wt[l](j, i);
+        to_row_major(c.wt[l], li.w.data(), li.npad);
     }
     if (in.n != info[0].n_in)
         throw InputError(
@@ -449,8 +462,10 @@ float snn_loss_fused(const Graph& g, const SnnChain& c, const SnnTraining& tr,
         });
         MatrixXf& gw = (*grads)[l];
         gw.resize(li.n_in, li.n);
-        for (int64_t i = 0; i < li.n; ++i)
-            for (int64_t j = 0; j < li.n_in; ++j) gw(j, i) = dw[size_t(j * li.npad + i)];
+        for (int64_t i0 = 0; i0 < li.n; i0 += 16)
+            for (int64_t j = 0; j < li.n_in; ++j)
+                for (int64_t i = i0; i < std::min(li.n, i0 + 16); ++i)
+                    gw(j, i) = dw[size_t(j * li.npad + i)];
         gi_above = std::move(gi_here);
         npad_above = li.npad;
     }
