@@ -51,6 +51,10 @@ TEST_CASE("spikeforge run --backend systemc reports cycles and agrees with the f
     CHECK(text.find("busy_o") != std::string::npos);
     CHECK(text.find("tile_1_0") != std::string::npos);
     CHECK(text.find("tile_1_1") == std::string::npos);
+    // Signals under their blocks' hierarchical names (docs/microarchitecture.md §12).
+    CHECK(text.find("$scope module controller $end") != std::string::npos);
+    CHECK(text.find("$scope module router $end") != std::string::npos);
+    CHECK(text.find("update_neuron") != std::string::npos);
 
     const auto t = run_cli("run " + dir / "image" + " --samples 2 --backend systemc");
     REQUIRE(t.code == 0);
