@@ -37,7 +37,7 @@ TEST_CASE("Online e-prop equals its gradient computed backwards with the recurre
     }
 }
 
-TEST_CASE("Without recurrent weights e-prop is exactly BPTT; with them it points the same way",
+TEST_CASE("Without recurrent weights e-prop is exactly BPTT, and with them it points the same way",
           "[course][eprop]") {
     RecurrentLif net = make_recurrent_lif(8, 32, 10, 4);
     const Dataset& ds = digits(Split::Train);

@@ -102,7 +102,7 @@ TEST_CASE("spikeforge train with rule: fa learns the digits and reports the angl
     CHECK(last_json(e.output)["accuracy"] == j["accuracy"]);
 }
 
-TEST_CASE("The same seeds give the same FA run; another feedback_seed another one",
+TEST_CASE("The same seeds give the same FA run, another feedback_seed another one",
           "[course][nobp][train][cli]") {
     sf_test::ScratchDir dir;
     const std::string fa = read(source("networks/digits-nobp/fa.yaml"));

@@ -49,7 +49,7 @@ TEST_CASE("Analysis of digits-snn: output neuron n prefers digit n and carries i
     CHECK(j["accuracy"].get<double>() == Approx(a.accuracy));
 }
 
-TEST_CASE("Ablation: silencing the hidden layer stops the readout; half of it costs accuracy",
+TEST_CASE("Ablation: silencing the hidden layer stops the readout, half of it costs accuracy",
           "[course][analysis]") {
     const Graph g = load_network(kNet);
     const double base = run_digits(g, 200).accuracy();
