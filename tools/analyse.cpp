@@ -56,7 +56,7 @@ std::vector<int> labels_of(const RunResult& r) {
 
 // The analysis object of one run: outputs (analyse_run) and populations.
 nlohmann::json analyse(const AnalysedRun& r, double dt_ms) {
-    nlohmann::json j = to_json(analyse_run(r.run));
+    nlohmann::json j = to_json(analyse_run(r.run, r.membrane.empty() ? nullptr : &r.membrane));
     j["steps"] = r.run.steps;
     nlohmann::json pops = nlohmann::json::array();
     const std::vector<int> labels = labels_of(r.run);
@@ -101,6 +101,8 @@ NetworkRunner float_runner(const Dataset& ds, int threads) {
             }
             out.run.counters += r.run.counters;
             for (auto& s : r.run.samples) out.run.samples.push_back(std::move(s));
+            if (sim.membrane_readout())
+                for (const auto& v : r.readout) out.membrane.emplace_back(v.begin(), v.end());
             if (!record) continue;
             size_t q = 0;
             for (size_t k = 0; k < g.populations.size(); ++k) {
@@ -266,6 +268,8 @@ nlohmann::json analyse_recorded_run(const std::string& path) {
             sr.output_counts = counts[s].get<std::vector<int32_t>>();
             sr.predicted = predicted[s].get<int>();
             sr.label = labels[s].get<int>();
+            if (f.contains("output_v_sum"))
+                sr.output_v_sum = f["output_v_sum"][s].get<std::vector<int64_t>>();
             r.run.samples.push_back(std::move(sr));
         }
         r.run.num_outputs = r.run.samples.empty() ? 0 : int(r.run.samples[0].output_counts.size());
@@ -291,9 +295,13 @@ void print_analysis(const nlohmann::json& j) {
     std::cout << "  output  preferred class  I(class; count) [bits]  plug-in\n";
     for (size_t n = 0; n < j["outputs"].size(); ++n) {
         const auto& o = j["outputs"][n];
-        std::cout << fmt::format("  {:6}  {:15}  {:22.3f}  {:.3f}\n", n,
-                                 o["preferred_class"].get<int>(), o["mi_bits"].get<double>(),
-                                 o["mi_plugin_bits"].get<double>());
+        if (o["mi_bits"].is_null())  // a membrane readout: no spike count to measure
+            std::cout << fmt::format("  {:6}  {:15}  {:>22}  {}\n", n,
+                                     o["preferred_class"].get<int>(), "- (membrane)", "-");
+        else
+            std::cout << fmt::format("  {:6}  {:15}  {:22.3f}  {:.3f}\n", n,
+                                     o["preferred_class"].get<int>(), o["mi_bits"].get<double>(),
+                                     o["mi_plugin_bits"].get<double>());
     }
     if (j.contains("populations") && !j["populations"].empty()) {
         std::cout << "  population   rate/step  silent  ISI CV  I(class; count)  mean neuron I\n";

@@ -25,6 +25,9 @@ namespace sf::cli {
 struct AnalysedRun {
     RunResult run;
     std::vector<PopulationSpikes> populations;
+    // The float reference's membrane readout (mean v of LI outputs) per sample, when the
+    // network reads out the membrane; empty otherwise (a chip run has output_v_sum).
+    std::vector<std::vector<double>> membrane;
 };
 using NetworkRunner = std::function<AnalysedRun(const Graph& g, bool record)>;
 

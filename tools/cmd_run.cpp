@@ -385,6 +385,11 @@ Action add_run(CLI::App& app) {
         nlohmann::json counts = nlohmann::json::array();
         for (const auto& s : r.samples) counts.push_back(s.output_counts);
         j["output_counts"] = std::move(counts);
+        if (membrane) {  // the LI outputs' summed membrane, which the decision reads
+            nlohmann::json sums = nlohmann::json::array();
+            for (const auto& s : r.samples) sums.push_back(s.output_v_sum);
+            j["output_v_sum"] = std::move(sums);
+        }
         nlohmann::json preds = nlohmann::json::array();
         for (const auto& s : r.samples) preds.push_back(s.predicted);
         j["predicted"] = std::move(preds);

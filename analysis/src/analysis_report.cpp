@@ -152,8 +152,10 @@ std::string analysis_html(const json& a) {
     const json& outs = a["outputs"];
     p << "<h2>Output neurons: tuning and information</h2>\n";
     p << "<div class=\"plot\" id=\"tuning\">" << tuning_heatmap(outs, a["num_classes"].get<int>())
-      << "<div class=\"caption\">mean spike count of each output neuron (row) per class "
-         "(column), shaded by its fraction of the row's largest</div></div>\n";
+      << "<div class=\"caption\">mean "
+      << (a.value("readout", std::string()) == "membrane" ? "membrane readout" : "spike count")
+      << " of each output neuron (row) per class (column), shaded by its fraction of the "
+         "row's largest</div></div>\n";
     ++plots;
     p << "<table><thead><tr><th>output</th><th>preferred class</th><th>rate per step</th>"
          "<th>I(class; count) [bits]</th><th>plug-in</th></tr></thead><tbody>";

@@ -7,6 +7,7 @@
 
 #include "sf_test_util.hpp"
 
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -114,6 +115,37 @@ TEST_CASE("Population statistics of a hand-made raster", "[course][analysis]") {
     p.samples[1].emplace_back(10, 0);
     CHECK_THROWS_WITH(sf::analyse_population(p, labels, 10), Contains("lies outside 10 steps"));
     CHECK_THROWS_WITH(sf::analyse_population(p, {0, 1}, 11), Contains("2 labels for 4 samples"));
+}
+
+TEST_CASE("A membrane readout is tuned by its membrane value and carries no count information",
+          "[course][analysis]") {
+    // Two LI outputs, four samples: output k's summed membrane is high for class k.
+    sf::RunResult run;
+    run.steps = 5;
+    run.num_outputs = 2;
+    for (int s = 0; s < 4; ++s) {
+        sf::SampleResult r;
+        r.label = s % 2;
+        r.output_counts = {0, 0};
+        r.output_v_sum = {r.label == 0 ? 100 : 10, r.label == 1 ? 300 : 30};
+        r.predicted = r.label;
+        run.samples.push_back(r);
+    }
+    const sf::RunAnalysis a = sf::analyse_run(run);
+    CHECK(a.membrane);
+    CHECK(a.accuracy == 1.0);
+    CHECK(a.outputs[0].preferred_class == 0);
+    CHECK(a.outputs[1].preferred_class == 1);
+    CHECK(a.outputs[1].tuning == std::vector<double>{30.0, 300.0});
+    CHECK(std::isnan(a.outputs[0].mi_bits));
+    const json j = sf::to_json(a);
+    CHECK(j["readout"] == "membrane");
+    CHECK(j["outputs"][0]["mi_bits"].is_null());
+    // The float reference's mean v given explicitly takes the place of output_v_sum.
+    const std::vector<std::vector<double>> v{{1, 0}, {0, 1}, {1, 0}, {0, 1}};
+    CHECK(sf::analyse_run(run, &v).outputs[0].tuning == std::vector<double>{1.0, 0.0});
+    const std::vector<std::vector<double>> short_v{{1, 0}};
+    CHECK_THROWS_WITH(sf::analyse_run(run, &short_v), Contains("1 membrane readouts for 4 samples"));
 }
 
 TEST_CASE("spikeforge simulate --analyse on the float reference, with ablation and the page",

@@ -11,7 +11,7 @@
 
 namespace sf {
 
-RunAnalysis analyse_run(const RunResult& run) {
+RunAnalysis analyse_run(const RunResult& run, const std::vector<std::vector<double>>* membrane) {
     RunAnalysis a;
     a.samples = int64_t(run.samples.size());
     if (run.samples.empty()) throw InputError("analysis: the run holds no samples");
@@ -28,6 +28,22 @@ RunAnalysis analyse_run(const RunResult& run) {
         max_label = std::max(max_label, s.label);
     }
     a.num_classes = max_label + 1;
+    // The membrane values of a membrane readout, per sample and output.
+    std::vector<std::vector<double>> v;
+    if (membrane) {
+        if (membrane->size() != run.samples.size())
+            throw InputError("analysis: " + std::to_string(membrane->size()) +
+                             " membrane readouts for " + std::to_string(run.samples.size()) +
+                             " samples");
+        v = *membrane;
+    } else if (!run.samples[0].output_v_sum.empty()) {
+        for (const auto& s : run.samples) v.emplace_back(s.output_v_sum.begin(), s.output_v_sum.end());
+    }
+    for (const auto& row : v)
+        if (int64_t(row.size()) != run.num_outputs)
+            throw InputError("analysis: a membrane readout holds " + std::to_string(row.size()) +
+                             " values for " + std::to_string(run.num_outputs) + " outputs");
+    a.membrane = !v.empty();
     a.accuracy = run.accuracy();
     std::vector<int> labels, predicted, total;
     for (const auto& s : run.samples) {
@@ -47,6 +63,8 @@ RunAnalysis analyse_run(const RunResult& run) {
         NeuronInfo info;
         info.rate_per_step = std::accumulate(dcounts.begin(), dcounts.end(), 0.0) /
                              (double(a.samples) * run.steps);
+        if (a.membrane)
+            for (size_t s = 0; s < v.size(); ++s) dcounts[s] = v[s][size_t(n)];
         const TuningCurve tc = tuning_curve(labels, dcounts, a.num_classes);
         info.tuning = tc.mean;
         double best = -1;
@@ -55,8 +73,9 @@ RunAnalysis analyse_run(const RunResult& run) {
                 best = tc.mean[size_t(c)];
                 info.preferred_class = c;
             }
-        info.mi_bits = mutual_information_bits(labels, counts, true);
-        info.mi_plugin_bits = mutual_information_bits(labels, counts, false);
+        info.mi_bits = a.membrane ? std::nan("") : mutual_information_bits(labels, counts, true);
+        info.mi_plugin_bits =
+            a.membrane ? std::nan("") : mutual_information_bits(labels, counts, false);
         a.outputs.push_back(info);
     }
     return a;
@@ -69,14 +88,16 @@ nlohmann::json to_json(const RunAnalysis& a) {
     j["num_classes"] = a.num_classes;
     j["count_entropy_bits"] = a.count_entropy_bits;
     j["mi_prediction_bits"] = a.mi_prediction_bits;
+    j["readout"] = a.membrane ? "membrane" : "spike_count";
+    auto num = [](double x) { return std::isnan(x) ? nlohmann::json() : nlohmann::json(x); };
     j["outputs"] = nlohmann::json::array();
     for (const auto& o : a.outputs) {
         nlohmann::json t = nlohmann::json::array();
         for (double v : o.tuning) t.push_back(std::isnan(v) ? nlohmann::json() : nlohmann::json(v));
         j["outputs"].push_back({{"rate_per_step", o.rate_per_step},
                                 {"preferred_class", o.preferred_class},
-                                {"mi_bits", o.mi_bits},
-                                {"mi_plugin_bits", o.mi_plugin_bits},
+                                {"mi_bits", num(o.mi_bits)},
+                                {"mi_plugin_bits", num(o.mi_plugin_bits)},
                                 {"tuning", t}});
     }
     return j;

@@ -34,10 +34,17 @@ struct RunAnalysis {
     std::vector<NeuronInfo> outputs;
     // I(class; predicted class) in bits, bias corrected: what the readout carries.
     double mi_prediction_bits = 0.0;
+    // A membrane readout (LI outputs): the outputs do not spike, so the tuning curves and
+    // preferred classes are of each output's membrane value, and the per-output
+    // information (of a spike count) is not given (NaN, null in JSON).
+    bool membrane = false;
 };
 
 // Needs labels (>= 0) on every sample and output counts; num_classes = max label + 1.
-RunAnalysis analyse_run(const RunResult& run);
+// membrane: per sample the outputs' membrane readout (the float reference's mean v of LI
+// outputs); without it, a chip run's output_v_sum when its samples hold one.
+RunAnalysis analyse_run(const RunResult& run,
+                        const std::vector<std::vector<double>>* membrane = nullptr);
 nlohmann::json to_json(const RunAnalysis& a);
 
 // The spikes of one population over a run, from the float reference or from a chip run's
