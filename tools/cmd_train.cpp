@@ -42,7 +42,7 @@ Action add_train(CLI::App& app) {
     cmd->add_option("--resume", a->resume, "continue from a checkpoint directory");
     cmd->add_flag("--json", a->json, "print the result as one JSON line");
     cmd->add_option("--threads", a->threads,
-                    "worker threads (default: every core); training runs on one thread for now (batch-parallel training is still to come)")
+                    "worker threads (default: every core); spiking networks train on them with the same bits for any count, ANN training runs on one thread for now")
         ->transform(whole_number("--threads", 1, (unsigned long long)kMaxThreads));
     return [a, cmd]() -> int {
         check_count(*cmd, "--epochs", a->epochs, 0);
@@ -76,10 +76,12 @@ Action add_train(CLI::App& app) {
         opt.progress = stderr_is_tty() && !a->json;
         opt.checkpoint_every = a->checkpoint_every;
         opt.resume_dir = a->resume;
-        nlohmann::json r =
-            is_snn_model(a->model) ? train_snn(a->model, opt) : train_ann(a->model, opt);
+        opt.threads = a->threads;
+        const bool snn = is_snn_model(a->model);
+        nlohmann::json r = snn ? train_snn(a->model, opt) : train_ann(a->model, opt);
         if (a->json) {
-            r["threads"] = 1;  // serial for now: --threads is accepted and checked
+            // The SNN trainer reports the count it used; ANN training is serial for now.
+            if (!snn) r["threads"] = 1;
             print_json(r);
             return 0;
         }

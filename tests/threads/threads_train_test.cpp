@@ -13,6 +13,7 @@
 #include "sf/core/graph.hpp"
 #include "sf/reference/snn_train.hpp"
 #include "sf/reference/train_api.hpp"
+#include "sf_test_util.hpp"
 
 namespace fs = std::filesystem;
 
@@ -135,5 +136,35 @@ training: {optimizer: adam, lr: 0.003, batch: 32, epochs: 1, readout: membrane}
           0);
     CHECK(results[0]["epochs"][0]["loss"] == results[1]["epochs"][0]["loss"]);
     CHECK(results[0]["accuracy"] == results[1]["accuracy"]);
+    fs::remove_all(dir);
+}
+
+TEST_CASE("spikeforge train --json reports the threads a spiking network trained on",
+          "[threads][cli][train]") {
+    const fs::path dir =
+        fs::temp_directory_path() / ("sf_threads_cli_" + std::to_string(::getpid()));
+    fs::create_directories(dir);
+    {
+        std::ofstream f(dir / "model.yaml");
+        f << R"(name: digits-threads-cli
+timesteps: 4
+dataset: digits
+encoder: {kind: direct, gain: 1.0}
+populations:
+  - {name: in, kind: input, shape: [64]}
+  - {name: h, kind: lif, size: 70, decay_u: 1.0, decay_v: 0.1, threshold: 1.0, reset: subtract}
+  - {name: out, kind: li, size: 10, decay_u: 1.0, decay_v: 0.1, output: true}
+projections:
+  - {name: fc1, kind: dense, from: in, to: h}
+  - {name: fc2, kind: dense, from: h, to: out}
+training: {optimizer: adam, lr: 0.003, batch: 16, epochs: 1, readout: membrane}
+)";
+    }
+    const sf_test::Ran r = sf_test::run_cli("train " + (dir / "model.yaml").string() +
+                                            " --max-train 64 --max-test 20 --threads 2 --json -o " +
+                                            (dir / "net").string());
+    INFO(r.output);
+    REQUIRE(r.code == 0);
+    CHECK(r.output.find("\"threads\":2") != std::string::npos);
     fs::remove_all(dir);
 }

@@ -471,7 +471,9 @@ nlohmann::json train_snn(const std::string& model_path, const TrainOptions& opt)
                 throw InputError("--checkpoint-every and --resume apply to gradient training, not "
                                  "to an STDP model (one pass over the data)",
                                  file.string(), "leave them out");
-            return train_stdp_model(file.string(), root, opt);
+            nlohmann::json j = train_stdp_model(file.string(), root, opt);
+            j["threads"] = 1;  // one pass of online STDP: serial
+            return j;
         }
     }
     // A resumed run takes the seed, sample limit and hold-out of the run it continues.
