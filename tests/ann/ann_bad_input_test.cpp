@@ -5,6 +5,7 @@
 
 #include "sf_test_util.hpp"
 
+#include <sys/stat.h>
 #include <unistd.h>
 #include <atomic>
 #include <filesystem>
@@ -14,6 +15,7 @@
 
 #include "sf/core/error.hpp"
 #include "sf/reference/ann.hpp"
+#include "sf/reference/ann_hopfield.hpp"
 #include "sf/reference/train_api.hpp"
 
 namespace fs = std::filesystem;
@@ -200,4 +202,25 @@ TEST_CASE("Hopfield model files with bad values give InputErrors, not crashes",
     with_samples.samples = 3;
     CHECK_THAT(error_of([&] { sf::eval_ann(d / "out", with_samples); }).what,
                Contains("--samples does not apply"));
+}
+
+TEST_CASE("ANN and Hopfield model files: a key given twice, a directory or a FIFO is refused "
+          "naming the file",
+          "[ann][errors][io]") {
+    Dir d;
+    // yaml-cpp keeps one of two equal keys silently; the loader refuses them with the line.
+    write_text(d / "m.yaml", edit(kLogreg, "dataset: digits", "dataset: digits\nname: again"));
+    Caught e = error_of([&] { sf::load_ann(d / "m.yaml"); });
+    CHECK_THAT(e.what, Contains("m.yaml:5") && Contains("'name' appears twice"));
+    CHECK_FALSE(e.fix.empty());
+    fs::create_directories(d / "h");
+    write_text(d / "h/network.yaml", edit(kHopfield, "n: 64", "n: 64\nn: 32"));
+    e = error_of([&] { sf::load_hopfield(d / "h"); });
+    CHECK_THAT(e.what, Contains("'n' appears twice"));
+    // A directory where network.yaml should be, and a FIFO (would block or read forever).
+    fs::create_directories(d / "net/network.yaml");
+    CHECK_THAT(error_of([&] { sf::load_ann(d / "net"); }).what, Contains("directory"));
+    const std::string fifo = d / "fifo.yaml";
+    REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    CHECK_THAT(error_of([&] { sf::load_ann(fifo); }).what, Contains("not a regular file"));
 }
