@@ -6,7 +6,16 @@ Fashion-MNIST training images read from the Debian package. Prints the time per 
 same way as the C++ benchmark: 3 products per dense/conv layer (forward, weight gradient,
 input gradient), except the first layer, whose input gradient neither program computes.
 
-usage: /usr/bin/python3 bench/peers/torch_train.py [--samples N] [--threads T] [--json]
+Also the spiking network of networks/fmnist-snn (784 -> 512 LIF -> 10 LI, 25 steps, direct
+encoding, fast-sigmoid surrogate, membrane readout, Adam) written the way snnTorch users
+write it: a Python loop over steps, one Linear per layer per step, a custom autograd spike
+("snn"); and the same model with the first layer's product done for all steps in one
+matrix product ("snn_one_gemm"), the better-vectorised way to write it in PyTorch, and
+that product as a 1x1 convolution ("snn_onednn"), which Debian's build runs through oneDNN
+rather than its generic BLAS: the fastest form of this model we found for that PyTorch.
+
+usage: /usr/bin/python3 bench/peers/torch_train.py [--samples N] [--threads T] [--only M] [--json]
+       M: mlp, cnn, snn, snn_one_gemm or snn_onednn (repeatable; default mlp and cnn)
 """
 import argparse
 import gzip
@@ -41,11 +50,76 @@ def cnn():
 
 def training_macs(name):
     """Multiply-adds of one sample's training step through the dense and conv layers."""
+    if name.startswith("snn"):
+        # Dense-equivalent products of 25 steps (what the per-step Linear layers compute).
+        return 25 * (2 * 784 * 512 + 3 * 512 * 10)
     if name == "mlp":
         layers = [784 * 256, 256 * 128, 128 * 10]
     else:
         layers = [28 * 28 * 32 * 9, 14 * 14 * 64 * 32 * 9, 3136 * 128, 128 * 10]
     return 3 * sum(layers) - layers[0]
+
+
+class FastSigmoidSpike(torch.autograd.Function):
+    """Heaviside forward, fast-sigmoid derivative 1 / (1 + slope |x|)^2 backward."""
+    slope = 10.0
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return (x > 0).to(x.dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g / (1 + FastSigmoidSpike.slope * x.abs()) ** 2
+
+
+class Snn(nn.Module):
+    """networks/fmnist-snn: u = ku u + W x_t, v = kv v + u, spike at v > 1 with a detached
+    subtractive reset; the LI readout sees the hidden spikes one step later and the logits
+    are its mean membrane. decay_u = 1 (ku = 0), decay_v = 0.1 (kv = 0.9)."""
+
+    def __init__(self, steps=25, one_gemm=False, onednn=False):
+        super().__init__()
+        self.fc1 = nn.Linear(784, 512, bias=False)
+        self.fc2 = nn.Linear(512, 10, bias=False)
+        # The same first layer as a 1x1 convolution, which Debian's build runs through
+        # oneDNN instead of its generic BLAS (torch.__config__.show(): BLAS_INFO=generic).
+        self.conv1 = nn.Conv2d(784, 512, 1, bias=False) if onednn else None
+        self.steps, self.one_gemm = steps, one_gemm or onednn
+
+    def forward(self, img):
+        x = img.flatten(1)
+        B, T = x.shape[0], self.steps
+        # The direct encoder: an integrate-and-fire accumulator per pixel.
+        acc = torch.zeros_like(x)
+        spikes = []
+        for _ in range(T):
+            acc = acc + x
+            s = (acc >= 1).to(x.dtype)
+            acc = acc - s
+            spikes.append(s)
+        cur1 = None
+        if self.conv1 is not None:
+            cur1 = self.conv1(torch.stack(spikes).reshape(T * B, 784, 1, 1)).reshape(T, B, 512)
+        elif self.one_gemm:
+            cur1 = self.fc1(torch.stack(spikes).reshape(T * B, 784)).reshape(T, B, 512)
+        ku, kv = 0.0, 0.9
+        u1 = v1 = torch.zeros(B, 512)
+        u2 = v2 = torch.zeros(B, 10)
+        prev = torch.zeros(B, 512)
+        logits = torch.zeros(B, 10)
+        for t in range(T):
+            u1 = ku * u1 + (cur1[t] if self.one_gemm else self.fc1(spikes[t]))
+            v1 = kv * v1 + u1
+            s1 = FastSigmoidSpike.apply(v1 - 1.0)
+            v1 = v1 - s1.detach()
+            u2 = ku * u2 + self.fc2(prev)
+            v2 = kv * v2 + u2
+            logits = logits + v2 / T
+            prev = s1
+        return logits
 
 
 def epoch(model, x, y, batch=128):
@@ -67,21 +141,28 @@ def main():
     ap.add_argument("--samples", type=int, default=60000)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--only", action="append", choices=["mlp", "cnn", "snn", "snn_one_gemm", "snn_onednn"])
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(1)
     x, y = load(a.samples)
     n = len(y)
     out = {"torch": torch.__version__, "threads": a.threads, "samples_timed": n}
-    for name, make in (("mlp", mlp), ("cnn", cnn)):
-        dt, loss = epoch(make(), x, y)
-        out[name] = {"seconds": dt, "epoch_seconds_60k": dt * 60000 / n,
+    makers = {"mlp": mlp, "cnn": cnn, "snn": lambda: Snn(), "snn_one_gemm": lambda: Snn(one_gemm=True),
+              "snn_onednn": lambda: Snn(onednn=True)}
+    for name in a.only or ["mlp", "cnn"]:
+        c0 = time.process_time()
+        dt, loss = epoch(makers[name](), x, y)
+        cpu = time.process_time() - c0
+        out[name] = {"seconds": dt, "cpu_seconds": cpu, "epoch_seconds_60k": dt * 60000 / n,
+                     "epoch_cpu_seconds_60k": cpu * 60000 / n,
                      "gflops": 2 * training_macs(name) * n / dt / 1e9, "train_loss": loss}
     if a.json:
         print(json.dumps(out))
     else:
-        for k in ("mlp", "cnn"):
+        for k in a.only or ["mlp", "cnn"]:
             print(f"torch {k}: {out[k]['epoch_seconds_60k']:.2f} s per 60k-sample epoch "
+                  f"({out[k]['epoch_cpu_seconds_60k']:.2f} s CPU) "
                   f"(timed on {n}), {out[k]['gflops']:.2f} GFLOP/s")
 
 
