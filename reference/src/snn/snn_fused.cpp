@@ -170,7 +170,7 @@ SnnSpikeBatch spike_batch_from_dense(const MatrixXf& x, int T, int64_t B) {
 }
 
 SnnSpikeBatch encode_spike_batch(const Dataset& ds, const EncoderSpec& enc, int T,
-                                 const std::vector<int64_t>& idx, int64_t n_in) {
+                                 const std::vector<int64_t>& idx, int64_t n_in, int threads) {
     SnnSpikeBatch x;
     x.T = T;
     x.words = (T + 63) / 64;
@@ -184,33 +184,39 @@ SnnSpikeBatch encode_spike_batch(const Dataset& ds, const EncoderSpec& enc, int 
         // whose current is not positive never reaches 1, so it is skipped. encode() still
         // validates the spec and the sample range, on the first sample.
         (void)encode(ds, enc, T, idx.front(), 1);
-        for (int64_t b = 0; b < x.B; ++b) {
-            if (idx[size_t(b)] < 0 || idx[size_t(b)] >= ds.size())
-                (void)encode(ds, enc, T, idx[size_t(b)], 1);
-            const float* px = ds.sample(idx[size_t(b)]);
-            for (int64_t j = 0; j < n; ++j) {
-                if (!(px[j] * enc.gain > 0.0f)) continue;
-                uint64_t* w = &x.bits[size_t((b * n_in + j) * x.words)];
-                float a = 0.0f;
-                for (int t = 0; t < T; ++t) {
-                    a += px[j] * enc.gain;
-                    if (a >= 1.0f) {
-                        w[t / 64] |= uint64_t(1) << (t % 64);
-                        a -= 1.0f;
+        for (int64_t i : idx)
+            if (i < 0 || i >= ds.size()) (void)encode(ds, enc, T, i, 1);  // throws the range error
+        parallel_chunks(x.B, threads, [&](int, int64_t b0, int64_t b1) {
+            for (int64_t b = b0; b < b1; ++b) {
+                const float* px = ds.sample(idx[size_t(b)]);
+                for (int64_t j = 0; j < n; ++j) {
+                    if (!(px[j] * enc.gain > 0.0f)) continue;
+                    uint64_t* w = &x.bits[size_t((b * n_in + j) * x.words)];
+                    float a = 0.0f;
+                    for (int t = 0; t < T; ++t) {
+                        a += px[j] * enc.gain;
+                        if (a >= 1.0f) {
+                            w[t / 64] |= uint64_t(1) << (t % 64);
+                            a -= 1.0f;
+                        }
                     }
                 }
             }
-        }
+        });
         return x;
     }
-    for (int64_t b = 0; b < x.B; ++b) {
-        const SpikeInput in = encode(ds, enc, T, idx[size_t(b)], 1);
-        const auto& steps = in.samples.at(0).steps;
-        for (int t = 0; t < T && t < int(steps.size()); ++t)
-            for (int32_t j : steps[size_t(t)])
-                if (j >= 0 && j < n_in)
-                    x.bits[size_t((b * n_in + j) * x.words + t / 64)] |= uint64_t(1) << (t % 64);
-    }
+    // Samples are encoded independently (encoders.hpp), so they split over threads.
+    parallel_chunks(x.B, threads, [&](int, int64_t b0, int64_t b1) {
+        for (int64_t b = b0; b < b1; ++b) {
+            const SpikeInput in = encode(ds, enc, T, idx[size_t(b)], 1);
+            const auto& steps = in.samples.at(0).steps;
+            for (int t = 0; t < T && t < int(steps.size()); ++t)
+                for (int32_t j : steps[size_t(t)])
+                    if (j >= 0 && j < n_in)
+                        x.bits[size_t((b * n_in + j) * x.words + t / 64)] |= uint64_t(1)
+                                                                             << (t % 64);
+        }
+    });
     return x;
 }
 

@@ -548,7 +548,8 @@ nlohmann::json train_snn(const std::string& model_path, const TrainOptions& opt)
             std::vector<int64_t> idx(order.begin() + s, order.begin() + s + B);
             std::vector<int32_t> labels;
             for (int64_t i : idx) labels.push_back(train.labels[size_t(i)]);
-            const SnnSpikeBatch x = encode_spike_batch(train, g.encoder, T, idx, n_in);
+            const SnnSpikeBatch x =
+                encode_spike_batch(train, g.encoder, T, idx, n_in, opt.threads);
             Eigen::MatrixXf logits;
             const float loss = snn_loss_fused(g, chain, tr, x, labels, &grads, &logits, opt.threads);
             loss_sum += double(loss) * double(B);

@@ -64,9 +64,9 @@ struct SnnSpikeBatch {
 SnnSpikeBatch spike_batch_from_dense(const Eigen::MatrixXf& x, int T, int64_t B);
 
 // Samples idx of ds through the encoder (encoders.hpp), the same spikes as encode() gives;
-// inputs beyond n_in are dropped.
+// inputs beyond n_in are dropped. Samples split over `threads` (the same bits for any count).
 SnnSpikeBatch encode_spike_batch(const Dataset& ds, const EncoderSpec& enc, int T,
-                                 const std::vector<int64_t>& idx, int64_t n_in);
+                                 const std::vector<int64_t>& idx, int64_t n_in, int threads = 1);
 
 // snn_loss computed the fast way (snn_fused.cpp): inputs grouped by spike train, the time
 // loop fused per tile of neurons, tiles split over `threads`. Equal to snn_loss up to
