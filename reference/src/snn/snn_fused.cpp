@@ -36,6 +36,12 @@ namespace {
 
 using Eigen::MatrixXf;
 
+// Without AVX-512 (SF_NATIVE off, or an AVX2 machine) GCC warns that passing 64-byte
+// vectors changes the ABI; these helpers are internal and inlined, so no ABI is crossed.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wpsabi"
+#endif
+
 constexpr int kTile = 64;  // neurons per tile: four 16-float vectors
 typedef float V16 __attribute__((vector_size(64)));
 constexpr int kVecs = kTile / 16;
