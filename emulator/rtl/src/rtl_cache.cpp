@@ -325,9 +325,13 @@ CachedModel cached_model(const ChipConfig& chip, std::ostream& log) {
         "-I" + vroot + "/include/vltstd", "-I" + inc_rtl, "-I" + inc_harness, "-I" + systemc_inc};
     const std::vector<std::string> vargs = {"--sc", "--trace-fst", "--assert", "--x-assign", "fast",
                                             "--x-initial", "0", "-O3", "-Wno-fatal"};
+    // Extra compiler flags for the model's fast-path code (e.g. -O3 -march=native), after the
+    // defaults so that they win; part of the hash.
+    const std::vector<std::string> extra = split_words(env("SPIKEFORGE_RTL_CXXFLAGS"));
     desc += "verilator " + vversion + "\ncompiler " + cversion + "\n";
     for (const auto& a : common) desc += a + " ";
     for (const auto& a : vargs) desc += a + " ";
+    for (const auto& a : extra) desc += "extra " + a + " ";
     const std::string hash = hash_hex(desc);
 
     CachedModel m;
@@ -393,7 +397,9 @@ CachedModel cached_model(const ChipConfig& chip, std::ostream& log) {
         std::vector<std::string> c = {cxx};
         c.insert(c.end(), common.begin(), common.end());
         const std::string obj = tmp + "/obj/u" + std::to_string(i) + ".o";
-        for (const std::string& a : std::vector<std::string>{units[i].second, "-I" + tmp + "/obj", "-c", units[i].first, "-o", obj})
+        c.push_back(units[i].second);
+        if (units[i].second == "-O2") c.insert(c.end(), extra.begin(), extra.end());
+        for (const std::string& a : std::vector<std::string>{"-I" + tmp + "/obj", "-c", units[i].first, "-o", obj})
             c.push_back(a);
         cc.push_back(c);
         objs.push_back(obj);
