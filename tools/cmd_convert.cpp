@@ -68,7 +68,7 @@ Action add_convert(CLI::App& app) {
     cmd->add_option("--name", a->name, "name of the converted network");
     cmd->add_flag("--json", a->json, "print the result as one JSON line");
     cmd->add_option("--threads", a->threads,
-                    "worker threads over the check samples (the calibration is serial) (default: every core); results are identical for any count")
+                    "worker threads for the calibration and the check samples (default: every core); results are identical for any count")
         ->transform(whole_number("--threads", 1, (unsigned long long)kMaxThreads));
     return [a]() -> int {
         // Before any work, so a long conversion never fails at its end on a bad -o.
@@ -100,6 +100,7 @@ Action add_convert(CLI::App& app) {
         o.name = a->name;
         const Dataset train = load_dataset(set, Split::Train, a->norm_samples);
         ConvertReport rep;
+        o.threads = a->threads;
         Graph g = convert_ann(model, train, o, &rep);
         g.dataset = set;
 

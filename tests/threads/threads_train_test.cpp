@@ -1,6 +1,7 @@
 // Surrogate-gradient SNN training split over 1, 2 and 4 threads gives bit-identical
 // gradients and trained weights: the fused trainer splits each layer's neurons into tiles,
-// and every sum runs in the same order whatever tile a neuron lands in.
+// and every sum runs in the same order whatever tile a neuron lands in. ANN-to-SNN
+// conversion's calibration (fixed blocks of samples over threads) likewise.
 #include <catch2/catch.hpp>
 
 #include <cstring>
@@ -11,6 +12,9 @@
 #include <unistd.h>
 
 #include "sf/core/graph.hpp"
+#include "sf/reference/ann.hpp"
+#include "sf/reference/convert.hpp"
+#include "sf/reference/datasets.hpp"
 #include "sf/reference/snn_train.hpp"
 #include "sf/reference/train_api.hpp"
 #include "sf_test_util.hpp"
@@ -166,5 +170,65 @@ training: {optimizer: adam, lr: 0.003, batch: 16, epochs: 1, readout: membrane}
     INFO(r.output);
     REQUIRE(r.code == 0);
     CHECK(r.output.find("\"threads\":2") != std::string::npos);
+    fs::remove_all(dir);
+}
+
+TEST_CASE("ANN-to-SNN conversion calibrates to the same bits on 1, 2 and 4 threads",
+          "[threads][convert]") {
+    const fs::path dir =
+        fs::temp_directory_path() / ("sf_threads_conv_" + std::to_string(::getpid()));
+    fs::create_directories(dir);
+    {
+        std::ofstream f(dir / "cnn.yaml");
+        f << R"(name: digits-cnn-threads
+input_shape: [1, 8, 8]
+dataset: digits
+layers:
+  - {kind: conv2d, name: conv1, out_channels: 6, kernel: 3, padding: 1}
+  - {kind: relu}
+  - {kind: maxpool, kernel: 2}
+  - {kind: flatten}
+  - {kind: dense, name: fc1, units: 20}
+  - {kind: relu}
+  - {kind: dense, name: fc2, units: 10}
+  - {kind: softmax}
+training: {optimizer: adam, lr: 0.01, batch: 32, epochs: 1}
+)";
+    }
+    sf::AnnModel m = sf::load_ann((dir / "cnn.yaml").string());
+    sf::init_ann(m, 7);
+    const sf::Dataset train = sf::load_dataset("digits", sf::Split::Train, 300);
+    std::vector<sf::Graph> graphs;
+    std::vector<sf::ConvertReport> reports;
+    for (int threads : {1, 2, 4}) {
+        sf::ConvertOptions co;
+        co.norm_samples = 300;  // three calibration blocks, the last one short
+        co.threads = threads;
+        sf::ConvertReport rep;
+        graphs.push_back(sf::convert_ann(m, train, co, &rep));
+        reports.push_back(rep);
+    }
+    REQUIRE(reports[0].layers.size() >= 3);
+    for (size_t k = 1; k < graphs.size(); ++k) {
+        INFO("run " << k);
+        REQUIRE(reports[k].layers.size() == reports[0].layers.size());
+        for (size_t i = 0; i < reports[0].layers.size(); ++i)
+            CHECK(std::memcmp(&reports[k].layers[i].lambda, &reports[0].layers[i].lambda,
+                              sizeof(float)) == 0);
+        REQUIRE(graphs[k].projections.size() == graphs[0].projections.size());
+        for (size_t p = 0; p < graphs[0].projections.size(); ++p) {
+            const auto a = graphs[0].projections[p].weights.to<float>();
+            const auto b = graphs[k].projections[p].weights.to<float>();
+            REQUIRE(a.size() == b.size());
+            CHECK(std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0);
+        }
+        for (size_t q = 0; q < graphs[0].populations.size(); ++q) {
+            const auto& pa = graphs[0].populations[q];
+            const auto& pb = graphs[k].populations[q];
+            CHECK(pa.params.bias == pb.params.bias);
+            CHECK(bool(pa.bias) == bool(pb.bias));
+            if (pa.bias && pb.bias) CHECK(pa.bias->to<float>() == pb.bias->to<float>());
+        }
+    }
     fs::remove_all(dir);
 }

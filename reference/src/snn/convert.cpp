@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "sf/core/error.hpp"
+#include "sf/core/parallel.hpp"
 
 namespace sf {
 
@@ -51,7 +52,23 @@ Graph convert_ann(const AnnModel& model, const Dataset& norm, const ConvertOptio
     AnnMatrix x(n, model.input_size());
     for (int64_t i = 0; i < n; ++i)
         for (int64_t j = 0; j < model.input_size(); ++j) x(i, j) = norm.sample(i)[j];
-    const std::vector<AnnMatrix> act = forward_all(model, x);
+    // The calibration forward pass in fixed blocks of samples, split over threads; the
+    // activations are stacked back in sample order.
+    constexpr int64_t kBlock = 128;
+    const int64_t blocks = (n + kBlock - 1) / kBlock;
+    std::vector<std::vector<AnnMatrix>> part(static_cast<size_t>(blocks));
+    parallel_chunks(blocks, opt.threads, [&](int, int64_t b0, int64_t b1) {
+        for (int64_t b = b0; b < b1; ++b) {
+            const AnnMatrix xb = x.middleRows(b * kBlock, std::min(kBlock, n - b * kBlock));
+            part[size_t(b)] = forward_all(model, xb);
+        }
+    });
+    std::vector<AnnMatrix> act(part[0].size());
+    for (size_t i = 0; i < act.size(); ++i) {
+        act[i].resize(n, part[0][i].cols());
+        for (int64_t b = 0; b < blocks; ++b)
+            act[i].middleRows(b * kBlock, part[size_t(b)][i].rows()) = part[size_t(b)][i];
+    }
 
     Graph g;
     g.name = opt.name.empty() ? model.name + "-snn" : opt.name;

@@ -27,6 +27,9 @@ struct ConvertOptions {
     int64_t norm_samples = 1000;       // training samples used to measure activations
     std::string readout = "membrane";  // membrane (LI output) or spike_count (IF output)
     std::string name;                  // network name ("" = the ANN's name + "-snn")
+    // Threads for the calibration forward pass: fixed blocks of 128 samples, so every
+    // product sees the same rows and the result is the same for any count.
+    int threads = 1;
 };
 
 struct ConvertLayerInfo {
