@@ -59,8 +59,17 @@ class Host {
         s_.cfg_wdata_i.write(0);
     }
 
+    // rst_ni falls in every reset, the first of a process included (the signal starts at
+    // 0): a block sleeping on an event wakes only at that edge (docs/microarchitecture.md
+    // §12), and a chip configured after the simulation started (sc::Chip::rebuild) must not
+    // keep what its blocks did at the start. The rise takes no clock edge, so a chip that
+    // samples rst_ni on the clock (the RTL) sees just the two reset cycles.
     void reset() {
         quiet();
+        if (!s_.rst_ni.read()) {
+            s_.rst_ni.write(true);
+            sc_core::sc_start(sc_core::SC_ZERO_TIME);
+        }
         s_.rst_ni.write(false);
         tick();
         tick();
