@@ -23,14 +23,6 @@ using namespace sf_xm;
 
 namespace {
 
-sf::ChipImage with_output_map(sf::ChipImage img) {
-    if (img.output_core.size() != size_t(img.num_outputs)) {
-        img.output_core.assign(size_t(img.num_outputs), 0);
-        img.output_neuron.assign(size_t(img.num_outputs), 0);
-    }
-    return img;
-}
-
 // "" when both runs counted the same cycles in every step and the same events, else where not.
 std::string same_cycles(const sf::RunResult& a, const sf::RunResult& b) {
     if (a.samples.size() != b.samples.size()) return "sample counts differ";

@@ -27,6 +27,38 @@ using sf_test::make_core;
 using sf_test::set_input_routes;
 using sf_test::set_routes;
 
+// One output map entry per host output (the generator leaves the map empty; the image
+// checks want one entry per output).
+inline sf::ChipImage with_output_map(sf::ChipImage img) {
+    if (img.output_core.size() != size_t(img.num_outputs)) {
+        img.output_core.assign(size_t(img.num_outputs), 0);
+        img.output_neuron.assign(size_t(img.num_outputs), 0);
+    }
+    return img;
+}
+
+// The worked example of docs/microarchitecture.md section 9 on `chip` (the document's chip is
+// 2 x 2 tiles, S = 16, D_r = 4, D_h = 16): one host input spike to axon 0 of core (1, 1),
+// whose LIF neuron 0 (threshold 0) fires to host output 0. 19 cycles on that chip.
+inline sf::ChipImage worked_example(const sf::ChipConfig& chip) {
+    sf::ChipImage img;
+    img.chip = chip;
+    img.network = "worked-example";
+    img.timesteps = 1;
+    img.num_inputs = 1;
+    img.num_outputs = 1;
+    sf::NeuronProfile p;  // LIF, vth 0: spike when v > 0
+    p.du = 0;
+    p.dv = 0;
+    p.vth = 0;
+    sf::CoreImage c = make_core(1, 1, 1, 1, p);
+    c.weights = {1};
+    set_routes(c, {{host_out(0)}});
+    img.cores.push_back(c);
+    set_input_routes(img, {{sf::Destination{1, 1, 0}}});
+    return with_output_map(img);
+}
+
 // What a random case stresses; the generator mixes them by seed.
 struct GenOptions {
     sf::ChipConfig chip;        // preset (mesh size, core sizes, FIFO depths)

@@ -12,27 +12,12 @@ using namespace sf_xm;
 namespace {
 
 sf::ChipImage worked_example() {
-    sf::ChipImage img;
-    img.chip.mesh_w = img.chip.mesh_h = 2;
-    img.chip.word_synapses = 16;
-    img.chip.router_fifo_depth = 4;
-    img.chip.host_fifo_depth = 16;
-    img.network = "worked-example";
-    img.timesteps = 1;
-    img.num_inputs = 1;
-    img.num_outputs = 1;
-    sf::NeuronProfile p;  // LIF, vth 0: spike when v > 0
-    p.du = 0;
-    p.dv = 0;
-    p.vth = 0;
-    sf::CoreImage c = make_core(1, 1, 1, 1, p);
-    c.weights = {1};
-    set_routes(c, {{host_out(0)}});
-    img.cores.push_back(c);
-    set_input_routes(img, {{sf::Destination{1, 1, 0}}});
-    img.output_core = {0};
-    img.output_neuron = {0};
-    return img;
+    sf::ChipConfig chip;
+    chip.mesh_w = chip.mesh_h = 2;
+    chip.word_synapses = 16;
+    chip.router_fifo_depth = 4;
+    chip.host_fifo_depth = 16;
+    return sf_xm::worked_example(chip);
 }
 
 }  // namespace

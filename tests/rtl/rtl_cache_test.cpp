@@ -81,14 +81,6 @@ Listing list_cache(const std::string& root) {
     return l;
 }
 
-sf::ChipImage with_output_map(sf::ChipImage img) {
-    if (img.output_core.size() != size_t(img.num_outputs)) {
-        img.output_core.assign(size_t(img.num_outputs), 0);
-        img.output_neuron.assign(size_t(img.num_outputs), 0);
-    }
-    return img;
-}
-
 std::string error_of(const std::function<void()>& f) {
     try {
         f();
@@ -191,22 +183,7 @@ TEST_CASE("A chip YAML without a prebuilt RTL model is Verilated on first use, c
     }
 
     // microarchitecture.md section 9 on this chip: same S-independent path, 19 cycles.
-    sf::ChipImage img;
-    img.chip = chip;
-    img.network = "worked-example";
-    img.timesteps = 1;
-    img.num_inputs = 1;
-    img.num_outputs = 1;
-    sf::NeuronProfile p;
-    p.du = 0;
-    p.dv = 0;
-    p.vth = 0;
-    sf::CoreImage c = make_core(1, 1, 1, 1, p);
-    c.weights = {1};
-    set_routes(c, {{host_out(0)}});
-    img.cores.push_back(c);
-    set_input_routes(img, {{sf::Destination{1, 1, 0}}});
-    img = with_output_map(img);
+    const sf::ChipImage img = worked_example(chip);
     sf::SpikeInput in;
     in.num_inputs = 1;
     in.samples.resize(1);

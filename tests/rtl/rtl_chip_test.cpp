@@ -26,34 +26,8 @@ using namespace sf_xm;
 
 namespace {
 
-// The generator leaves the output map empty; the image checks want one entry per output.
-sf::ChipImage with_output_map(sf::ChipImage img) {
-    if (img.output_core.size() != size_t(img.num_outputs)) {
-        img.output_core.assign(size_t(img.num_outputs), 0);
-        img.output_neuron.assign(size_t(img.num_outputs), 0);
-    }
-    return img;
-}
-
 // microarchitecture.md section 9 on sf1-small (2 x 2 tiles, S = 16, D_r = 4, D_h = 16).
-sf::ChipImage worked_example() {
-    sf::ChipImage img;
-    img.chip = sf::load_chip("sf1-small");
-    img.network = "worked-example";
-    img.timesteps = 1;
-    img.num_inputs = 1;
-    img.num_outputs = 1;
-    sf::NeuronProfile p;
-    p.du = 0;
-    p.dv = 0;
-    p.vth = 0;
-    sf::CoreImage c = make_core(1, 1, 1, 1, p);
-    c.weights = {1};
-    set_routes(c, {{host_out(0)}});
-    img.cores.push_back(c);
-    set_input_routes(img, {{sf::Destination{1, 1, 0}}});
-    return with_output_map(img);
-}
+sf::ChipImage worked_example() { return sf_xm::worked_example(sf::load_chip("sf1-small")); }
 
 // Cycle-level results that must be identical between the SystemC model and the RTL.
 std::string compare_cycles(const sf::RunResult& sc, const sf::RunResult& rtl) {
