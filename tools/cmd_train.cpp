@@ -42,7 +42,7 @@ Action add_train(CLI::App& app) {
     cmd->add_option("--resume", a->resume, "continue from a checkpoint directory");
     cmd->add_flag("--json", a->json, "print the result as one JSON line");
     cmd->add_option("--threads", a->threads,
-                    "worker threads (default: every core); spiking networks train on them with the same bits for any count, ANN training runs on one thread for now")
+                    "worker threads (default: every core); spiking networks and ANN models train on them with the same bits for any count (Hopfield storage runs on one)")
         ->transform(whole_number("--threads", 1, (unsigned long long)kMaxThreads));
     return [a, cmd]() -> int {
         check_count(*cmd, "--epochs", a->epochs, 0);
@@ -80,8 +80,8 @@ Action add_train(CLI::App& app) {
         const bool snn = is_snn_model(a->model);
         nlohmann::json r = snn ? train_snn(a->model, opt) : train_ann(a->model, opt);
         if (a->json) {
-            // The SNN trainer reports the count it used; ANN training is serial for now.
-            if (!snn) r["threads"] = 1;
+            // The SNN and ANN trainers report the count they used; Hopfield storage is serial.
+            if (!r.contains("threads")) r["threads"] = 1;
             print_json(r);
             return 0;
         }

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <optional>
@@ -302,6 +303,7 @@ json train_ann(const std::string& model_path, const TrainOptions& opt) {
     fo.seed = opt.seed;
     fo.max_train = opt.max_train;
     fo.progress = opt.progress;
+    fo.threads = opt.threads;
     if (!opt.resume_dir.empty()) {
         const json s = detail::read_checkpoint_state(opt.resume_dir, "ann");
         m = load_ann(opt.resume_dir);
@@ -362,10 +364,13 @@ json train_ann(const std::string& model_path, const TrainOptions& opt) {
         }
     };
     const auto tt = std::chrono::steady_clock::now();
+    const std::clock_t c0 = std::clock();
     fit_ann(m, train, optim, fo);
     const double train_s = seconds_since(tt);
+    // Processor time of all threads: the machine may be shared, and then wall time says little.
+    const double train_cpu_s = double(std::clock() - c0) / CLOCKS_PER_SEC;
     const auto te = std::chrono::steady_clock::now();
-    const AnnEvalResult r = evaluate_ann(m, test, -1);
+    const AnnEvalResult r = evaluate_ann(m, test, -1, 12345, opt.threads);
     json j = eval_to_json(r);
     j["eval_seconds"] = seconds_since(te);
     j["evaluated_on"] = d.eval_split;
@@ -380,7 +385,11 @@ json train_ann(const std::string& model_path, const TrainOptions& opt) {
         fo.max_train >= 0 ? std::min<int64_t>(fo.max_train, train.size()) : train.size();
     j["params"] = m.num_params();
     j["train_seconds"] = train_s;
+    j["train_cpu_seconds"] = train_cpu_s;
     j["wall_s"] = seconds_since(t0);
+    // Training with fa/dfa runs each batch as one pass on one thread (ann_train.hpp); its
+    // final evaluation still uses every thread.
+    j["threads"] = opt.threads;
     j["history"] = history;
     j["out"] = opt.out_dir;
     return j;
@@ -421,11 +430,11 @@ json eval_ann(const std::string& network_path, const EvalOptions& opt) {
     const std::string data = !opt.data.empty() ? opt.data : m.dataset;
     if (data.empty()) throw InputError("no data set given", network_path, "pass --data SET");
     const Dataset test = load_dataset(data, Split::Test, opt.samples);
-    json j = eval_to_json(evaluate_ann(m, test, opt.samples));
+    json j = eval_to_json(evaluate_ann(m, test, opt.samples, 12345, opt.threads));
     j["model"] = m.name;
     j["dataset"] = data;
     j["wall_s"] = seconds_since(t0);
-    j["threads"] = 1;  // evaluate_ann is not split over samples yet
+    j["threads"] = opt.threads;
     return j;
 }
 

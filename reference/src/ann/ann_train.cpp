@@ -9,6 +9,7 @@
 
 #include "ann_ops.hpp"
 #include "sf/core/error.hpp"
+#include "sf/core/parallel.hpp"
 #include "sf/core/progress.hpp"
 
 namespace sf {
@@ -60,18 +61,30 @@ void shift_augment(float* x, const std::vector<int64_t>& shape, std::mt19937_64&
 
 }  // namespace
 
-float ann_loss(const AnnModel& m, const AnnMatrix& x, const AnnMatrix& target,
-               const std::string& loss, AnnGradients* grads, bool train, uint64_t dropout_seed,
-               AnnMatrix* output) {
+namespace {
+
+// Activations and layer caches of one forward/backward pass, kept between calls so that
+// batches of one size reuse their memory instead of allocating (and page-faulting) tens
+// of megabytes of im2col columns every step.
+struct AnnWorkspace {
+    std::vector<AnnMatrix> acts;
+    std::vector<LayerCache> caches;
+    AnnMatrix g, dx;
+};
+
+// ann_loss on `x`, which may be a block of rows of a larger batch: the mean is taken over
+// `batch_rows` rows (the whole batch), so the gradients of a batch's blocks add up to the
+// gradient of the batch. The gradients overwrite grads->params, reusing its storage.
+float batch_loss(const AnnModel& m, const AnnMatrix& x, const AnnMatrix& target,
+                 const std::string& loss, int64_t batch_rows, AnnWorkspace& ws, AnnGradients* grads,
+                 bool train, uint64_t dropout_seed, AnnMatrix* output) {
     if (x.cols() != m.input_size())
         throw InputError("batch has " + std::to_string(x.cols()) + " features, the model expects " +
                              std::to_string(m.input_size()),
                          "", "use the data set the model was built for");
     const size_t L = m.layers.size();
-    // Buffers kept between calls: batches of one size reuse their memory instead of
-    // allocating (and page-faulting) tens of megabytes of im2col columns every step.
-    thread_local std::vector<AnnMatrix> acts;
-    thread_local std::vector<LayerCache> caches;
+    auto& acts = ws.acts;
+    auto& caches = ws.caches;
     acts.resize(L + 1);
     caches.resize(L);
     std::mt19937_64 rng(dropout_seed);
@@ -85,8 +98,8 @@ float ann_loss(const AnnModel& m, const AnnMatrix& x, const AnnMatrix& target,
                              std::to_string(target.cols()) + ", the model outputs " +
                              std::to_string(out.rows()) + "x" + std::to_string(out.cols()),
                          "", "match the loss target to the model's output layer");
-    const int64_t B = out.rows();
-    AnnMatrix g;
+    const int64_t B = batch_rows;
+    AnnMatrix& g = ws.g;
     float value = 0;
     size_t start = L;  // backward starts at layers[start - 1]
     if (loss == "cross_entropy") {
@@ -101,12 +114,12 @@ float ann_loss(const AnnModel& m, const AnnMatrix& x, const AnnMatrix& target,
         g = (p - target) / float(B);
     } else if (loss == "mse") {
         const AnnMatrix d = out - target;
-        const float n = float(d.size());
+        const float n = float(B * d.cols());
         value = d.squaredNorm() / n;
         g = d * (2.0f / n);
     } else if (loss == "perceptron") {
-        g = AnnMatrix::Zero(B, out.cols());
-        for (int64_t b = 0; b < B; ++b) {
+        g = AnnMatrix::Zero(out.rows(), out.cols());
+        for (int64_t b = 0; b < out.rows(); ++b) {
             const int64_t pred = argmax_row(out, b), truth = argmax_row(target, b);
             if (pred == truth) continue;
             value += (out(b, pred) - out(b, truth)) / float(B);
@@ -117,9 +130,9 @@ float ann_loss(const AnnModel& m, const AnnMatrix& x, const AnnMatrix& target,
         throw InputError("unknown loss '" + loss + "'", "", "use cross_entropy, mse or perceptron");
     }
     if (!grads) return value;
-    grads->params.assign(L, {});
+    grads->params.resize(L);
     const AnnMatrix output_error = grads->feedback ? g : AnnMatrix();
-    AnnMatrix dx;
+    AnnMatrix& dx = ws.dx;
     for (size_t i = start; i-- > 0;) {
         // The first layer's input gradient is only wanted when asked for (gradient checks).
         const bool need_dx = i > 0 || grads->want_input;
@@ -128,9 +141,87 @@ float ann_loss(const AnnModel& m, const AnnMatrix& x, const AnnMatrix& target,
         if (need_dx && grads->feedback) grads->feedback(i, output_error, g, dx);
         if (need_dx) std::swap(g, dx);
     }
-    for (size_t i = start; i < L; ++i) grads->params[i].resize(m.layers[i].params.size());
+    for (size_t i = start; i < L; ++i) grads->params[i].assign(m.layers[i].params.size(), {});
     if (grads->want_input) grads->input = g;
     return value;
+}
+
+// SplitMix64's finaliser: a well-mixed 64-bit value from a seed and a block index.
+uint64_t mix_seed(uint64_t seed, uint64_t block) {
+    uint64_t z = seed + 0x9E3779B97F4A7C15ULL * (block + 1);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+}
+
+// Rows per block of a training batch. The blocks, not the threads, fix every sum, so a
+// batch of B rows keeps up to ceil(B / 32) threads busy (4 for the shipped batches of
+// 128); 32 rows keep each block's products large enough to run near the speed of one
+// product over the whole batch.
+constexpr int64_t kTrainBlock = 32;
+
+// One block of a training batch: its rows, its gradients, its output and its loss.
+struct TrainBlock {
+    AnnMatrix x, y, out;
+    AnnGradients g;
+    float loss = 0;
+};
+
+// Loss and gradients of a batch computed in fixed blocks of kTrainBlock rows, spread over
+// `threads`; every block writes only its own TrainBlock, and the block gradients are then
+// added in block order, so the result has the same bits for any thread count. Block 0
+// draws dropout masks from dropout_seed itself (a batch of one block computes exactly
+// what ann_loss does), block b > 0 from mix_seed(dropout_seed, b).
+float blocked_loss(const AnnModel& m, const AnnMatrix& x, const AnnMatrix& y,
+                   const std::string& loss, uint64_t dropout_seed, int threads,
+                   std::vector<TrainBlock>& blocks, std::vector<AnnWorkspace>& ws,
+                   AnnGradients& total, AnnMatrix& out) {
+    const int64_t B = x.rows();
+    const int64_t nblocks = (B + kTrainBlock - 1) / kTrainBlock;
+    if (int64_t(blocks.size()) < nblocks) blocks.resize(size_t(nblocks));
+    const int chunks = parallel_chunk_count(nblocks, threads);
+    if (int(ws.size()) < chunks) ws.resize(size_t(chunks));
+    parallel_chunks(nblocks, threads, [&](int c, int64_t b0, int64_t b1) {
+        for (int64_t b = b0; b < b1; ++b) {
+            TrainBlock& tb = blocks[size_t(b)];
+            const int64_t r0 = b * kTrainBlock, nr = std::min(kTrainBlock, B - r0);
+            tb.x = x.middleRows(r0, nr);
+            tb.y = y.middleRows(r0, nr);
+            tb.g.want_input = false;
+            tb.loss =
+                batch_loss(m, tb.x, tb.y, loss, B, ws[size_t(c)], &tb.g, true,
+                           b == 0 ? dropout_seed : mix_seed(dropout_seed, uint64_t(b)), &tb.out);
+        }
+    });
+    // The fixed reduction: block 0, then + block 1, + block 2, ... element by element.
+    float value = blocks[0].loss;
+    for (int64_t b = 1; b < nblocks; ++b) value += blocks[size_t(b)].loss;
+    const auto& first = blocks[0].g.params;
+    total.params.resize(first.size());
+    for (size_t i = 0; i < first.size(); ++i) {
+        total.params[i].resize(first[i].size());
+        for (size_t k = 0; k < first[i].size(); ++k) {
+            std::vector<float>& dst = total.params[i][k];
+            dst = first[i][k];
+            for (int64_t b = 1; b < nblocks; ++b) {
+                const std::vector<float>& src = blocks[size_t(b)].g.params[i][k];
+                for (size_t j = 0; j < dst.size(); ++j) dst[j] += src[j];
+            }
+        }
+    }
+    out.resize(B, blocks[0].out.cols());
+    for (int64_t b = 0; b < nblocks; ++b)
+        out.middleRows(b * kTrainBlock, blocks[size_t(b)].out.rows()) = blocks[size_t(b)].out;
+    return value;
+}
+
+}  // namespace
+
+float ann_loss(const AnnModel& m, const AnnMatrix& x, const AnnMatrix& target,
+               const std::string& loss, AnnGradients* grads, bool train, uint64_t dropout_seed,
+               AnnMatrix* output) {
+    thread_local AnnWorkspace ws;
+    return batch_loss(m, x, target, loss, x.rows(), ws, grads, train, dropout_seed, output);
 }
 
 void AnnOptimizer::apply(AnnModel& model, const AnnGradients& g, const AnnTraining& t, float lr) {
@@ -209,6 +300,8 @@ std::vector<AnnEpochStat> fit_ann(AnnModel& model, const Dataset& train, AnnOpti
         g.want_input = false;
         g.feedback = o.feedback;
         AnnMatrix out;
+        std::vector<TrainBlock> blocks;
+        std::vector<AnnWorkspace> workspaces;
         std::normal_distribution<float> noise(0.0f, 1.0f);
         for (int64_t s = 0; s < N; s += B) {
             const int64_t nb = std::min(B, N - s);
@@ -224,7 +317,12 @@ std::vector<AnnEpochStat> fit_ann(AnnModel& model, const Dataset& train, AnnOpti
             }
             if (t.noise > 0)
                 for (int64_t i = 0; i < x.size(); ++i) x.data()[i] += t.noise * noise(rng);
-            const float l = ann_loss(model, x, y, t.loss, &g, true, rng(), &out);
+            // Feedback alignment's angle sums see whole batches, so fa/dfa keep the
+            // single pass over the batch (serial); backprop runs in blocks over threads.
+            const uint64_t dropout_seed = rng();
+            const float l = o.feedback ? ann_loss(model, x, y, t.loss, &g, true, dropout_seed, &out)
+                                       : blocked_loss(model, x, y, t.loss, dropout_seed, o.threads,
+                                                      blocks, workspaces, g, out);
             if (!std::isfinite(l))
                 throw InputError("training diverged (loss is " + std::to_string(l) + ") in epoch " +
                                      std::to_string(e + 1),
@@ -255,7 +353,7 @@ std::vector<AnnEpochStat> fit_ann(AnnModel& model, const Dataset& train, AnnOpti
 }
 
 AnnEvalResult evaluate_ann(const AnnModel& model, const Dataset& ds, int64_t samples,
-                           uint64_t noise_seed) {
+                           uint64_t noise_seed, int threads) {
     if (ds.sample_size() != model.input_size())
         throw InputError("data set '" + ds.name + "' has samples of " + std::to_string(ds.sample_size()) +
                              " values, model '" + model.name + "' expects " +
@@ -270,28 +368,67 @@ AnnEvalResult evaluate_ann(const AnnModel& model, const Dataset& ds, int64_t sam
     r.confusion.assign(size_t(K), std::vector<int64_t>(size_t(K), 0));
     std::mt19937_64 rng(noise_seed);
     std::normal_distribution<float> noise(0.0f, 1.0f);
+    const bool noisy = r.reconstruction && model.training.noise > 0;
+    // Blocks of B samples over threads, a wave of blocks at a time (so the inputs of a
+    // wave, not of the whole test set, are held at once). Each block's squared error and
+    // counts go to its own slot and are added in block order, the order of the serial loop,
+    // so the result has the same bits for any thread count. A denoising autoencoder's
+    // noise is drawn here, serially, in the order the serial loop drew it.
+    struct EvalBlock {
+        AnnMatrix noise;  // standard normal draws, scaled in the worker as the serial loop did
+        double se = 0;
+        int64_t correct = 0;
+        std::vector<int64_t> pairs;  // (true, predicted) per sample, for the confusion matrix
+    };
+    const int64_t kWave = 16;
+    std::vector<EvalBlock> wave;
     double se = 0;
     int64_t correct = 0;
-    AnnMatrix x;
-    for (int64_t s = 0; s < N; s += B) {
-        const int64_t nb = std::min(B, N - s);
-        x.resize(nb, D);
-        for (int64_t b = 0; b < nb; ++b) std::copy(ds.sample(s + b), ds.sample(s + b) + D, x.row(b).data());
-        if (r.reconstruction) {
-            AnnMatrix in = x;
-            // A denoising autoencoder is scored on noisy inputs against the clean images.
-            if (model.training.noise > 0)
-                for (int64_t i = 0; i < in.size(); ++i) in.data()[i] += model.training.noise * noise(rng);
-            const AnnMatrix out = forward(model, in);
-            se += double((out - x).squaredNorm());
-            continue;
-        }
-        const AnnMatrix out = forward(model, x);
-        for (int64_t b = 0; b < nb; ++b) {
-            const int64_t p = argmax_row(out, b);
-            const int32_t t = ds.labels[size_t(s + b)];
-            if (t >= 0 && t < K && p < K) ++r.confusion[size_t(t)][size_t(p)];
-            correct += p == t;
+    for (int64_t w0 = 0; w0 < N; w0 += kWave * B) {
+        const int64_t nblocks = std::min(kWave, (N - w0 + B - 1) / B);
+        wave.assign(size_t(nblocks), {});
+        if (noisy)
+            for (int64_t k = 0; k < nblocks; ++k) {
+                const int64_t nb = std::min(B, N - (w0 + k * B));
+                AnnMatrix& z = wave[size_t(k)].noise;
+                z.resize(nb, D);
+                for (int64_t i = 0; i < z.size(); ++i) z.data()[i] = noise(rng);
+            }
+        parallel_chunks(nblocks, threads, [&](int, int64_t k0, int64_t k1) {
+            AnnMatrix x;
+            for (int64_t k = k0; k < k1; ++k) {
+                EvalBlock& blk = wave[size_t(k)];
+                const int64_t s = w0 + k * B, nb = std::min(B, N - s);
+                x.resize(nb, D);
+                for (int64_t b = 0; b < nb; ++b)
+                    std::copy(ds.sample(s + b), ds.sample(s + b) + D, x.row(b).data());
+                if (r.reconstruction) {
+                    AnnMatrix in = x;
+                    // A denoising autoencoder is scored on noisy inputs against the clean images.
+                    if (noisy)
+                        for (int64_t i = 0; i < in.size(); ++i)
+                            in.data()[i] += model.training.noise * blk.noise.data()[i];
+                    const AnnMatrix out = forward(model, in);
+                    blk.se = double((out - x).squaredNorm());
+                    continue;
+                }
+                const AnnMatrix out = forward(model, x);
+                for (int64_t b = 0; b < nb; ++b) {
+                    const int64_t p = argmax_row(out, b);
+                    const int32_t t = ds.labels[size_t(s + b)];
+                    if (t >= 0 && t < K && p < K) {
+                        blk.pairs.push_back(t);
+                        blk.pairs.push_back(p);
+                    }
+                    blk.correct += p == t;
+                }
+            }
+        });
+        for (const EvalBlock& blk : wave) {
+            se += blk.se;
+            correct += blk.correct;
+            for (size_t i = 0; i + 1 < blk.pairs.size(); i += 2)
+                ++r.confusion[size_t(blk.pairs[i])][size_t(blk.pairs[i + 1])];
         }
     }
     if (r.reconstruction) {

@@ -1,7 +1,9 @@
 // Backpropagation for the ANN models of ann.hpp: loss and gradients of a batch (used by
 // the trainer and checked against finite differences in tests/ann), the optimisers (SGD
 // with momentum, Adam) and the training loop on a data set. Everything is seeded: the
-// same model, data and seed give the same bits (Eigen runs single-threaded here).
+// same model, data and seed give the same bits, for any thread count (Eigen itself runs
+// single-threaded; the trainer and the evaluation split fixed blocks of samples over
+// threads, parallel.hpp).
 #pragma once
 
 #include <cstdint>
@@ -56,8 +58,12 @@ struct AnnFitOptions {
     bool progress = false;
     // Called after every epoch (epoch index, train loss, train accuracy); checkpoints.
     std::function<void(int, float, float, const AnnOptimizer&)> on_epoch;
-    // Passed to every training batch's gradients (AnnGradients::feedback).
+    // Passed to every training batch's gradients (AnnGradients::feedback). With it set,
+    // each batch runs as one pass on the calling thread (the angle sums are per batch).
     decltype(AnnGradients::feedback) feedback;
+    // Worker threads. A batch runs in fixed blocks of 32 rows whose gradients are added in
+    // block order, so the trained bits are the same for any count.
+    int threads = 1;
 };
 
 struct AnnEpochStat {
@@ -80,7 +86,9 @@ struct AnnEvalResult {
     std::vector<std::vector<int64_t>> confusion;  // [true][predicted]
     std::vector<double> per_class;
 };
+// The samples run in blocks of 256 over `threads` (parallel.hpp); the result has the same
+// bits for any count.
 AnnEvalResult evaluate_ann(const AnnModel& model, const Dataset& ds, int64_t samples = -1,
-                           uint64_t noise_seed = 12345);
+                           uint64_t noise_seed = 12345, int threads = 1);
 
 }  // namespace sf

@@ -27,7 +27,8 @@ struct TrainOptions {
     int checkpoint_every = 0;
     std::string resume_dir;
     // Worker threads (surrogate-gradient SNN training splits each batch's neurons over
-    // them, and the final evaluation its samples): bit-identical results for any count.
+    // them, ANN training each batch's fixed blocks of 32 samples, and the final evaluation
+    // its samples): bit-identical results for any count. Hopfield storage is serial.
     int threads = 1;
 };
 
@@ -35,8 +36,9 @@ struct EvalOptions {
     std::string data;          // "" = the network's default data set
     int64_t samples = -1;      // -1 = the whole test split
     bool progress = false;
-    // Worker threads over samples (spiking networks; ANN evaluation is serial for now):
-    // the result is bit-identical for any count, and "threads" in the JSON says what ran.
+    // Worker threads over samples (spiking networks and ANN models; Hopfield recall is
+    // serial): the result is bit-identical for any count, and "threads" in the JSON says
+    // what ran.
     int threads = 1;
 };
 
