@@ -351,9 +351,11 @@ void layer_backward(const AnnLayer& l, const AnnMatrix& x, const AnnMatrix& y,
     switch (l.kind) {
     case AnnLayerKind::Dense: {
         const int64_t in = x.cols(), out = l.units;
-        AnnMatrix dW = dy.transpose() * x;
-        RowVec db = dy.colwise().sum();
-        dp[0].assign(dW.data(), dW.data() + dW.size());
+        // Straight into the gradient's storage: no temporary to allocate and copy (the
+        // trainer calls this once per block of 32 samples).
+        dp[0].resize(size_t(out * in));
+        MMap(dp[0].data(), out, in).noalias() = dy.transpose() * x;
+        const RowVec db = dy.colwise().sum();
         dp[1].assign(db.data(), db.data() + db.size());
         if (dx) dx->noalias() = dy * pmat(l, 0, out, in);
         break;
@@ -368,9 +370,9 @@ void layer_backward(const AnnLayer& l, const AnnMatrix& x, const AnnMatrix& y,
                 float* dst = dY.row(oc).data() + b * P;
                 for (int64_t p = 0; p < P; ++p) dst[p] = src[p];
             }
-        AnnMatrix dW = dY * cache.cols.transpose();
-        Eigen::VectorXf db = dY.rowwise().sum();
-        dp[0].assign(dW.data(), dW.data() + dW.size());
+        dp[0].resize(size_t(d.oc * d.ckk()));
+        MMap(dp[0].data(), d.oc, d.ckk()).noalias() = dY * cache.cols.transpose();
+        const Eigen::VectorXf db = dY.rowwise().sum();
         dp[1].assign(db.data(), db.data() + db.size());
         if (dx) {
             AnnMatrix dcols = pmat(l, 0, d.oc, d.ckk()).transpose() * dY;

@@ -193,19 +193,27 @@ float blocked_loss(const AnnModel& m, const AnnMatrix& x, const AnnMatrix& y,
                            b == 0 ? dropout_seed : mix_seed(dropout_seed, uint64_t(b)), &tb.out);
         }
     });
-    // The fixed reduction: block 0, then + block 1, + block 2, ... element by element.
+    // The fixed reduction: block 0, then + block 1, + block 2, ... element by element
+    // (plain loops: an Eigen reduction could take a different order depending on where
+    // the heap put a buffer). A few thousand elements at a time, so that the partial sums
+    // stay in the first-level cache while the blocks are added in.
     float value = blocks[0].loss;
     for (int64_t b = 1; b < nblocks; ++b) value += blocks[size_t(b)].loss;
     const auto& first = blocks[0].g.params;
     total.params.resize(first.size());
+    constexpr size_t kSpan = 2048;
     for (size_t i = 0; i < first.size(); ++i) {
         total.params[i].resize(first[i].size());
         for (size_t k = 0; k < first[i].size(); ++k) {
             std::vector<float>& dst = total.params[i][k];
-            dst = first[i][k];
-            for (int64_t b = 1; b < nblocks; ++b) {
-                const std::vector<float>& src = blocks[size_t(b)].g.params[i][k];
-                for (size_t j = 0; j < dst.size(); ++j) dst[j] += src[j];
+            dst.resize(first[i][k].size());
+            for (size_t j0 = 0; j0 < dst.size(); j0 += kSpan) {
+                const size_t j1 = std::min(dst.size(), j0 + kSpan);
+                std::copy(first[i][k].begin() + j0, first[i][k].begin() + j1, dst.begin() + j0);
+                for (int64_t b = 1; b < nblocks; ++b) {
+                    const float* src = blocks[size_t(b)].g.params[i][k].data();
+                    for (size_t j = j0; j < j1; ++j) dst[j] += src[j];
+                }
             }
         }
     }
