@@ -167,15 +167,15 @@ struct TrainBlock {
     float loss = 0;
 };
 
-// Loss and gradients of a batch computed in fixed blocks of kTrainBlock rows, spread over
-// `threads`; every block writes only its own TrainBlock, and the block gradients are then
-// added in block order, so the result has the same bits for any thread count. Block 0
+// Loss, output and block gradients of a batch computed in fixed blocks of kTrainBlock
+// rows, spread over `threads`; every block writes only its own TrainBlock, and
+// blocked_step adds the block gradients in block order, so the result has the same bits
+// for any thread count. Block 0
 // draws dropout masks from dropout_seed itself (a batch of one block computes exactly
 // what ann_loss does), block b > 0 from mix_seed(dropout_seed, b).
 float blocked_loss(const AnnModel& m, const AnnMatrix& x, const AnnMatrix& y,
                    const std::string& loss, uint64_t dropout_seed, int threads,
-                   std::vector<TrainBlock>& blocks, std::vector<AnnWorkspace>& ws,
-                   AnnGradients& total, AnnMatrix& out) {
+                   std::vector<TrainBlock>& blocks, std::vector<AnnWorkspace>& ws, AnnMatrix& out) {
     const int64_t B = x.rows();
     const int64_t nblocks = (B + kTrainBlock - 1) / kTrainBlock;
     if (int64_t(blocks.size()) < nblocks) blocks.resize(size_t(nblocks));
@@ -193,30 +193,9 @@ float blocked_loss(const AnnModel& m, const AnnMatrix& x, const AnnMatrix& y,
                            b == 0 ? dropout_seed : mix_seed(dropout_seed, uint64_t(b)), &tb.out);
         }
     });
-    // The fixed reduction: block 0, then + block 1, + block 2, ... element by element
-    // (plain loops: an Eigen reduction could take a different order depending on where
-    // the heap put a buffer). A few thousand elements at a time, so that the partial sums
-    // stay in the first-level cache while the blocks are added in.
+    // The losses in block order; the gradients are added in blocked_step.
     float value = blocks[0].loss;
     for (int64_t b = 1; b < nblocks; ++b) value += blocks[size_t(b)].loss;
-    const auto& first = blocks[0].g.params;
-    total.params.resize(first.size());
-    constexpr size_t kSpan = 2048;
-    for (size_t i = 0; i < first.size(); ++i) {
-        total.params[i].resize(first[i].size());
-        for (size_t k = 0; k < first[i].size(); ++k) {
-            std::vector<float>& dst = total.params[i][k];
-            dst.resize(first[i][k].size());
-            for (size_t j0 = 0; j0 < dst.size(); j0 += kSpan) {
-                const size_t j1 = std::min(dst.size(), j0 + kSpan);
-                std::copy(first[i][k].begin() + j0, first[i][k].begin() + j1, dst.begin() + j0);
-                for (int64_t b = 1; b < nblocks; ++b) {
-                    const float* src = blocks[size_t(b)].g.params[i][k].data();
-                    for (size_t j = j0; j < j1; ++j) dst[j] += src[j];
-                }
-            }
-        }
-    }
     out.resize(B, blocks[0].out.cols());
     for (int64_t b = 0; b < nblocks; ++b)
         out.middleRows(b * kTrainBlock, blocks[size_t(b)].out.rows()) = blocks[size_t(b)].out;
@@ -232,45 +211,115 @@ float ann_loss(const AnnModel& m, const AnnMatrix& x, const AnnMatrix& target,
     return batch_loss(m, x, target, loss, x.rows(), ws, grads, train, dropout_seed, output);
 }
 
-void AnnOptimizer::apply(AnnModel& model, const AnnGradients& g, const AnnTraining& t, float lr) {
+namespace {
+
+// The constants of one optimiser step.
+struct StepConsts {
+    bool adam = false;
+    float b1 = 0.9f, b2 = 0.999f, eps = 1e-8f, c1 = 0, c2 = 0, lr = 0, momentum = 0;
+};
+
+// Creates the optimiser state on first use and counts the step.
+StepConsts begin_step(AnnOptimizer& o, const AnnModel& model, const AnnTraining& t, float lr) {
     const size_t L = model.layers.size();
-    if (m.size() != L) {
-        m.assign(L, {});
-        v.assign(L, {});
+    if (o.m.size() != L) {
+        o.m.assign(L, {});
+        o.v.assign(L, {});
         for (size_t i = 0; i < L; ++i) {
             for (const auto& p : model.layers[i].params) {
-                m[i].emplace_back(p.value.size(), 0.0f);
-                if (kind == "adam") v[i].emplace_back(p.value.size(), 0.0f);
+                o.m[i].emplace_back(p.value.size(), 0.0f);
+                if (o.kind == "adam") o.v[i].emplace_back(p.value.size(), 0.0f);
             }
         }
     }
-    ++step;
-    const float b1 = 0.9f, b2 = 0.999f, eps = 1e-8f;
-    const float c1 = 1.0f - std::pow(b1, float(step)), c2 = 1.0f - std::pow(b2, float(step));
-    for (size_t i = 0; i < L; ++i) {
+    ++o.step;
+    StepConsts s;
+    s.adam = o.kind == "adam";
+    s.c1 = 1.0f - std::pow(s.b1, float(o.step));
+    s.c2 = 1.0f - std::pow(s.b2, float(o.step));
+    s.lr = lr;
+    s.momentum = t.momentum;
+    return s;
+}
+
+// The update of elements [j0, j1) of parameter k of layer i; gr[0] is element j0's
+// gradient. Each element's update reads and writes only that element, so any split of a
+// parameter into spans gives the same bits.
+void update_span(AnnOptimizer& o, AnnModel& model, size_t i, size_t k, size_t j0, size_t j1,
+                 const float* gr, float wd, const StepConsts& s) {
+    float* w = model.layers[i].params[k].value.data();
+    float* mk = o.m[i][k].data();
+    if (s.adam) {
+        float* vk = o.v[i][k].data();
+        for (size_t j = j0; j < j1; ++j) {
+            const float gj = gr[j - j0] + wd * w[j];
+            mk[j] = s.b1 * mk[j] + (1 - s.b1) * gj;
+            vk[j] = s.b2 * vk[j] + (1 - s.b2) * gj * gj;
+            w[j] -= s.lr * (mk[j] / s.c1) / (std::sqrt(vk[j] / s.c2) + s.eps);
+        }
+    } else {
+        for (size_t j = j0; j < j1; ++j) {
+            const float gj = gr[j - j0] + wd * w[j];
+            mk[j] = s.momentum * mk[j] + gj;
+            w[j] -= s.lr * mk[j];
+        }
+    }
+}
+
+// Weight decay on weights only, not biases.
+float decay_of(const AnnParam& p, const AnnTraining& t) {
+    return p.name == "bias" ? 0.0f : t.weight_decay;
+}
+
+// The optimiser step of a blocked batch: each element's gradient is the sum of the
+// blocks' in block order (block 0, + block 1, + block 2, ...; plain loops, since an Eigen
+// reduction could take a different order depending on where the heap put a buffer), and
+// its update follows at once. Both are per element, so spans of 4096 elements are split
+// over threads with the same bits for any count.
+void blocked_step(AnnOptimizer& o, AnnModel& model, const std::vector<TrainBlock>& blocks,
+                  int64_t nblocks, const AnnTraining& t, float lr, int threads) {
+    const StepConsts s = begin_step(o, model, t, lr);
+    constexpr size_t kSpan = 4096;
+    struct Span {
+        size_t i, k, j0, j1;
+    };
+    std::vector<Span> spans;
+    const auto& first = blocks[0].g.params;
+    for (size_t i = 0; i < model.layers.size() && i < first.size(); ++i)
+        for (size_t k = 0; k < model.layers[i].params.size() && k < first[i].size(); ++k) {
+            const size_t n = model.layers[i].params[k].value.size();
+            if (first[i][k].size() != n) continue;
+            for (size_t j0 = 0; j0 < n; j0 += kSpan)
+                spans.push_back({i, k, j0, std::min(n, j0 + kSpan)});
+        }
+    parallel_chunks(int64_t(spans.size()), threads, [&](int, int64_t a, int64_t b) {
+        std::vector<float> sum(kSpan);
+        for (int64_t q = a; q < b; ++q) {
+            const Span& sp = spans[size_t(q)];
+            const size_t n = sp.j1 - sp.j0;
+            const float* g0 = blocks[0].g.params[sp.i][sp.k].data() + sp.j0;
+            std::copy(g0, g0 + n, sum.begin());
+            for (int64_t bb = 1; bb < nblocks; ++bb) {
+                const float* src = blocks[size_t(bb)].g.params[sp.i][sp.k].data() + sp.j0;
+                for (size_t j = 0; j < n; ++j) sum[j] += src[j];
+            }
+            update_span(o, model, sp.i, sp.k, sp.j0, sp.j1, sum.data(),
+                        decay_of(model.layers[sp.i].params[sp.k], t), s);
+        }
+    });
+}
+
+}  // namespace
+
+void AnnOptimizer::apply(AnnModel& model, const AnnGradients& g, const AnnTraining& t, float lr) {
+    const StepConsts s = begin_step(*this, model, t, lr);
+    for (size_t i = 0; i < model.layers.size(); ++i) {
         auto& layer = model.layers[i];
         for (size_t k = 0; k < layer.params.size(); ++k) {
-            auto& w = layer.params[k].value;
             const auto& gr = g.params[i][k];
-            if (gr.size() != w.size()) continue;
-            // Weight decay on weights only, not biases.
-            const float wd = layer.params[k].name == "bias" ? 0.0f : t.weight_decay;
-            float* mk = m[i][k].data();
-            if (kind == "adam") {
-                float* vk = v[i][k].data();
-                for (size_t j = 0; j < w.size(); ++j) {
-                    const float gj = gr[j] + wd * w[j];
-                    mk[j] = b1 * mk[j] + (1 - b1) * gj;
-                    vk[j] = b2 * vk[j] + (1 - b2) * gj * gj;
-                    w[j] -= lr * (mk[j] / c1) / (std::sqrt(vk[j] / c2) + eps);
-                }
-            } else {
-                for (size_t j = 0; j < w.size(); ++j) {
-                    const float gj = gr[j] + wd * w[j];
-                    mk[j] = t.momentum * mk[j] + gj;
-                    w[j] -= lr * mk[j];
-                }
-            }
+            if (gr.size() != layer.params[k].value.size()) continue;
+            update_span(*this, model, i, k, 0, gr.size(), gr.data(), decay_of(layer.params[k], t),
+                        s);
         }
     }
 }
@@ -330,12 +379,16 @@ std::vector<AnnEpochStat> fit_ann(AnnModel& model, const Dataset& train, AnnOpti
             const uint64_t dropout_seed = rng();
             const float l = o.feedback ? ann_loss(model, x, y, t.loss, &g, true, dropout_seed, &out)
                                        : blocked_loss(model, x, y, t.loss, dropout_seed, o.threads,
-                                                      blocks, workspaces, g, out);
+                                                      blocks, workspaces, out);
             if (!std::isfinite(l))
                 throw InputError("training diverged (loss is " + std::to_string(l) + ") in epoch " +
                                      std::to_string(e + 1),
                                  "", "lower training.lr");
-            opt.apply(model, g, t, lr);
+            if (o.feedback)
+                opt.apply(model, g, t, lr);
+            else
+                blocked_step(opt, model, blocks, (nb + kTrainBlock - 1) / kTrainBlock, t, lr,
+                             o.threads);
             loss_sum += double(l) * double(nb);
             seen += nb;
             if (!recon) {
