@@ -143,6 +143,32 @@ training: {optimizer: adam, lr: 0.01, batch: 70, epochs: 2, loss: mse, target: i
     check_same(t1, t3, 64 * 16 + 16 + 16 * 64 + 64);
 }
 
+TEST_CASE("LSTM and RNN training give bit-identical weights on 1 and 2 threads",
+          "[threads][ann][train]") {
+    // Each 8x8 digit read row by row: 8 steps of 8 pixels. Perceptron loss on the RNN.
+    const ModelDir l("lstm", R"(name: digits-lstm-threads
+input_shape: [8, 8]
+dataset: digits
+layers:
+  - {kind: lstm, name: lstm, units: 12}
+  - {kind: dense, name: fc, units: 10}
+  - {kind: softmax}
+training: {optimizer: adam, lr: 0.01, batch: 80, epochs: 2, loss: cross_entropy}
+)");
+    check_same(train(l.model(), 1, 200), train(l.model(), 2, 200),
+               4 * 12 * 8 + 4 * 12 * 12 + 4 * 12 + 12 * 10 + 10);
+    const ModelDir r("rnn", R"(name: digits-rnn-threads
+input_shape: [8, 8]
+dataset: digits
+layers:
+  - {kind: rnn, name: rnn, units: 9, return_sequences: true}
+  - {kind: dense, name: fc, units: 10}
+training: {optimizer: sgd, lr: 0.01, momentum: 0.5, batch: 50, epochs: 2, loss: perceptron}
+)");
+    check_same(train(r.model(), 1, 160), train(r.model(), 2, 160),
+               9 * 8 + 9 * 9 + 9 + 10 * 9 * 8 + 10);
+}
+
 TEST_CASE("a training batch of one block gives ann_loss's own gradient step",
           "[threads][ann][train]") {
     // Batches of at most 32 rows are one block, computed exactly as ann_loss computes a
