@@ -3,6 +3,9 @@
 // saturating at 2. all_idle_q holds the AND of every block's idle as it was in the previous
 // cycle (a one-stage idle tree). A phase that began in cycle s ends in the first cycle
 // c >= s + 2 with all_idle_q = 1, and the next phase begins in cycle c + 1.
+// phase, age and last sit behind a clock gate (microarchitecture.md section 13): they are
+// clocked only in the cycles in which one of them changes, which is what keeps the tiles
+// that read them quiet between phase changes.
 module sf_ctrl (
   input  logic        clk_i,
   input  logic        rst_ni,
@@ -25,6 +28,7 @@ module sf_ctrl (
   logic           last_q, last_d;
   logic [63:0]    c_cycles_q, c_cycles_d, c_steps_q, c_steps_d;
   logic           phase_done;
+  logic           ph_en, ph_en_n, ph_clk;
 
   assign phase_done = (age_q == 2'd2) && all_idle_q;
   assign start_o    = (phase_q == sf_pkg::PH_PAUSE) && start_i;
@@ -85,25 +89,40 @@ module sf_ctrl (
   assign busy_o  = (phase_q != sf_pkg::PH_PAUSE);
   assign cnt_o   = {c_steps_q, c_cycles_q};
 
+  // Clock gate of phase, age and last: the enable is sampled on the falling edge, so it is
+  // stable while the clock is high.
+  assign ph_en = !rst_ni || (phase_d != phase_q) || (age_d != age_q) || (last_d != last_q);
+
+  always_ff @(negedge clk_i) begin
+    ph_en_n <= ph_en;
+  end
+
+  assign ph_clk = clk_i && ph_en_n;
+
+  always_ff @(posedge ph_clk) begin
+    if (!rst_ni) begin
+      phase_q <= sf_pkg::PH_PAUSE;
+      age_q   <= 2'd0;
+      last_q  <= 1'b0;
+    end else begin
+      phase_q <= phase_d;
+      age_q   <= age_d;
+      last_q  <= last_d;
+    end
+  end
+
   always_ff @(posedge clk_i) begin
     if (!rst_ni) begin
-      phase_q    <= sf_pkg::PH_PAUSE;
-      age_q      <= 2'd0;
       all_idle_q <= 1'b1;
-      last_q     <= 1'b0;
       c_cycles_q <= '0;
       c_steps_q  <= '0;
     end else begin
-      phase_q    <= phase_d;
-      age_q      <= age_d;
       all_idle_q <= all_idle_i;
-      last_q     <= last_d;
       c_cycles_q <= c_cycles_d;
       c_steps_q  <= c_steps_d;
     end
   end
 
-  // Assertions
 `ifndef SYNTHESIS
   always @(posedge clk_i) begin
     if (rst_ni) begin

@@ -2,6 +2,13 @@
 // The router's L output feeds the core's event queue and the core's encoder feeds the
 // router's L input. The tile answers the COUNTERS and ROUTER debug memories; the core
 // answers the others.
+//
+// Clock gating (docs/microarchitecture.md section 13): the router and the core each run on
+// a gated copy of the clock that ticks only in cycles in which one of their registers can
+// change, and a configuration request is captured on the falling edge by the tile's port
+// register. Nothing a model can observe depends on it: cycles, results and counters are
+// those of an ungated chip. It saves power on a chip and time in a simulator, where an idle
+// tile then costs nothing.
 module sf_tile #(
   parameter int NumNeurons    = 256,
   parameter int NumAxons      = 1024,
@@ -57,6 +64,73 @@ module sf_tile #(
   logic [63:0]      core_rdata;
   logic [sf_pkg::NUM_CORE_CNT*64-1:0] core_cnt;
 
+  // ---------------------------------------------------------------------------------------
+  // Configuration port register: the request of this cycle (the host drives the port while
+  // the clock is high) is captured on the falling edge, and the router and core act on it
+  // at the next rising edge, as if they had sampled the port there. Its clock ticks in a
+  // cycle with a request and in the one after (to clear it), and in reset.
+  // ---------------------------------------------------------------------------------------
+  logic        cfg_sel, cfg_sel_q, cap_en, cap_clk;
+  logic        t_we_q, t_re_q;
+  logic [3:0]  t_mem_q;
+  logic [31:0] t_addr_q;
+  logic [7:0]  t_chunk_q;
+  logic [63:0] t_wdata_q;
+
+  assign cfg_sel = cfg_we_i || cfg_re_i;
+  assign cap_en  = !rst_ni || cfg_sel || cfg_sel_q;
+  assign cap_clk = !clk_i && cap_en;
+
+  always_ff @(posedge clk_i) begin
+    if (!rst_ni) begin
+      cfg_sel_q <= 1'b0;
+    end else begin
+      cfg_sel_q <= cfg_sel;
+    end
+  end
+
+  always_ff @(posedge cap_clk) begin
+    if (!rst_ni) begin
+      t_we_q    <= 1'b0;
+      t_re_q    <= 1'b0;
+      t_mem_q   <= '0;
+      t_addr_q  <= '0;
+      t_chunk_q <= '0;
+      t_wdata_q <= '0;
+    end else begin
+      t_we_q    <= cfg_we_i;
+      t_re_q    <= cfg_re_i;
+      t_mem_q   <= cfg_mem_i;
+      t_addr_q  <= cfg_addr_i;
+      t_chunk_q <= cfg_chunk_i;
+      t_wdata_q <= cfg_wdata_i;
+    end
+  end
+
+  // ---------------------------------------------------------------------------------------
+  // Clock gates. An enable is sampled on the falling edge, so it is stable while the clock
+  // is high (what a latch-based gate cell does). The router can change only when a FIFO
+  // holds a flit or a flit arrives; the core only when it is not idle (section 7's idle,
+  // which covers its integrate engine, passes, pipeline stages and, in ROUTE, its encoder),
+  // an event arrives, COMPUTE or CLEAR begins, or the host addresses the tile.
+  // ---------------------------------------------------------------------------------------
+  logic r_en, r_en_n, r_clk;
+  logic c_en, c_en_n, c_clk;
+  logic c_start;
+
+  assign c_start = ((phase_i == sf_pkg::PH_COMPUTE) || (phase_i == sf_pkg::PH_CLEAR)) &&
+                   (age_i == 2'd0);
+  assign r_en    = !rst_ni || !r_idle || (|r_in_valid);
+  assign c_en    = !rst_ni || !core_idle || r_out_valid[sf_pkg::PORT_L] || c_start || cfg_sel;
+
+  always_ff @(negedge clk_i) begin
+    r_en_n <= r_en;
+    c_en_n <= c_en;
+  end
+
+  assign r_clk = clk_i && r_en_n;
+  assign c_clk = clk_i && c_en_n;
+
   assign r_in_valid  = {in_valid_i, core_flit_valid};
   assign r_in_flit   = {in_flit_i, core_flit};
   assign r_out_ready = {out_ready_i, !core_ev_full};
@@ -67,7 +141,7 @@ module sf_tile #(
   sf_router #(
     .FifoDepth (FifoDepth)
   ) u_router (
-    .clk_i       (clk_i),
+    .clk_i       (r_clk),
     .rst_ni      (rst_ni),
     .tile_x_i    (tile_x_i),
     .tile_y_i    (tile_y_i),
@@ -99,7 +173,7 @@ module sf_tile #(
     .Learning      (Learning),
     .FifoDepth     (FifoDepth)
   ) u_core (
-    .clk_i        (clk_i),
+    .clk_i        (c_clk),
     .rst_ni       (rst_ni),
     .phase_i      (phase_i),
     .age_i        (age_i),
@@ -110,12 +184,12 @@ module sf_tile #(
     .flit_valid_o (core_flit_valid),
     .flit_o       (core_flit),
     .l_ready_i    (!r_in_full[sf_pkg::PORT_L]),
-    .cfg_we_i     (cfg_we_i),
-    .cfg_re_i     (cfg_re_i),
-    .cfg_mem_i    (cfg_mem_i),
-    .cfg_addr_i   (cfg_addr_i),
-    .cfg_chunk_i  (cfg_chunk_i),
-    .cfg_wdata_i  (cfg_wdata_i),
+    .cfg_we_i     (t_we_q),
+    .cfg_re_i     (t_re_q),
+    .cfg_mem_i    (t_mem_q),
+    .cfg_addr_i   (t_addr_q),
+    .cfg_chunk_i  (t_chunk_q),
+    .cfg_wdata_i  (t_wdata_q),
     .cfg_rdata_o  (core_rdata),
     .cnt_o        (core_cnt),
     .idle_o       (core_idle)
@@ -140,13 +214,13 @@ module sf_tile #(
   always_comb begin
     rd_tile_d = rd_tile_q;
     rd_val_d  = rd_val_q;
-    if (cfg_re_i) begin
-      rd_tile_d = (cfg_mem_i == sf_pkg::MEM_COUNTERS) || (cfg_mem_i == sf_pkg::MEM_ROUTER);
+    if (t_re_q) begin
+      rd_tile_d = (t_mem_q == sf_pkg::MEM_COUNTERS) || (t_mem_q == sf_pkg::MEM_ROUTER);
       rd_val_d  = '0;
-      if ((cfg_mem_i == sf_pkg::MEM_COUNTERS) && (cfg_addr_i < 32'(sf_pkg::NUM_TILE_CNT))) begin
-        rd_val_d = tile_cnt[cfg_addr_i*64 +: 64];
-      end else if ((cfg_mem_i == sf_pkg::MEM_ROUTER) && (cfg_addr_i < 32'(NP))) begin
-        rd_val_d = {15'd0, r_dbg_head[cfg_addr_i*FW +: FW], r_dbg_count[cfg_addr_i*16 +: 16]};
+      if ((t_mem_q == sf_pkg::MEM_COUNTERS) && (t_addr_q < 32'(sf_pkg::NUM_TILE_CNT))) begin
+        rd_val_d = tile_cnt[t_addr_q*64 +: 64];
+      end else if ((t_mem_q == sf_pkg::MEM_ROUTER) && (t_addr_q < 32'(NP))) begin
+        rd_val_d = {15'd0, r_dbg_head[t_addr_q*FW +: FW], r_dbg_count[t_addr_q*16 +: 16]};
       end
     end
   end
@@ -154,7 +228,7 @@ module sf_tile #(
   assign cfg_rdata_o = rd_tile_q ? rd_val_q : core_rdata;
   assign idle_o      = r_idle && core_idle;
 
-  always_ff @(posedge clk_i) begin
+  always_ff @(posedge c_clk) begin
     if (!rst_ni) begin
       rd_tile_q <= 1'b0;
       rd_val_q  <= '0;

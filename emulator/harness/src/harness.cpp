@@ -27,7 +27,8 @@ uint64_t pack_chunk(const int32_t* lanes, uint32_t count, uint32_t bits, uint32_
 }
 
 // The host: drives the wires one clock cycle at a time. Outputs are read after a rising
-// edge (they are registers); inputs written then hold for the next cycle.
+// edge (they are registers); inputs written then hold until the next rising edge, and are
+// stable from before the falling edge in between.
 class Host {
   public:
     Host(ChipSignals& s, double clock_mhz) : s_(s) {
@@ -35,10 +36,15 @@ class Host {
         half_ = sc_core::sc_time(period_ps / 2, sc_core::SC_PS);
     }
 
+    // One clock cycle: the falling edge, with the inputs written since the last rising edge
+    // (they change while the clock is high, before the chip samples anything: the RTL's
+    // tiles capture a configuration request and their clock-gate enables at this edge,
+    // microarchitecture.md sections 6 and 13), then the rising edge. The outputs are read
+    // after it.
     void tick() {
-        s_.clk_i.write(true);
-        sc_core::sc_start(half_);
         s_.clk_i.write(false);
+        sc_core::sc_start(half_);
+        s_.clk_i.write(true);
         sc_core::sc_start(half_);
         ++cycles_;
     }

@@ -174,8 +174,13 @@ uint64_t Chip::debug_read(uint32_t tile, uint32_t mem, uint32_t addr, uint32_t c
 }
 
 // The configuration and debug port (§6): one write and one read per cycle, in any phase.
-// It runs at each rising edge while the host drives cfg_we_i or cfg_re_i.
+// It runs at each rising edge while the host drives cfg_we_i or cfg_re_i. The host changes
+// them while the clock is high (§6), so a request that wakes the port waits for that edge.
 void Chip::cfg_run() {
+    if (!clk_i.posedge()) {
+        next_trigger(clk_i.posedge_event());
+        return;
+    }
     const bool we = cfg_we_i.read(), re = cfg_re_i.read();
     if (!rst_ni.read()) {
         cfg_rdata_o.write(0);

@@ -45,7 +45,7 @@ void Controller::end_phase(uint64_t c) {
     if (ph_ == Phase::Route) {
         cycles += c - step_start_ + 1;
         enter(Phase::Pause, c);
-        next_trigger(start_i.posedge_event() | clear_i.posedge_event() | rst_ni.negedge_event());
+        sleep_on(start_i.posedge_event() | clear_i.posedge_event());
         return;
     }
     // COMPUTE from c + 1 on: the cores report their work's length in that cycle.
@@ -59,7 +59,7 @@ void Controller::run() {
     if (!rst_ni.read()) {
         reset_state();
         busy_o.write(false);
-        next_trigger(start_i.posedge_event() | clear_i.posedge_event() | rst_ni.negedge_event());
+        sleep_on(start_i.posedge_event() | clear_i.posedge_event());
         return;
     }
     if (draining_) {
@@ -90,8 +90,7 @@ void Controller::run() {
                 await_done_ = true;
                 at_cycle(c + 2);
             } else {
-                next_trigger(start_i.posedge_event() | clear_i.posedge_event() |
-                             rst_ni.negedge_event());
+                sleep_on(start_i.posedge_event() | clear_i.posedge_event());
             }
             return;
         case Phase::Integ:
@@ -130,8 +129,7 @@ void Controller::run() {
                 next_cycle();
             } else {
                 enter(Phase::Pause, c);
-                next_trigger(start_i.posedge_event() | clear_i.posedge_event() |
-                             rst_ni.negedge_event());
+                sleep_on(start_i.posedge_event() | clear_i.posedge_event());
             }
             return;
     }

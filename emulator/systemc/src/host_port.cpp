@@ -41,13 +41,13 @@ void HostPort::run() {
     if (!rst_ni.read()) {
         reset_state();
         in_ready_o.write(false);
-        next_trigger(start_i.posedge_event() | rst_ni.negedge_event());
+        sleep_on(start_i.posedge_event());
         return;
     }
     if (waiting()) return;
     const Phase ph = phase_->read().phase;
     if (ph == Phase::Pause) {
-        // Woken by start_i in the same delta as the clock edge.
+        // The rising edge after start_i rose (the host changes inputs while the clock is high).
         if (start_i.read()) {
             start_count_ = start_count_i.read();
             received_ = 0;
@@ -73,7 +73,7 @@ void HostPort::run() {
             next_cycle();
             return;
         }
-        next_trigger(start_i.posedge_event() | rst_ni.negedge_event());
+        sleep_on(start_i.posedge_event());
         return;
     }
     // The registers as the first cycle of INTEG will see them.
@@ -83,7 +83,7 @@ void HostPort::run() {
     if (recv)
         next_cycle();
     else
-        next_trigger(start_i.posedge_event() | rst_ni.negedge_event());
+        sleep_on(start_i.posedge_event());
 }
 
 // A host-bound flit delivered by tile (0, 0)'s router in this cycle is shown until the next
