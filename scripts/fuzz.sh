@@ -10,7 +10,7 @@
 # finding (crash, sanitizer report, leak, timeout, out-of-memory) is copied to
 # fuzz/findings/<target>/ and makes the script exit non-zero; once fixed, move it into
 # fuzz/regressions/<target>/, where CTest replays it in every build.
-# Prints, per target, the executions run and the time taken; SF_FUZZ_JOBS parallel
+# Prints, per target, the executions run, the time taken and the CPU seconds used; SF_FUZZ_JOBS parallel
 # targets (default 1).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -39,10 +39,11 @@ run_one() {
   cp -r "$here/fuzz/corpus/$t/." "$out/corpus/"
   # Leaks are findings (detect_leaks); -rss_limit_mb and -timeout bound memory and hangs;
   # -max_len lets whole seed files (a compiled image) mutate as one.
-  local rc=0
+  local rc=0 timer=()
+  [ -x /usr/bin/time ] && timer=(/usr/bin/time -f '%U %S' -o "$out/cpu")
   ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 \
   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    "$build/fuzz/fuzz_$t" "$out/corpus" -dict="$here/fuzz/spikeforge.dict" \
+    "${timer[@]}" "$build/fuzz/fuzz_$t" "$out/corpus" -dict="$here/fuzz/spikeforge.dict" \
       -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=131072 \
       -artifact_prefix="$out/artifacts/" -print_final_stats=1 >"$out/log" 2>&1 || rc=$?
   local execs
@@ -55,7 +56,9 @@ run_one() {
     grep -m5 -E 'ERROR|runtime error|SUMMARY|uncaught|deadly' "$out/log" || true
     return 1
   fi
-  echo "fuzz: $t ok, $execs executions in ${seconds} s"
+  local cpu="?"
+  [ -s "$out/cpu" ] && cpu=$(awk 'END { printf "%.0f", $1 + $2 }' "$out/cpu")
+  echo "fuzz: $t ok, $execs executions in ${seconds} s (${cpu} CPU s)"
   if [ "${SF_FUZZ_MERGE:-0}" = 1 ]; then
     "$build/fuzz/fuzz_$t" -merge=1 "$here/fuzz/corpus/$t" "$out/corpus" -max_len=131072 >/dev/null 2>&1
   fi
