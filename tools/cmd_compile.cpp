@@ -1,5 +1,5 @@
 // `spikeforge compile NETWORK [--chip PRESET|CHIP.yaml] -o IMAGE_DIR [--seed N]
-//  [--dump-after PASS] [--json]`: the compiler driver on the command line. The image is
+//  [--dump-after PASS] [--json] [--threads N]`: the compiler driver on the command line. The image is
 // written only after every pass succeeded (and atomically), so a failed compile leaves
 // nothing at -o.
 #include <cstdio>
@@ -54,7 +54,8 @@ Action add_compile(CLI::App& app) {
                     "print the IR after this pass (" + passes + "or all); to stderr with --json");
     cmd->add_flag("--json", a->json, "print one JSON object instead of the summary");
     cmd->add_option("--threads", a->threads,
-                    "worker threads (default: every core); this command runs on one thread for now")
+                    "worker threads for the passes that split into pieces (default: every core); "
+                    "the image is identical for any count")
         ->transform(whole_number("--threads", 1, (unsigned long long)kMaxThreads));
 
     return [a]() -> int {
@@ -63,6 +64,7 @@ Action add_compile(CLI::App& app) {
         const ChipConfig chip = load_chip(a->chip);
         CompileOptions opt;
         opt.seed = a->seed;
+        opt.threads = a->threads;
         opt.dump_after = a->dump_after;
         opt.dump = a->json ? &std::cerr : &std::cout;
         CompileResult r = compile(g, chip, opt);
@@ -87,7 +89,7 @@ Action add_compile(CLI::App& app) {
             }
             j["passes"] = ps;
             j["warnings"] = warnings;
-            j["threads"] = 1;  // serial for now: --threads is accepted and checked
+            j["threads"] = r.threads;  // most threads a pass ran on (<= --threads)
             print_json(j);
             return 0;
         }

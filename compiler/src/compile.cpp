@@ -14,6 +14,7 @@
 #include "sf/compiler/passes/route.hpp"
 #include "sf/compiler/passes/validate.hpp"
 #include "sf/core/error.hpp"
+#include "sf/core/parallel.hpp"
 
 namespace sf {
 
@@ -56,6 +57,10 @@ CompileResult compile(const Graph& g, const ChipConfig& chip, const CompileOptio
         throw InputError("dump_after is set but no dump stream was given");
     validate_chip(chip);
 
+    // Passes that split into pieces do so in a fixed partition and merge in piece order
+    // (sf/core/parallel.hpp), so nothing below depends on the thread count; place (greedy
+    // then annealing, one random chain), route and partition's packing stay serial.
+    const int threads = std::clamp(opt.threads, 1, kMaxThreads);
     CompileResult res;
     auto dump_if_asked = [&](const char* pass, auto&& text) {
         if (want == pass || want == "all") {
@@ -74,13 +79,13 @@ CompileResult compile(const Graph& g, const ChipConfig& chip, const CompileOptio
         // Quantize before lowering: the lowered lists hold integer weights only, and
         // duplicate synapses are summed in integers that share their target's scale.
         PassTimer t(res.passes, "quantize");
-        ir = passes::quantize(std::move(ir), t.stats());
+        ir = passes::quantize(std::move(ir), t.stats(), threads);
         t.stop();
     }
     dump_if_asked("quantize", [&] { return passes::dump_quantize(ir); });
     {
         PassTimer t(res.passes, "lower");
-        ir = passes::lower(std::move(ir), t.stats());
+        ir = passes::lower(std::move(ir), t.stats(), threads);
         t.stop();
     }
     dump_if_asked("lower", [&] { return passes::dump_lower(ir); });
@@ -88,7 +93,7 @@ CompileResult compile(const Graph& g, const ChipConfig& chip, const CompileOptio
         // Partition needs the lowered lists: axon counts are distinct sources after
         // zero weights are dropped and duplicates merged.
         PassTimer t(res.passes, "partition");
-        ir = passes::partition(std::move(ir), t.stats());
+        ir = passes::partition(std::move(ir), t.stats(), threads);
         t.stop();
     }
     dump_if_asked("partition", [&] { return passes::dump_partition(ir); });
@@ -107,11 +112,14 @@ CompileResult compile(const Graph& g, const ChipConfig& chip, const CompileOptio
     dump_if_asked("route", [&] { return passes::dump_route(ir); });
     {
         PassTimer t(res.passes, "emit");
-        res.image = passes::emit(ir, opt.seed, t.stats());
+        res.image = passes::emit(ir, opt.seed, t.stats(), threads);
         t.stop();
     }
     dump_if_asked("emit", [&] { return passes::dump_emit(res.image); });
-    res.image.report_json = passes::make_report(res.image, res.passes);
+    int report_threads = 1;
+    res.image.report_json = passes::make_report(res.image, res.passes, threads, &report_threads);
+    res.threads = report_threads;
+    for (const PassStats& p : res.passes) res.threads = std::max(res.threads, p.threads);
     return res;
 }
 

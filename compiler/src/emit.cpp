@@ -7,6 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "sf/core/parallel.hpp"
+
 namespace sf::passes {
 
 namespace {
@@ -54,7 +56,7 @@ CoreMemory core_memory(const ChipImage& img, const CoreImage& c) {
 
 }  // namespace
 
-ChipImage emit(const ir::Ir& ir, uint64_t seed, PassStats& st) {
+ChipImage emit(const ir::Ir& ir, uint64_t seed, PassStats& st, int threads) {
     const Graph& g = *ir.graph;
     ChipImage img;
     img.chip = ir.chip;
@@ -89,78 +91,91 @@ ChipImage emit(const ir::Ir& ir, uint64_t seed, PassStats& st) {
         }
     }
 
+    // Cores are independent: each is filled (crossbar, provenance, profiles, routing table)
+    // by one thread, the cores split over the threads in contiguous runs of mesh order.
+    // A neuron lives on one core, so the population maps are written at distinct places;
+    // the counts go to each core's own slot and are added in core order.
     img.cores.resize(size_t(S));
-    int64_t synapses = 0, cells = 0;
-    // Axon id of a source on the core being filled: one int per network neuron, set from
-    // the core's axon list, so each synapse finds its crossbar row in O(1).
-    std::vector<int32_t> axon_of(size_t(ir.total_neurons()), -1);
-    for (int c = 0; c < S; ++c) {
-        const ir::Slot& sl = ir.slots[order[c]];
-        CoreImage& core = img.cores[c];
-        core.x = sl.x;
-        core.y = sl.y;
-        core.num_neurons = sl.neurons;
-        core.num_axons = int(sl.axons.size());
-        const size_t A = sl.axons.size(), N = size_t(sl.neurons);
-        core.weights.assign(A * N, 0);
-        for (size_t a = 0; a < A; ++a) axon_of[sl.axons[a]] = int32_t(a);
-        for (int32_t a : sl.axons) {
-            const int p = ir.pop_of(a);
-            core.axon_pop.push_back(p);
-            core.axon_index.push_back(int32_t(a - ir.pop_offset[p]));
-        }
-        bool plastic = false;
-        int n = 0;
-        for (int k : sl.groups) {
-            const ir::Group& gr = ir.groups[k];
-            const ir::PopQuant& q = ir.pops[gr.pop];
-            const ir::SynapseList& syn = ir.syn[gr.pop];
-            size_t prof = 0;
-            while (prof < core.profiles.size() && !same_profile(core.profiles[prof], q.profile))
-                ++prof;
-            if (prof == core.profiles.size()) core.profiles.push_back(q.profile);
-            if (q.learning) core.learning = q.learn;
-            for (int32_t i : gr.neurons) {
-                core.profile_of.push_back(uint8_t(prof));
-                core.bias_mant.push_back(q.bias_mant[i]);
-                core.neuron_pop.push_back(gr.pop);
-                core.neuron_index.push_back(i);
-                img.populations[gr.pop].core_of[i] = c;
-                img.populations[gr.pop].neuron_of[i] = n;
-                for (int64_t e = syn.post_ptr[i]; e < syn.post_ptr[i + 1]; ++e) {
-                    const size_t a = size_t(axon_of[syn.pre[e]]);
-                    core.weights[a * N + size_t(n)] = syn.weight[e];
-                    if (syn.plastic[e]) {
-                        if (!plastic) core.plastic.assign(A * N, 0);
-                        plastic = true;
-                        core.plastic[a * N + size_t(n)] = 1;
+    std::vector<int64_t> core_syn(static_cast<size_t>(S), 0), core_entries(static_cast<size_t>(S), 0);
+    parallel_chunks(S, threads, [&](int, int64_t cb, int64_t ce) {
+        // Axon id of a source on the core being filled: one int per network neuron (one
+        // array per thread), set from the core's axon list, so each synapse finds its
+        // crossbar row in O(1).
+        std::vector<int32_t> axon_of(size_t(ir.total_neurons()), -1);
+        for (int c = int(cb); c < int(ce); ++c) {
+            const ir::Slot& sl = ir.slots[order[c]];
+            CoreImage& core = img.cores[c];
+            core.x = sl.x;
+            core.y = sl.y;
+            core.num_neurons = sl.neurons;
+            core.num_axons = int(sl.axons.size());
+            const size_t A = sl.axons.size(), N = size_t(sl.neurons);
+            core.weights.assign(A * N, 0);
+            for (size_t a = 0; a < A; ++a) axon_of[sl.axons[a]] = int32_t(a);
+            for (int32_t a : sl.axons) {
+                const int p = ir.pop_of(a);
+                core.axon_pop.push_back(p);
+                core.axon_index.push_back(int32_t(a - ir.pop_offset[p]));
+            }
+            bool plastic = false;
+            int n = 0;
+            int64_t synapses = 0;
+            for (int k : sl.groups) {
+                const ir::Group& gr = ir.groups[k];
+                const ir::PopQuant& q = ir.pops[gr.pop];
+                const ir::SynapseList& syn = ir.syn[gr.pop];
+                size_t prof = 0;
+                while (prof < core.profiles.size() &&
+                       !same_profile(core.profiles[prof], q.profile))
+                    ++prof;
+                if (prof == core.profiles.size()) core.profiles.push_back(q.profile);
+                if (q.learning) core.learning = q.learn;
+                for (int32_t i : gr.neurons) {
+                    core.profile_of.push_back(uint8_t(prof));
+                    core.bias_mant.push_back(q.bias_mant[i]);
+                    core.neuron_pop.push_back(gr.pop);
+                    core.neuron_index.push_back(i);
+                    img.populations[gr.pop].core_of[i] = c;
+                    img.populations[gr.pop].neuron_of[i] = n;
+                    for (int64_t e = syn.post_ptr[i]; e < syn.post_ptr[i + 1]; ++e) {
+                        const size_t a = size_t(axon_of[syn.pre[e]]);
+                        core.weights[a * N + size_t(n)] = syn.weight[e];
+                        if (syn.plastic[e]) {
+                            if (!plastic) core.plastic.assign(A * N, 0);
+                            plastic = true;
+                            core.plastic[a * N + size_t(n)] = 1;
+                        }
                     }
+                    synapses += syn.post_ptr[i + 1] - syn.post_ptr[i];
+                    ++n;
                 }
-                synapses += syn.post_ptr[i + 1] - syn.post_ptr[i];
-                ++n;
             }
-        }
-        cells += int64_t(A * N);
-        for (int32_t a : sl.axons) axon_of[a] = -1;
-    }
+            core_syn[size_t(c)] = synapses;
+            for (int32_t a : sl.axons) axon_of[a] = -1;
 
-    // Routing tables from the route pass; chip neurons in core order.
-    int64_t entries = 0;
-    for (int c = 0; c < S; ++c) {
-        CoreImage& core = img.cores[c];
-        core.route_ptr.assign(size_t(core.num_neurons + 1), 0);
-        for (int n = 0; n < core.num_neurons; ++n) {
-            const int64_t gid = ir.pop_offset[core.neuron_pop[n]] + core.neuron_index[n];
-            for (int64_t k = ir.route_ptr[gid]; k < ir.route_ptr[gid + 1]; ++k) {
-                const int d = ir.route_slot[k];
-                if (d < 0)
-                    core.route_dst.push_back({-1, -1, ir.route_axon[k]});
-                else
-                    core.route_dst.push_back({ir.slots[d].x, ir.slots[d].y, ir.route_axon[k]});
+            // Routing table from the route pass; chip neurons in core order.
+            core.route_ptr.assign(size_t(core.num_neurons + 1), 0);
+            for (int m = 0; m < core.num_neurons; ++m) {
+                const int64_t gid = ir.pop_offset[core.neuron_pop[m]] + core.neuron_index[m];
+                for (int64_t k = ir.route_ptr[gid]; k < ir.route_ptr[gid + 1]; ++k) {
+                    const int d = ir.route_slot[k];
+                    if (d < 0)
+                        core.route_dst.push_back({-1, -1, ir.route_axon[k]});
+                    else
+                        core.route_dst.push_back(
+                            {ir.slots[d].x, ir.slots[d].y, ir.route_axon[k]});
+                }
+                core.route_ptr[m + 1] = int32_t(core.route_dst.size());
             }
-            core.route_ptr[n + 1] = int32_t(core.route_dst.size());
+            core_entries[size_t(c)] = int64_t(core.route_dst.size());
         }
-        entries += int64_t(core.route_dst.size());
+    });
+    st.threads = parallel_chunk_count(S, threads);
+    int64_t synapses = 0, cells = 0, entries = 0;
+    for (int c = 0; c < S; ++c) {
+        synapses += core_syn[size_t(c)];
+        cells += int64_t(img.cores[c].num_axons) * img.cores[c].num_neurons;
+        entries += core_entries[size_t(c)];
     }
 
     // Host maps: inputs in population order, then outputs in population order.
@@ -200,7 +215,8 @@ ChipImage emit(const ir::Ir& ir, uint64_t seed, PassStats& st) {
     return img;
 }
 
-std::string make_report(const ChipImage& img, const std::vector<PassStats>& passes) {
+std::string make_report(const ChipImage& img, const std::vector<PassStats>& passes, int threads,
+                        int* threads_used) {
     nlohmann::json r;
     r["network"] = img.network;
     r["chip"] = img.chip.name;
@@ -210,9 +226,18 @@ std::string make_report(const ChipImage& img, const std::vector<PassStats>& pass
     r["cores_total"] = img.chip.num_cores();
     int64_t syn = 0, cells = 0, entries = 0, hops = 0, neurons = 0;
     CoreMemory tot;
+    // Counting each crossbar's synapses reads every cell: cores over the threads, each
+    // count in its core's slot; the JSON is then built in core order.
+    const int64_t S = int64_t(img.cores.size());
+    std::vector<int64_t> core_syn(img.cores.size(), 0);
+    parallel_chunks(S, threads, [&](int, int64_t b, int64_t e) {
+        for (int64_t c = b; c < e; ++c) core_syn[size_t(c)] = core_synapses(img.cores[size_t(c)]);
+    });
+    if (threads_used) *threads_used = parallel_chunk_count(S, threads);
     nlohmann::json cores = nlohmann::json::array();
-    for (const auto& c : img.cores) {
-        const int64_t s = core_synapses(c);
+    for (size_t ci = 0; ci < img.cores.size(); ++ci) {
+        const CoreImage& c = img.cores[ci];
+        const int64_t s = core_syn[ci];
         const int64_t cc = int64_t(c.num_axons) * c.num_neurons;
         const CoreMemory m = core_memory(img, c);
         syn += s;

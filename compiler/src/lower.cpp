@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "sf/core/error.hpp"
+#include "sf/core/parallel.hpp"
 
 namespace sf::passes {
 
@@ -131,20 +132,32 @@ void for_each_synapse(const ir::Ir& ir, int j, F&& f) {
 
 }  // namespace
 
-ir::Ir lower(ir::Ir ir, PassStats& st) {
+ir::Ir lower(ir::Ir ir, PassStats& st, int threads) {
     const Graph& g = *ir.graph;
     const int P = ir.num_pops();
     ir.syn.assign(P, {});
     const int32_t wlo = ir.chip.weight_min(), whi = ir.chip.weight_max();
-    int64_t merged = 0, merge_clamped = 0, total = 0;
-    for (int t = 0; t < P; ++t) {
+    // Each target population is lowered on its own (its synapse list, its counts), so the
+    // populations are split over the threads in contiguous runs and the counts added in
+    // population order afterwards. A bad projection throws from the lowest population
+    // first, as the serial loop did.
+    struct Counts {
+        bool any = false;  // has incoming projections
+        int64_t merged = 0, merge_clamped = 0, synapses = 0;
+    };
+    std::vector<Counts> counts(static_cast<size_t>(P));
+    auto lower_one = [&](int t) {
         std::vector<int> in;
         for (size_t j = 0; j < g.projections.size(); ++j)
             if (g.population_index(g.projections[j].post) == t) in.push_back(int(j));
         ir::SynapseList& sl = ir.syn[t];
+        Counts& cnt = counts[size_t(t)];
+        int64_t& merged = cnt.merged;
+        int64_t& merge_clamped = cnt.merge_clamped;
         const int64_t n = g.populations[t].size();
         sl.post_ptr.assign(size_t(n + 1), 0);
-        if (in.empty()) continue;
+        if (in.empty()) return;
+        cnt.any = true;
         // Two passes over the generators (count, then fill) build the CSR in place
         // without a temporary list of triples: at 100 M synapses that is 1.6 GB saved.
         for (int j : in)
@@ -216,8 +229,20 @@ ir::Ir lower(ir::Ir ir, PassStats& st) {
         sl.pre.shrink_to_fit();
         sl.weight.shrink_to_fit();
         sl.plastic.shrink_to_fit();
-        st.stats["synapses_" + g.populations[t].name] = double(wr);
-        total += wr;
+        cnt.synapses = wr;
+    };
+    parallel_chunks(P, threads, [&](int, int64_t b, int64_t e) {
+        for (int64_t t = b; t < e; ++t) lower_one(int(t));
+    });
+    st.threads = parallel_chunk_count(P, threads);
+    int64_t merged = 0, merge_clamped = 0, total = 0;
+    for (int t = 0; t < P; ++t) {
+        const Counts& c = counts[size_t(t)];
+        merged += c.merged;
+        merge_clamped += c.merge_clamped;
+        if (!c.any) continue;
+        st.stats["synapses_" + g.populations[t].name] = double(c.synapses);
+        total += c.synapses;
     }
     st.stats["synapses"] = double(total);
     st.stats["duplicates_merged"] = double(merged);

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "sf/core/error.hpp"
+#include "sf/core/parallel.hpp"
 
 namespace sf::passes {
 
@@ -115,7 +116,7 @@ bool has_spatial_input(const Graph& g, int t) {
 // Spatial tiles of a {C, H, W} population: every tile holds all channels of a th x tw
 // rectangle. Picks the largest tile area (squarest first) whose every tile fits A axons;
 // returns false when even the best does not fit, and the caller chunks instead.
-bool tile_population(ir::Ir& ir, int t, AxonCounter& ac) {
+bool tile_population(const ir::Ir& ir, int t, AxonCounter& ac, std::vector<ir::Group>& out) {
     const Population& pop = ir.graph->populations[t];
     const ir::SynapseList& sl = ir.syn[t];
     const int64_t C = pop.shape[0], H = pop.shape[1], W = pop.shape[2];
@@ -165,7 +166,7 @@ bool tile_population(ir::Ir& ir, int t, AxonCounter& ac) {
                 gr.tile = "rows " + std::to_string(y0) + "-" +
                           std::to_string(std::min(H, y0 + th) - 1) + " cols " + std::to_string(x0) +
                           "-" + std::to_string(std::min(W, x0 + tw) - 1);
-                ir.groups.push_back(std::move(gr));
+                out.push_back(std::move(gr));
             }
         return true;
     }
@@ -173,7 +174,7 @@ bool tile_population(ir::Ir& ir, int t, AxonCounter& ac) {
 }
 
 // Contiguous chunks in flat order, each closed when the next neuron would break N or A.
-void chunk_population(ir::Ir& ir, int t, AxonCounter& ac) {
+void chunk_population(const ir::Ir& ir, int t, AxonCounter& ac, std::vector<ir::Group>& out) {
     const int64_t n = ir.graph->populations[t].size();
     const ir::SynapseList& sl = ir.syn[t];
     const int64_t N = ir.chip.neurons_per_core, A = ir.chip.axons_per_core;
@@ -185,7 +186,7 @@ void chunk_population(ir::Ir& ir, int t, AxonCounter& ac) {
         if (!gr.neurons.empty() &&
             (int64_t(gr.neurons.size()) + 1 > N || int64_t(gr.axons.size()) + add > A)) {
             std::sort(gr.axons.begin(), gr.axons.end());
-            ir.groups.push_back(std::move(gr));
+            out.push_back(std::move(gr));
             gr = ir::Group{};
             gr.pop = t;
             ac.next();
@@ -194,7 +195,7 @@ void chunk_population(ir::Ir& ir, int t, AxonCounter& ac) {
         ac.add(sl, i, &gr.axons);
     }
     std::sort(gr.axons.begin(), gr.axons.end());
-    ir.groups.push_back(std::move(gr));
+    out.push_back(std::move(gr));
 }
 
 }  // namespace
@@ -202,45 +203,61 @@ void chunk_population(ir::Ir& ir, int t, AxonCounter& ac) {
 // The chip YAML allows meshes of at most 64 x 64 tiles (core/src/chip_config.cpp).
 constexpr int64_t kMaxMesh = 64;
 
-ir::Ir partition(ir::Ir ir, PassStats& st) {
+ir::Ir partition(ir::Ir ir, PassStats& st, int threads) {
     const Graph& g = *ir.graph;
     const ChipConfig& chip = ir.chip;
     const int64_t N = chip.neurons_per_core, A = chip.axons_per_core;
     ir.groups.clear();
     ir.slots.clear();
-    AxonCounter ac(ir.total_neurons());
+    // Each population is cut into groups on its own (its own stamp array, its own list of
+    // groups), so the populations run on the threads in contiguous runs and their groups
+    // are appended in population order: the same groups, in the same order, for any count.
+    // A capacity error comes from the lowest population first, as in a serial loop.
+    const int P = ir.num_pops();
+    std::vector<std::vector<ir::Group>> pop_groups(static_cast<size_t>(P));
+    std::vector<char> pop_spatial(static_cast<size_t>(P), 0);
+    parallel_chunks(P, threads, [&](int, int64_t b, int64_t e) {
+        AxonCounter ac(ir.total_neurons());
+        for (int t = int(b); t < int(e); ++t) {
+            if (!ir.pops[t].on_chip) continue;
+            const Population& pop = g.populations[t];
+            const ir::SynapseList& sl = ir.syn[t];
+            // One neuron's sources all need an axon on its core: no cut can help then.
+            int64_t worst = 0, worst_i = 0;
+            for (int64_t i = 0; i < pop.size(); ++i) {
+                const int64_t fi = sl.post_ptr[i + 1] - sl.post_ptr[i];
+                if (fi > worst) {
+                    worst = fi;
+                    worst_i = i;
+                }
+            }
+            if (worst > A) {
+                const std::string preset = preset_that_fits(
+                    [&](const ChipConfig& c) { return c.axons_per_core >= worst; });
+                throw CapacityError(
+                    "layer '" + pop.name + "': neuron " + std::to_string(worst_i) + " needs " +
+                        std::to_string(worst) + " axons, the core has " + std::to_string(A),
+                    where_of(g, pop),
+                    "set core.axons >= " + std::to_string(worst) + " in the chip YAML" +
+                        or_preset(preset) + ", or reduce the fan-in of '" + pop.name + "'");
+            }
+            std::vector<ir::Group>& out = pop_groups[size_t(t)];
+            if (pop.shape.size() == 3 && has_spatial_input(g, t) &&
+                tile_population(ir, t, ac, out))
+                pop_spatial[size_t(t)] = 1;
+            else
+                chunk_population(ir, t, ac, out);
+        }
+    });
+    st.threads = parallel_chunk_count(P, threads);
     int spatial = 0;
     int64_t max_axons = 0;
-    for (int t = 0; t < ir.num_pops(); ++t) {
-        if (!ir.pops[t].on_chip) continue;
-        const Population& pop = g.populations[t];
-        const ir::SynapseList& sl = ir.syn[t];
-        // One neuron's sources all need an axon on its core: no cut can help then.
-        int64_t worst = 0, worst_i = 0;
-        for (int64_t i = 0; i < pop.size(); ++i) {
-            const int64_t fi = sl.post_ptr[i + 1] - sl.post_ptr[i];
-            if (fi > worst) {
-                worst = fi;
-                worst_i = i;
-            }
+    for (int t = 0; t < P; ++t) {
+        spatial += pop_spatial[size_t(t)];
+        for (ir::Group& gr : pop_groups[size_t(t)]) {
+            max_axons = std::max<int64_t>(max_axons, int64_t(gr.axons.size()));
+            ir.groups.push_back(std::move(gr));
         }
-        if (worst > A) {
-            const std::string preset =
-                preset_that_fits([&](const ChipConfig& c) { return c.axons_per_core >= worst; });
-            throw CapacityError(
-                "layer '" + pop.name + "': neuron " + std::to_string(worst_i) + " needs " +
-                    std::to_string(worst) + " axons, the core has " + std::to_string(A),
-                where_of(g, pop),
-                "set core.axons >= " + std::to_string(worst) + " in the chip YAML" +
-                    or_preset(preset) + ", or reduce the fan-in of '" + pop.name + "'");
-        }
-        const size_t before = ir.groups.size();
-        if (pop.shape.size() == 3 && has_spatial_input(g, t) && tile_population(ir, t, ac))
-            ++spatial;
-        else
-            chunk_population(ir, t, ac);
-        for (size_t k = before; k < ir.groups.size(); ++k)
-            max_axons = std::max<int64_t>(max_axons, int64_t(ir.groups[k].axons.size()));
     }
 
     // Pack groups into core slots, first fit over the last few open slots: small groups

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "sf/core/error.hpp"
+#include "sf/core/parallel.hpp"
 
 namespace sf::passes {
 
@@ -131,6 +132,20 @@ std::string weak_projection_warning(const Graph& g, size_t j, double pmax, doubl
     return std::string(buf) + "; fix: " + fix;
 }
 
+// Per-element work (largest weight, rounding, error sums) runs over blocks of this many
+// weights of one projection. The blocks do not depend on the thread count, and partial
+// sums are added in block order, so the statistics are the same on any number of threads.
+constexpr size_t kBlock = size_t(1) << 16;
+
+struct Block {
+    size_t proj, begin, end;
+};
+
+struct BlockErr {
+    double max_rel = 0, sq = 0;
+    int64_t clamped = 0;
+};
+
 bool same_learning(const LearningProfile& a, const LearningProfile& b) {
     return a.a_plus == b.a_plus && a.a_minus == b.a_minus && a.shift == b.shift &&
            a.x_decay == b.x_decay && a.y_decay == b.y_decay && a.x_inc == b.x_inc &&
@@ -139,23 +154,55 @@ bool same_learning(const LearningProfile& a, const LearningProfile& b) {
 
 }  // namespace
 
-ir::Ir quantize(ir::Ir ir, PassStats& st) {
+ir::Ir quantize(ir::Ir ir, PassStats& st, int threads) {
     const Graph& g = *ir.graph;
     const ChipConfig& chip = ir.chip;
     const int P = int(g.populations.size());
     ir.pops.assign(P, {});
     ir.projs.assign(g.projections.size(), {});
 
-    std::vector<std::vector<float>> fw(g.projections.size());
+    const size_t J = g.projections.size();
+    std::vector<std::vector<float>> fw(J);
+    parallel_chunks(int64_t(J), threads, [&](int, int64_t b, int64_t e) {
+        for (int64_t j = b; j < e; ++j) fw[size_t(j)] = float_weights(g.projections[size_t(j)]);
+    });
+    // Every projection's weights cut into blocks of kBlock: the per-element work below runs
+    // over these blocks on the threads, and each projection's partial results are merged
+    // in block order.
+    std::vector<Block> blocks;
+    std::vector<size_t> first_block(J + 1, 0);
+    for (size_t j = 0; j < J; ++j) {
+        first_block[j] = blocks.size();
+        for (size_t b = 0; b < fw[j].size(); b += kBlock)
+            blocks.push_back({j, b, std::min(fw[j].size(), b + kBlock)});
+    }
+    first_block[J] = blocks.size();
+    const int64_t nb = int64_t(blocks.size());
+    st.threads = std::max(parallel_chunk_count(int64_t(J), threads),
+                          parallel_chunk_count(nb, threads));
+
+    // Largest |w| of each projection (a max: the same in any order).
+    std::vector<double> block_max(blocks.size(), 0.0);
+    parallel_chunks(nb, threads, [&](int, int64_t b, int64_t e) {
+        for (int64_t k = b; k < e; ++k) {
+            const Block& bl = blocks[size_t(k)];
+            double m = 0;
+            for (size_t i = bl.begin; i < bl.end; ++i)
+                m = std::max(m, double(std::fabs(fw[bl.proj][i])));
+            block_max[size_t(k)] = m;
+        }
+    });
+    std::vector<double> proj_max(J, 0.0);
+    for (size_t j = 0; j < J; ++j)
+        for (size_t k = first_block[j]; k < first_block[j + 1]; ++k)
+            proj_max[j] = std::max(proj_max[j], block_max[k]);
     std::vector<std::string> strongest(static_cast<size_t>(P));  // projection with max_abs_weight
-    for (size_t j = 0; j < g.projections.size(); ++j) {
-        fw[j] = float_weights(g.projections[j]);
+    for (size_t j = 0; j < J; ++j) {
         const int post = g.population_index(g.projections[j].post);
-        for (float w : fw[j])
-            if (double(std::fabs(w)) > ir.pops[post].max_abs_weight) {
-                ir.pops[post].max_abs_weight = double(std::fabs(w));
-                strongest[size_t(post)] = g.projections[j].name;
-            }
+        if (proj_max[j] > ir.pops[post].max_abs_weight) {
+            ir.pops[post].max_abs_weight = proj_max[j];
+            strongest[size_t(post)] = g.projections[j].name;
+        }
     }
 
     const double wmax = chip.weight_max();
@@ -212,26 +259,44 @@ ir::Ir quantize(ir::Ir ir, PassStats& st) {
         bias_clamped += clamped;
     }
 
+    // Integer weights, block by block; each block's error sums and clamp count in its own
+    // slot, added per projection in block order below.
+    for (size_t j = 0; j < J; ++j) ir.projs[j].w.resize(fw[j].size());
+    std::vector<BlockErr> block_err(blocks.size());
+    parallel_chunks(nb, threads, [&](int, int64_t b, int64_t e) {
+        for (int64_t k = b; k < e; ++k) {
+            const Block& bl = blocks[size_t(k)];
+            const std::vector<float>& f = fw[bl.proj];
+            std::vector<int32_t>& w = ir.projs[bl.proj].w;
+            const double s = ir.pops[g.population_index(g.projections[bl.proj].post)].scale;
+            const double pmax = proj_max[bl.proj];
+            BlockErr& be = block_err[size_t(k)];
+            for (size_t i = bl.begin; i < bl.end; ++i) {
+                w[i] = clamp_round(double(f[i]) * s, chip.weight_min(), chip.weight_max(),
+                                   &be.clamped);
+                const double err = std::fabs(double(w[i]) / s - double(f[i]));
+                const double rel = pmax > 0 ? err / pmax : 0.0;
+                be.max_rel = std::max(be.max_rel, rel);
+                be.sq += rel * rel;
+            }
+        }
+    });
+
     double worst = 0;
     int64_t total_clamped = 0;
     int weak = 0;
-    for (size_t j = 0; j < g.projections.size(); ++j) {
+    for (size_t j = 0; j < J; ++j) {
         const Projection& pj = g.projections[j];
         const int post = g.population_index(pj.post);
         ir::PopQuant& tq = ir.pops[post];
         ir::ProjQuant& q = ir.projs[j];
         const double s = tq.scale;
-        double pmax = 0;
-        for (float w : fw[j]) pmax = std::max(pmax, double(std::fabs(w)));
-        q.w.resize(fw[j].size());
+        const double pmax = proj_max[j];
         double sq = 0;
-        for (size_t i = 0; i < fw[j].size(); ++i) {
-            q.w[i] =
-                clamp_round(double(fw[j][i]) * s, chip.weight_min(), chip.weight_max(), &q.clamped);
-            const double err = std::fabs(double(q.w[i]) / s - double(fw[j][i]));
-            const double rel = pmax > 0 ? err / pmax : 0.0;
-            q.max_rel_err = std::max(q.max_rel_err, rel);
-            sq += rel * rel;
+        for (size_t k = first_block[j]; k < first_block[j + 1]; ++k) {
+            q.max_rel_err = std::max(q.max_rel_err, block_err[k].max_rel);
+            q.clamped += block_err[k].clamped;
+            sq += block_err[k].sq;
         }
         q.rms_rel_err = fw[j].empty() ? 0.0 : std::sqrt(sq / double(fw[j].size()));
         const double levels = pmax * s;

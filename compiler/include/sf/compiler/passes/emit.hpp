@@ -15,10 +15,11 @@
 
 namespace sf::passes {
 
-ChipImage emit(const ir::Ir& ir, uint64_t seed, PassStats& st);
+ChipImage emit(const ir::Ir& ir, uint64_t seed, PassStats& st, int threads = 1);
 std::string dump_emit(const ChipImage& img);
 
 // The report JSON of an image given the statistics of all passes (emit's included).
-std::string make_report(const ChipImage& img, const std::vector<PassStats>& passes);
+std::string make_report(const ChipImage& img, const std::vector<PassStats>& passes,
+                        int threads = 1, int* threads_used = nullptr);
 
 }  // namespace sf::passes

@@ -18,7 +18,7 @@
 
 namespace sf::passes {
 
-ir::Ir lower(ir::Ir ir, PassStats& st);
+ir::Ir lower(ir::Ir ir, PassStats& st, int threads = 1);
 std::string dump_lower(const ir::Ir& ir);
 
 }  // namespace sf::passes

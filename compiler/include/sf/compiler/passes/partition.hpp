@@ -22,7 +22,7 @@
 
 namespace sf::passes {
 
-ir::Ir partition(ir::Ir ir, PassStats& st);
+ir::Ir partition(ir::Ir ir, PassStats& st, int threads = 1);
 std::string dump_partition(const ir::Ir& ir);
 
 }  // namespace sf::passes

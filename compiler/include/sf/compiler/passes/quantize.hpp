@@ -19,7 +19,7 @@
 
 namespace sf::passes {
 
-ir::Ir quantize(ir::Ir ir, PassStats& st);
+ir::Ir quantize(ir::Ir ir, PassStats& st, int threads = 1);
 std::string dump_quantize(const ir::Ir& ir);
 
 }  // namespace sf::passes
