@@ -130,6 +130,10 @@ void for_each_synapse(const ir::Ir& ir, int j, F&& f) {
     }
 }
 
+// Neurons per block of the sort-and-merge step: small enough that a population of a few
+// thousand neurons still splits, large enough that a block's bookkeeping is noise.
+constexpr int64_t kNeuronBlock = 2048;
+
 }  // namespace
 
 ir::Ir lower(ir::Ir ir, PassStats& st, int threads) {
@@ -137,112 +141,154 @@ ir::Ir lower(ir::Ir ir, PassStats& st, int threads) {
     const int P = ir.num_pops();
     ir.syn.assign(P, {});
     const int32_t wlo = ir.chip.weight_min(), whi = ir.chip.weight_max();
-    // Each target population is lowered on its own (its synapse list, its counts), so the
-    // populations are split over the threads in contiguous runs and the counts added in
-    // population order afterwards. A bad projection throws from the lowest population
-    // first, as the serial loop did.
-    struct Counts {
-        bool any = false;  // has incoming projections
-        int64_t merged = 0, merge_clamped = 0, synapses = 0;
-    };
-    std::vector<Counts> counts(static_cast<size_t>(P));
-    auto lower_one = [&](int t) {
-        std::vector<int> in;
-        for (size_t j = 0; j < g.projections.size(); ++j)
-            if (g.population_index(g.projections[j].post) == t) in.push_back(int(j));
-        ir::SynapseList& sl = ir.syn[t];
-        Counts& cnt = counts[size_t(t)];
-        int64_t& merged = cnt.merged;
-        int64_t& merge_clamped = cnt.merge_clamped;
-        const int64_t n = g.populations[t].size();
-        sl.post_ptr.assign(size_t(n + 1), 0);
-        if (in.empty()) return;
-        cnt.any = true;
-        // Two passes over the generators (count, then fill) build the CSR in place
-        // without a temporary list of triples: at 100 M synapses that is 1.6 GB saved.
-        for (int j : in)
-            for_each_synapse(ir, j,
-                             [&](int64_t post, int64_t, int32_t) { ++sl.post_ptr[post + 1]; });
-        for (int64_t i = 0; i < n; ++i) sl.post_ptr[i + 1] += sl.post_ptr[i];
-        const int64_t m = sl.post_ptr[n];
-        sl.pre.resize(m);
-        sl.weight.resize(m);
-        sl.plastic.resize(m);
-        std::vector<int64_t> cur(sl.post_ptr.begin(), sl.post_ptr.end() - 1);
-        for (int j : in) {
-            const uint8_t pl = ir.projs[j].plastic ? 1 : 0;
-            for_each_synapse(ir, j, [&](int64_t post, int64_t pre, int32_t w) {
-                const int64_t k = cur[post]++;
-                sl.pre[k] = int32_t(pre);
-                sl.weight[k] = int16_t(w);
-                sl.plastic[k] = pl;
-            });
+    // Three steps, each over pieces that write only their own part of the lists:
+    //  1. per target population (contiguous runs of populations on the threads): count
+    //     and fill its CSR from the projections' generators;
+    //  2. per fixed block of kNeuronBlock neurons of one population: sort each neuron's
+    //     synapses by source and merge duplicates inside the neuron's own range;
+    //  3. per population again: move the merged runs down into one compact list.
+    // The blocks do not depend on the thread count and counts are added in block order,
+    // so the lists and statistics are the same for any count. A bad projection throws
+    // from the lowest population first, as the serial loop did.
+    std::vector<char> any(static_cast<size_t>(P), 0);  // has incoming projections
+    parallel_chunks(P, threads, [&](int, int64_t pb, int64_t pe) {
+        for (int t = int(pb); t < int(pe); ++t) {
+            std::vector<int> in;
+            for (size_t j = 0; j < g.projections.size(); ++j)
+                if (g.population_index(g.projections[j].post) == t) in.push_back(int(j));
+            ir::SynapseList& sl = ir.syn[t];
+            const int64_t n = g.populations[t].size();
+            sl.post_ptr.assign(size_t(n + 1), 0);
+            if (in.empty()) continue;
+            any[size_t(t)] = 1;
+            // Two passes over the generators (count, then fill) build the CSR in place
+            // without a temporary list of triples: at 100 M synapses that is 1.6 GB saved.
+            for (int j : in)
+                for_each_synapse(ir, j, [&](int64_t post, int64_t, int32_t) {
+                    ++sl.post_ptr[post + 1];
+                });
+            for (int64_t i = 0; i < n; ++i) sl.post_ptr[i + 1] += sl.post_ptr[i];
+            const int64_t m = sl.post_ptr[n];
+            sl.pre.resize(m);
+            sl.weight.resize(m);
+            sl.plastic.resize(m);
+            std::vector<int64_t> cur(sl.post_ptr.begin(), sl.post_ptr.end() - 1);
+            for (int j : in) {
+                const uint8_t pl = ir.projs[j].plastic ? 1 : 0;
+                for_each_synapse(ir, j, [&](int64_t post, int64_t pre, int32_t w) {
+                    const int64_t k = cur[post]++;
+                    sl.pre[k] = int32_t(pre);
+                    sl.weight[k] = int16_t(w);
+                    sl.plastic[k] = pl;
+                });
+            }
         }
-        // Sort each neuron's synapses by source and merge duplicates, compacting in place.
+    });
+
+    struct Block {
+        int pop;
+        int64_t begin, end;             // neurons
+        int64_t merged = 0, clamped = 0;
+    };
+    std::vector<Block> blocks;
+    std::vector<std::vector<int64_t>> kept(static_cast<size_t>(P));  // synapses per neuron
+    for (int t = 0; t < P; ++t) {
+        if (!any[size_t(t)]) continue;
+        const int64_t n = g.populations[t].size();
+        kept[size_t(t)].assign(size_t(n), 0);
+        for (int64_t i = 0; i < n; i += kNeuronBlock)
+            blocks.push_back({t, i, std::min(n, i + kNeuronBlock)});
+    }
+    parallel_chunks(int64_t(blocks.size()), threads, [&](int, int64_t kb, int64_t ke) {
         std::vector<int64_t> perm;
         std::vector<int32_t> tp;
         std::vector<int16_t> tw;
         std::vector<uint8_t> tl;
-        int64_t wr = 0;
-        for (int64_t i = 0; i < n; ++i) {
-            const int64_t b = sl.post_ptr[i], e = sl.post_ptr[i + 1];
-            bool sorted = true;
-            for (int64_t k = b + 1; k < e && sorted; ++k) sorted = sl.pre[k - 1] < sl.pre[k];
-            if (!sorted) {
-                perm.resize(size_t(e - b));
-                std::iota(perm.begin(), perm.end(), b);
-                std::stable_sort(perm.begin(), perm.end(),
-                                 [&](int64_t x, int64_t y) { return sl.pre[x] < sl.pre[y]; });
-                tp.clear();
-                tw.clear();
-                tl.clear();
-                for (int64_t k : perm) {
-                    tp.push_back(sl.pre[k]);
-                    tw.push_back(sl.weight[k]);
-                    tl.push_back(sl.plastic[k]);
+        for (int64_t bi = kb; bi < ke; ++bi) {
+            Block& bl = blocks[size_t(bi)];
+            ir::SynapseList& sl = ir.syn[bl.pop];
+            std::vector<int64_t>& cnt = kept[size_t(bl.pop)];
+            for (int64_t i = bl.begin; i < bl.end; ++i) {
+                const int64_t b = sl.post_ptr[i], e = sl.post_ptr[i + 1];
+                bool sorted = true;
+                for (int64_t k = b + 1; k < e && sorted; ++k) sorted = sl.pre[k - 1] < sl.pre[k];
+                if (!sorted) {
+                    perm.resize(size_t(e - b));
+                    std::iota(perm.begin(), perm.end(), b);
+                    std::stable_sort(perm.begin(), perm.end(),
+                                     [&](int64_t x, int64_t y) { return sl.pre[x] < sl.pre[y]; });
+                    tp.clear();
+                    tw.clear();
+                    tl.clear();
+                    for (int64_t k : perm) {
+                        tp.push_back(sl.pre[k]);
+                        tw.push_back(sl.weight[k]);
+                        tl.push_back(sl.plastic[k]);
+                    }
+                    std::copy(tp.begin(), tp.end(), sl.pre.begin() + b);
+                    std::copy(tw.begin(), tw.end(), sl.weight.begin() + b);
+                    std::copy(tl.begin(), tl.end(), sl.plastic.begin() + b);
                 }
-                std::copy(tp.begin(), tp.end(), sl.pre.begin() + b);
-                std::copy(tw.begin(), tw.end(), sl.weight.begin() + b);
-                std::copy(tl.begin(), tl.end(), sl.plastic.begin() + b);
-            }
-            const int64_t start = wr;
-            for (int64_t k = b; k < e; ++k) {
-                if (wr > start && sl.pre[wr - 1] == sl.pre[k]) {
-                    int32_t s = int32_t(sl.weight[wr - 1]) + sl.weight[k];
-                    if (s < wlo || s > whi) ++merge_clamped;
-                    sl.weight[wr - 1] = int16_t(std::clamp(s, wlo, whi));
-                    sl.plastic[wr - 1] |= sl.plastic[k];
-                    ++merged;
-                    continue;
+                int64_t wr = b;
+                for (int64_t k = b; k < e; ++k) {
+                    if (wr > b && sl.pre[wr - 1] == sl.pre[k]) {
+                        int32_t s = int32_t(sl.weight[wr - 1]) + sl.weight[k];
+                        if (s < wlo || s > whi) ++bl.clamped;
+                        sl.weight[wr - 1] = int16_t(std::clamp(s, wlo, whi));
+                        sl.plastic[wr - 1] |= sl.plastic[k];
+                        ++bl.merged;
+                        continue;
+                    }
+                    sl.pre[wr] = sl.pre[k];
+                    sl.weight[wr] = sl.weight[k];
+                    sl.plastic[wr] = sl.plastic[k];
+                    ++wr;
                 }
-                sl.pre[wr] = sl.pre[k];
-                sl.weight[wr] = sl.weight[k];
-                sl.plastic[wr] = sl.plastic[k];
-                ++wr;
+                cnt[size_t(i)] = wr - b;
             }
-            sl.post_ptr[i] = start;
         }
-        sl.post_ptr[n] = wr;
-        sl.pre.resize(wr);
-        sl.weight.resize(wr);
-        sl.plastic.resize(wr);
-        sl.pre.shrink_to_fit();
-        sl.weight.shrink_to_fit();
-        sl.plastic.shrink_to_fit();
-        cnt.synapses = wr;
-    };
-    parallel_chunks(P, threads, [&](int, int64_t b, int64_t e) {
-        for (int64_t t = b; t < e; ++t) lower_one(int(t));
     });
-    st.threads = parallel_chunk_count(P, threads);
+
+    parallel_chunks(P, threads, [&](int, int64_t pb, int64_t pe) {
+        for (int t = int(pb); t < int(pe); ++t) {
+            if (!any[size_t(t)]) continue;
+            ir::SynapseList& sl = ir.syn[t];
+            const std::vector<int64_t>& cnt = kept[size_t(t)];
+            const int64_t n = g.populations[t].size();
+            int64_t wr = 0;
+            for (int64_t i = 0; i < n; ++i) {
+                const int64_t b = sl.post_ptr[i], c = cnt[size_t(i)];
+                if (wr != b) {  // wr < b: copying forward is safe
+                    std::copy(sl.pre.begin() + b, sl.pre.begin() + b + c, sl.pre.begin() + wr);
+                    std::copy(sl.weight.begin() + b, sl.weight.begin() + b + c,
+                              sl.weight.begin() + wr);
+                    std::copy(sl.plastic.begin() + b, sl.plastic.begin() + b + c,
+                              sl.plastic.begin() + wr);
+                }
+                sl.post_ptr[i] = wr;
+                wr += c;
+            }
+            sl.post_ptr[n] = wr;
+            sl.pre.resize(wr);
+            sl.weight.resize(wr);
+            sl.plastic.resize(wr);
+            sl.pre.shrink_to_fit();
+            sl.weight.shrink_to_fit();
+            sl.plastic.shrink_to_fit();
+        }
+    });
+    st.threads = std::max(parallel_chunk_count(P, threads),
+                          parallel_chunk_count(int64_t(blocks.size()), threads));
+
     int64_t merged = 0, merge_clamped = 0, total = 0;
+    for (const Block& bl : blocks) {
+        merged += bl.merged;
+        merge_clamped += bl.clamped;
+    }
     for (int t = 0; t < P; ++t) {
-        const Counts& c = counts[size_t(t)];
-        merged += c.merged;
-        merge_clamped += c.merge_clamped;
-        if (!c.any) continue;
-        st.stats["synapses_" + g.populations[t].name] = double(c.synapses);
-        total += c.synapses;
+        if (!any[size_t(t)]) continue;
+        st.stats["synapses_" + g.populations[t].name] = double(ir.syn[t].size());
+        total += ir.syn[t].size();
     }
     st.stats["synapses"] = double(total);
     st.stats["duplicates_merged"] = double(merged);
