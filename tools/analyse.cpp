@@ -100,6 +100,7 @@ NetworkRunner float_runner(const Dataset& ds, int threads) {
                 out.run.samples.clear();
             }
             out.run.counters += r.run.counters;
+            out.run.threads = std::max(out.run.threads, r.run.threads);
             for (auto& s : r.run.samples) out.run.samples.push_back(std::move(s));
             if (sim.membrane_readout())
                 for (const auto& v : r.readout) out.membrane.emplace_back(v.begin(), v.end());
@@ -128,12 +129,14 @@ NetworkRunner float_runner(const Dataset& ds, int threads) {
     };
 }
 
-NetworkRunner chip_runner(const Dataset& ds, const std::string& backend, const std::string& chip) {
+NetworkRunner chip_runner(const Dataset& ds, const std::string& backend, const std::string& chip,
+                          int threads) {
     const ChipBackend* b = &chip_backend(backend);
     const ChipConfig cfg = load_chip(chip);
-    return [&ds, b, cfg](const Graph& g, bool record) {
+    return [&ds, b, cfg, threads](const Graph& g, bool record) {
         const CompileResult c = compile(g, cfg);
         RunOptions o;
+        o.threads = threads;
         if (record) o.record = RecordSpikes | RecordU;
         AnalysedRun out;
         // In chunks of samples, so the recorded states of one chunk at a time are held.
@@ -161,6 +164,7 @@ NetworkRunner chip_runner(const Dataset& ds, const std::string& backend, const s
                 continue;
             }
             out.run.counters += r.counters;
+            out.run.threads = std::max(out.run.threads, r.threads);
             for (auto& s : r.samples) out.run.samples.push_back(std::move(s));
         }
         return out;
@@ -231,10 +235,13 @@ nlohmann::json analyse_network(const Graph& g, const NetworkRunner& run, const s
     nlohmann::json j = analyse(base, g.dt_ms);
     j["network"] = g.name;
     j["dt_ms"] = g.dt_ms;
+    j["threads"] = std::max(1, base.run.threads);
     if (!ablate.empty()) {
         std::vector<int64_t> off;
         const Graph ablated = ablate_graph(g, cut.population, cut.fraction, seed, &off);
-        const double acc = run(ablated, false).run.accuracy();
+        const RunResult cut_run = run(ablated, false).run;
+        const double acc = cut_run.accuracy();
+        j["threads"] = std::max(j["threads"].get<int>(), cut_run.threads);
         j["ablation"] = {{"population", cut.population},
                          {"fraction", cut.fraction},
                          {"seed", seed},

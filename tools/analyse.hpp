@@ -36,10 +36,13 @@ using NetworkRunner = std::function<AnalysedRun(const Graph& g, bool record)>;
 NetworkRunner float_runner(const Dataset& ds, int threads);
 // A chip backend (functional, systemc, rtl): compile for the chip, run the same encoded
 // spikes, read the recorded spikes and u through `spikeforge run`'s recorded JSON.
-NetworkRunner chip_runner(const Dataset& ds, const std::string& backend, const std::string& chip);
+// `threads` splits the samples where the backend can (RunOptions::threads).
+NetworkRunner chip_runner(const Dataset& ds, const std::string& backend, const std::string& chip,
+                          int threads = 1);
 
 // Runs g, analyses outputs and populations, and with `ablate` ("POP:FRACTION", option
 // names the flag for errors) reruns the ablated network and reports the accuracy drop.
+// "threads" is the most worker threads a run used (RunResult::threads).
 nlohmann::json analyse_network(const Graph& g, const NetworkRunner& run, const std::string& ablate,
                                const std::string& option, uint64_t seed);
 

@@ -16,6 +16,7 @@
 #include "sf/compiler/compile.hpp"
 #include "sf/core/chip_config.hpp"
 #include "sf/core/error.hpp"
+#include "sf/core/parallel.hpp"
 #include "sf/core/temp_dir.hpp"
 #include "sf/reference/datasets.hpp"
 #include "sf/reference/encoders.hpp"
@@ -35,6 +36,7 @@ struct NeuronArgs {
     double current = 10.0, duration_ms = 500.0, dt_ms = 0.0, skip_ms = 0.0;
     std::vector<double> currents;
     bool json = false;
+    int threads = default_thread_count();
 };
 
 // The step size each model is checked with in tests/course: fine enough for its method.
@@ -68,6 +70,14 @@ const char* unit_of(const std::string& model) {
     return "nA";
 }
 
+// --threads on every course subcommand: the same range, default and message as the other
+// commands. `what` says what the threads split (or that the subcommand runs serially).
+void add_threads_option(CLI::App* cmd, int& threads, const std::string& what) {
+    cmd->add_option("--threads", threads,
+                    what + " (default: every core); results are identical for any count")
+        ->transform(whole_number("--threads", 1, (unsigned long long)kMaxThreads));
+}
+
 void add_neuron_options(CLI::App* cmd, NeuronArgs& a) {
     cmd->add_option("--model", a.model, "lif, alif, adex, izhikevich or hh (default izhikevich)");
     cmd->add_option("--preset", a.preset, "Izhikevich pattern: rs, ib, ch, fs, lts (default rs)");
@@ -94,21 +104,27 @@ void write_pgm(const std::string& path, const Eigen::VectorXd& v, int64_t rows, 
 }  // namespace
 
 Action add_course(CLI::App& app) {
-    auto* course = app.add_subcommand("course", "Models of the neuroscience course (docs/course.md)");
+    auto* course =
+        app.add_subcommand("course", "Models of the neuroscience course (docs/course.md)");
     course->require_subcommand(1);
 
     auto na = std::make_shared<NeuronArgs>();
     auto* neuron = course->add_subcommand("neuron", "Drive one neuron model with a step current");
     add_neuron_options(neuron, *na);
     neuron->add_option("--current", na->current, "step current from t = 0 (default 10)");
+    add_threads_option(neuron, na->threads,
+                       "accepted for every command; one simulation runs on one thread");
 
     auto fa = std::make_shared<NeuronArgs>();
     fa->duration_ms = 1000.0;
     fa->skip_ms = 200.0;
     auto* fi = course->add_subcommand("fi", "f-I curve of one neuron model");
     add_neuron_options(fi, *fa);
-    fi->add_option("--currents", fa->currents, "currents, comma-separated")->delimiter(',')->required();
+    fi->add_option("--currents", fa->currents, "currents, comma-separated")
+        ->delimiter(',')
+        ->required();
     fi->add_option("--skip", fa->skip_ms, "transient left out of the rate [ms] (default 200)");
+    add_threads_option(fi, fa->threads, "worker threads over the currents");
 
     struct PcaArgs {
         std::string data = "digits", out;
@@ -117,6 +133,7 @@ Action add_course(CLI::App& app) {
         int64_t samples = -1;
         uint64_t seed = 1;
         bool json = false;
+        int threads = default_thread_count();
     };
     auto pa = std::make_shared<PcaArgs>();
     auto* pca = course->add_subcommand("pca", "PCA by Sanger's Hebbian network on a data set");
@@ -128,12 +145,16 @@ Action add_course(CLI::App& app) {
     pca->add_option("--seed", pa->seed, "seed of the sample order and initial weights");
     pca->add_option("--out", pa->out, "directory for the components as PGM images");
     pca->add_flag("--json", pa->json, "print one JSON object");
+    add_threads_option(pca, pa->threads,
+                       "accepted for every command; Sanger's rule learns sample by sample, so it "
+                       "runs on one thread");
 
     struct AnalyseArgs {
         std::string network, data, ablate, backend = "reference", chip = "sf1";
         int64_t samples = -1;
         uint64_t seed = 1;
         bool json = false;
+        int threads = default_thread_count();
     };
     auto aa = std::make_shared<AnalyseArgs>();
     auto* an = course->add_subcommand(
@@ -148,6 +169,9 @@ Action add_course(CLI::App& app) {
                    "reference (float, default) or a chip backend: functional, systemc, rtl");
     an->add_option("--chip", aa->chip, "chip preset or YAML for a chip backend (default sf1)");
     an->add_flag("--json", aa->json, "print one JSON object");
+    add_threads_option(
+        an, aa->threads,
+        "worker threads over samples (reference and functional; systemc and rtl run on one)");
 
     struct NobpArgs {
         std::string data = "fashion-mnist", rule = "fa";
@@ -157,21 +181,27 @@ Action add_course(CLI::App& app) {
         int64_t train = -1, test = -1;
         uint64_t seed = 1;
         bool json = false;
+        int threads = default_thread_count();
     };
     auto ba = std::make_shared<NobpArgs>();
     auto* nobp = course->add_subcommand(
         "nobp", "Train an MLP by backprop (bp), feedback alignment (fa) or direct FA (dfa)");
     nobp->add_option("--rule", ba->rule, "bp, fa or dfa (default fa)");
     nobp->add_option("--data", ba->data, "fashion-mnist, mnist or digits (default fashion-mnist)");
-    nobp->add_option("--hidden", ba->hidden, "hidden sizes, comma-separated (default 256)")->delimiter(',');
+    nobp->add_option("--hidden", ba->hidden, "hidden sizes, comma-separated (default 256)")
+        ->delimiter(',');
     nobp->add_option("--epochs", ba->epochs, "epochs (default 5)");
     nobp->add_option("--batch", ba->batch, "minibatch (default 32)");
     nobp->add_option("--rate", ba->rate, "SGD learning rate (default 0.05)");
     nobp->add_option("--decay", ba->decay, "rate decay per epoch (default 0.3)");
     nobp->add_option("--train", ba->train, "training samples (default all)");
     nobp->add_option("--test", ba->test, "test samples (default all)");
-    nobp->add_option("--seed", ba->seed, "seed of weights, feedback matrices and order (default 1)");
+    nobp->add_option("--seed", ba->seed,
+                     "seed of weights, feedback matrices and order (default 1)");
     nobp->add_flag("--json", ba->json, "print one JSON object");
+    add_threads_option(nobp, ba->threads,
+                       "accepted for every command; SGD updates the weights batch by batch, so it "
+                       "runs on one thread");
 
     struct EpropArgs {
         std::string rule = "eprop";
@@ -179,6 +209,7 @@ Action add_course(CLI::App& app) {
         float rate = 2e-3f;
         uint64_t seed = 1;
         bool json = false;
+        int threads = default_thread_count();
     };
     auto ea = std::make_shared<EpropArgs>();
     auto* eprop = course->add_subcommand(
@@ -190,6 +221,9 @@ Action add_course(CLI::App& app) {
     eprop->add_option("--rate", ea->rate, "Adam learning rate (default 0.002)");
     eprop->add_option("--seed", ea->seed, "seed of weights and sample order (default 1)");
     eprop->add_flag("--json", ea->json, "print one JSON object");
+    add_threads_option(eprop, ea->threads,
+                       "accepted for every command; the learning loop updates the weights sample "
+                       "by sample, so it runs on one thread");
 
     return [=]() -> int {
         if (eprop->parsed()) {
@@ -217,16 +251,18 @@ Action add_course(CLI::App& app) {
                                {"test_accuracy", e.test_accuracy},
                                {"spikes_per_step", e.spikes_per_step}});
             if (ea->json) {
-                print_json({{"rule", ea->rule}, {"seed", ea->seed}, {"epochs", arr}});
+                print_json(
+                    {{"rule", ea->rule}, {"seed", ea->seed}, {"threads", 1}, {"epochs", arr}});
                 return 0;
             }
-            std::cout << fmt::format("{} on sequential digits ({} recurrent LIF, {} steps, seed {})\n",
-                                     ea->rule, ea->hidden, 8 * ea->repeat, ea->seed);
+            std::cout << fmt::format(
+                "{} on sequential digits ({} recurrent LIF, {} steps, seed {})\n", ea->rule,
+                ea->hidden, 8 * ea->repeat, ea->seed);
             for (size_t e = 0; e < eps.size(); ++e)
-                std::cout << fmt::format("  epoch {:2}  loss {:.4f}  test accuracy {:6.2f}%  "
-                                         "spikes per neuron and step {:.3f}\n",
-                                         e + 1, eps[e].train_loss, 100.0 * eps[e].test_accuracy,
-                                         eps[e].spikes_per_step);
+                std::cout << fmt::format(
+                    "  epoch {:2}  loss {:.4f}  test accuracy {:6.2f}%  "
+                    "spikes per neuron and step {:.3f}\n",
+                    e + 1, eps[e].train_loss, 100.0 * eps[e].test_accuracy, eps[e].spikes_per_step);
             return 0;
         }
         if (nobp->parsed()) {
@@ -248,8 +284,12 @@ Action add_course(CLI::App& app) {
                                {"weight_angle_deg", e.weight_angle_deg},
                                {"signal_angle_deg", e.signal_angle_deg}});
             if (ba->json) {
-                print_json({{"rule", to_string(o.rule)}, {"data", ba->data}, {"seed", ba->seed},
-                            {"train_samples", tr.size()}, {"test_samples", te.size()},
+                print_json({{"rule", to_string(o.rule)},
+                            {"data", ba->data},
+                            {"seed", ba->seed},
+                            {"train_samples", tr.size()},
+                            {"test_samples", te.size()},
+                            {"threads", 1},
                             {"epochs", eps}});
                 return 0;
             }
@@ -274,7 +314,8 @@ Action add_course(CLI::App& app) {
                              {"duration_ms", na->duration_ms},
                              {"spikes", t.size()},
                              {"rate_hz", firing_rate_hz(t, na->duration_ms)},
-                             {"isi_ms", inter_spike_intervals(t)}};
+                             {"isi_ms", inter_spike_intervals(t)},
+                             {"threads", 1}};
             if (na->model == "izhikevich") j["preset"] = na->preset;
             if (t.size() >= 3) j["isi_cv"] = isi_cv(t);
             if (na->json) {
@@ -284,20 +325,31 @@ Action add_course(CLI::App& app) {
             std::cout << fmt::format("{} at {} {}: {} spikes in {} ms ({:.1f} Hz)", na->model,
                                      na->current, unit_of(na->model), t.size(), na->duration_ms,
                                      j["rate_hz"].get<double>());
-            if (j.contains("isi_cv")) std::cout << fmt::format(", ISI CV {:.3f}", j["isi_cv"].get<double>());
+            if (j.contains("isi_cv"))
+                std::cout << fmt::format(", ISI CV {:.3f}", j["isi_cv"].get<double>());
             std::cout << "\n  ISIs [ms]:";
             for (double x : inter_spike_intervals(t)) std::cout << fmt::format(" {:.1f}", x);
             std::cout << "\n";
             return 0;
         }
         if (fi->parsed()) {
-            const auto rates = fi_curve([&](double i) { return run_model(*fa, i); }, fa->currents,
-                                        fa->skip_ms, fa->duration_ms);
+            // Each current is its own simulation: contiguous runs of currents per thread,
+            // each rate written to its own slot, so the curve is the same for any count.
+            const auto& cur = fa->currents;
+            const int64_t n = int64_t(cur.size());
+            std::vector<double> rates(cur.size());
+            parallel_chunks(n, fa->threads, [&](int, int64_t b, int64_t e) {
+                for (int64_t k = b; k < e; ++k)
+                    rates[size_t(k)] = firing_rate_hz(run_model(*fa, cur[size_t(k)]), fa->skip_ms,
+                                                      fa->duration_ms);
+            });
+            const int used = std::max(1, parallel_chunk_count(n, fa->threads));
             if (fa->json) {
                 print_json({{"model", fa->model},
                             {"current_unit", unit_of(fa->model)},
                             {"currents", fa->currents},
-                            {"rate_hz", rates}});
+                            {"rate_hz", rates},
+                            {"threads", used}});
                 return 0;
             }
             std::cout << fmt::format("f-I curve of {} (rate after {} ms of {} ms)\n", fa->model,
@@ -348,6 +400,7 @@ Action add_course(CLI::App& app) {
             const nlohmann::json j{{"data", pa->data},
                                    {"samples", ds.size()},
                                    {"total_variance", ev.sum() * (n - 1) / n},
+                                   {"threads", 1},
                                    {"components", rows}};
             if (pa->json) {
                 print_json(j);
@@ -371,8 +424,8 @@ Action add_course(CLI::App& app) {
             throw InputError("the network names no data set", "--data", "give --data digits");
         const Dataset ds = load_dataset(data, Split::Test, aa->samples);
         const NetworkRunner run = aa->backend == "reference"
-                                      ? float_runner(ds, 1)
-                                      : chip_runner(ds, aa->backend, aa->chip);
+                                      ? float_runner(ds, aa->threads)
+                                      : chip_runner(ds, aa->backend, aa->chip, aa->threads);
         nlohmann::json j = analyse_network(g, run, aa->ablate, "--ablate", aa->seed);
         j["data"] = data;
         j["backend"] = aa->backend;
