@@ -209,7 +209,7 @@ TEST_CASE("A larger synthetic network compiles to byte-identical images on 1, 2 
     check_identical_on_1_2_4(g, chip, false);
 }
 
-TEST_CASE("compile --threads N reports the count used and writes the same image; 0 is refused",
+TEST_CASE("compile --threads N reports the count used, writes the same image and refuses 0",
           "[threads][compiler][cli]") {
     sf_test::ScratchDir d;
     const std::string net = std::string(SF_SOURCE_DIR) + "/networks/fmnist-snn";
