@@ -1,7 +1,7 @@
 // `spikeforge compile NETWORK [--chip PRESET|CHIP.yaml] -o IMAGE_DIR [--seed N]
-//  [--dump-after PASS] [--json] [--threads N]`: the compiler driver on the command line. The image is
-// written only after every pass succeeded (and atomically), so a failed compile leaves
-// nothing at -o.
+//  [--dump-after PASS] [--json] [--threads N]`: the compiler driver on the command line.
+// The image is written only after every pass succeeded (and atomically), so a failed
+// compile leaves nothing at -o.
 #include <cstdio>
 #include <iostream>
 #include <memory>

@@ -96,7 +96,8 @@ ChipImage emit(const ir::Ir& ir, uint64_t seed, PassStats& st, int threads) {
     // A neuron lives on one core, so the population maps are written at distinct places;
     // the counts go to each core's own slot and are added in core order.
     img.cores.resize(size_t(S));
-    std::vector<int64_t> core_syn(static_cast<size_t>(S), 0), core_entries(static_cast<size_t>(S), 0);
+    std::vector<int64_t> core_syn(static_cast<size_t>(S), 0);
+    std::vector<int64_t> core_entries(static_cast<size_t>(S), 0);
     parallel_chunks(S, threads, [&](int, int64_t cb, int64_t ce) {
         // Axon id of a source on the core being filled: one int per network neuron (one
         // array per thread), set from the core's axon list, so each synapse finds its
