@@ -20,8 +20,8 @@
 // random sources from a window of the previous layer (graph indices cost 20 bytes a
 // synapse, so this kind is for sizes up to ~10 M synapses).
 #include <sys/resource.h>
-#include <time.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -255,8 +255,7 @@ int main(int argc, char** argv) {
                 thread_counts.push_back(t);
                 p = q + 1;
             }
-        }
-        else {
+        } else {
             std::fprintf(
                 stderr,
                 "usage: %s [--max 10k|100k|1m] [--only SIZE] [--kind conv|sparse] [--seed N] "
@@ -265,9 +264,9 @@ int main(int argc, char** argv) {
             return a == "-h" || a == "--help" ? 0 : 2;
         }
     }
-    std::printf("%-6s %-6s %9s %11s %6s %8s %3s %9s %8s %8s %9s | per pass [s]\n", "size",
-                "kind", "neurons", "synapses", "cores", "build_s", "thr", "compile_s", "cpu_s",
-                "main_s", "rss_MiB");
+    std::printf("%-6s %-6s %9s %11s %6s %8s %3s %9s %8s %8s %9s | per pass [s]\n", "size", "kind",
+                "neurons", "synapses", "cores", "build_s", "thr", "compile_s", "cpu_s", "main_s",
+                "rss_MiB");
     for (const Size& s : kSizes) {
         if (!only.empty() && only != s.name) continue;
         uint64_t first_hash = 0;
@@ -306,7 +305,9 @@ int main(int argc, char** argv) {
             if (ti == 0) first_hash = hash;
             std::printf("%-6s %-6s threads %d: image %016llx %s\n", s.name, kind.c_str(),
                         thread_counts[ti], (unsigned long long)hash,
-                        ti == 0 ? "(first)" : hash == first_hash ? "same" : "DIFFERENT");
+                        ti == 0              ? "(first)"
+                        : hash == first_hash ? "same"
+                                             : "DIFFERENT");
             std::fflush(stdout);
         }
         if (only.empty() && max == s.name) break;

@@ -126,8 +126,7 @@ ChipImage emit(const ir::Ir& ir, uint64_t seed, PassStats& st, int threads) {
                 const ir::PopQuant& q = ir.pops[gr.pop];
                 const ir::SynapseList& syn = ir.syn[gr.pop];
                 size_t prof = 0;
-                while (prof < core.profiles.size() &&
-                       !same_profile(core.profiles[prof], q.profile))
+                while (prof < core.profiles.size() && !same_profile(core.profiles[prof], q.profile))
                     ++prof;
                 if (prof == core.profiles.size()) core.profiles.push_back(q.profile);
                 if (q.learning) core.learning = q.learn;
@@ -163,8 +162,7 @@ ChipImage emit(const ir::Ir& ir, uint64_t seed, PassStats& st, int threads) {
                     if (d < 0)
                         core.route_dst.push_back({-1, -1, ir.route_axon[k]});
                     else
-                        core.route_dst.push_back(
-                            {ir.slots[d].x, ir.slots[d].y, ir.route_axon[k]});
+                        core.route_dst.push_back({ir.slots[d].x, ir.slots[d].y, ir.route_axon[k]});
                 }
                 core.route_ptr[m + 1] = int32_t(core.route_dst.size());
             }

@@ -156,7 +156,7 @@ ir::Ir lower(ir::Ir ir, PassStats& st, int threads) {
     // so the lists and statistics are the same for any count. A bad projection throws
     // from the lowest population first, as the serial loop did.
     std::vector<std::vector<int>> in(static_cast<size_t>(P));  // projections into each
-    std::vector<char> any(static_cast<size_t>(P), 0);            // has incoming projections
+    std::vector<char> any(static_cast<size_t>(P), 0);          // has incoming projections
     std::vector<char> has_sparse(static_cast<size_t>(P), 0);
     for (size_t j = 0; j < g.projections.size(); ++j) {
         const int t = g.population_index(g.projections[j].post);
@@ -233,7 +233,7 @@ ir::Ir lower(ir::Ir ir, PassStats& st, int threads) {
 
     struct Block {
         int pop;
-        int64_t begin, end;             // neurons
+        int64_t begin, end;  // neurons
         int64_t merged = 0, clamped = 0;
     };
     std::vector<Block> blocks;

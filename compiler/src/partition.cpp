@@ -242,8 +242,7 @@ ir::Ir partition(ir::Ir ir, PassStats& st, int threads) {
                         or_preset(preset) + ", or reduce the fan-in of '" + pop.name + "'");
             }
             std::vector<ir::Group>& out = pop_groups[size_t(t)];
-            if (pop.shape.size() == 3 && has_spatial_input(g, t) &&
-                tile_population(ir, t, ac, out))
+            if (pop.shape.size() == 3 && has_spatial_input(g, t) && tile_population(ir, t, ac, out))
                 pop_spatial[size_t(t)] = 1;
             else
                 chunk_population(ir, t, ac, out);

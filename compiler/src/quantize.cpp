@@ -178,8 +178,8 @@ ir::Ir quantize(ir::Ir ir, PassStats& st, int threads) {
     }
     first_block[J] = blocks.size();
     const int64_t nb = int64_t(blocks.size());
-    st.threads = std::max(parallel_chunk_count(int64_t(J), threads),
-                          parallel_chunk_count(nb, threads));
+    st.threads =
+        std::max(parallel_chunk_count(int64_t(J), threads), parallel_chunk_count(nb, threads));
 
     // Largest |w| of each projection (a max: the same in any order).
     std::vector<double> block_max(blocks.size(), 0.0);

@@ -45,9 +45,9 @@ std::map<std::string, std::string> image_files(const fs::path& dir) {
 }
 
 std::map<std::string, std::string> compiled_files(const Graph& g, const ChipConfig& chip,
-                                                   int threads, const sf_test::ScratchDir& tmp,
-                                                   int* threads_used = nullptr,
-                                                   std::string* dump = nullptr) {
+                                                  int threads, const sf_test::ScratchDir& tmp,
+                                                  int* threads_used = nullptr,
+                                                  std::string* dump = nullptr) {
     CompileOptions opt;
     opt.seed = 7;
     opt.threads = threads;
