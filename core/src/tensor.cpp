@@ -86,8 +86,16 @@ template DType dtype_of<uint64_t>();
 // ----------------------------------------------------------------------------- Tensor
 
 int64_t Tensor::size() const {
+    // An empty dimension makes the array empty whatever the others say (numpy allows
+    // shape (huge, 0)), so look for one before multiplying.
+    for (int64_t d : shape)
+        if (d == 0) return 0;
     int64_t n = 1;
-    for (int64_t d : shape) n *= d;
+    for (int64_t d : shape) {
+        if (__builtin_mul_overflow(n, d, &n))
+            throw InputError("tensor of shape " + shape_str() + " has more elements than 2^63",
+                             "", "check the array's shape");
+    }
     return n;
 }
 
@@ -456,12 +464,16 @@ Tensor parse_npy_image(const uint8_t* p, size_t n, const std::string& where) {
                          "save np.ascontiguousarray(arr) instead");
     }
     // Element count with overflow checks: a corrupt header must not make us allocate
-    // absurd amounts.
-    uint64_t count = 1;
+    // absurd amounts. The non-empty dimensions are bounded even when another one is 0 (an
+    // empty array), so that no product of dimensions overflows later (fuzzing found
+    // shape (24787496, 401239443748, 0, 8)).
+    uint64_t count = 1, extent = 1;
     for (int64_t d : t.shape) {
-        if (d != 0 && count > std::numeric_limits<uint64_t>::max() / uint64_t(d)) {
-            throw InputError("shape " + t.shape_str() + " is too large", where, "");
+        if (d != 0 && extent > (uint64_t(1) << 62) / uint64_t(d)) {
+            throw InputError("shape " + t.shape_str() + " is too large (its dimensions multiply "
+                             "to more than 2^62)", where, "check the array's shape");
         }
+        if (d != 0) extent *= uint64_t(d);
         count *= uint64_t(d);
     }
     const size_t data_off = offset + header_len;

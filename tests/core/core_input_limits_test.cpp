@@ -109,6 +109,23 @@ TEST_CASE("Files larger than the documented limits are refused before they are r
     CHECK_THAT(error_text([&] { sf::load_network(yaml); }), Contains("more than the limit of 64 MiB"));
 }
 
+TEST_CASE("An empty .npy array whose other dimensions multiply past 2^62 is refused, not "
+          "multiplied into an overflow",
+          "[core][tensor][errors]") {
+    // Found by the one-hour fuzz run of npy: shape (24787496, 401239443748, 0, 8) holds no
+    // element, so the data size check passed, and Tensor::size() overflowed int64 before it
+    // reached the 0 (signed overflow, UBSan).
+    CHECK_THAT(error_text([] { sf::read_npy(regression("npy", "empty-shape-product-overflows.npy")); }),
+               Contains("too large") && Contains("empty-shape-product-overflows.npy"));
+    Tensor t;
+    t.shape = {24787496, 401239443748, 0, 8};
+    CHECK(t.size() == 0);
+    t.shape = {int64_t(1) << 32, int64_t(1) << 32};
+    CHECK_THROWS_AS(t.size(), InputError);
+    t.shape = {3, 4};
+    CHECK(t.size() == 12);
+}
+
 TEST_CASE("Tensor conversions refuse values the target type cannot hold exactly",
           "[core][tensor][errors]") {
     // Each was wrapped or truncated before: 2147483647 became -1 as int16, -2^31 became 0 as
