@@ -5,8 +5,9 @@
 // activation per cycle), or until an event (a flit arrived, the phase changed). Every wait
 // also ends at a reset.
 //
-// The harness drives clk_i with period 2 * half, half = (10^6 / clock_mhz / 2) ps, the rising
-// edge of cycle c at time c * period. A block acts only in the delta cycle of a rising edge,
+// The harness drives clk_i with period 2 * half, half = (10^6 / clock_mhz / 2) ps: each of
+// its cycles starts with the falling edge, at time c * period, and the rising edge of cycle c
+// follows at c * period + half. A block acts only in the delta cycle of a rising edge,
 // together with every other block, so the channels' two-phase rule holds; a timed wake-up
 // therefore lands on the falling edge before the edge it waits for (a time at which no block
 // acts, and one the harness's half-period steps and a waveform's time unit can represent)
@@ -36,7 +37,7 @@ class Clocked : public sc_core::sc_module {
     explicit Clocked(sc_core::sc_module_name name)
         : sc_core::sc_module(name), clk_i("clk_i"), rst_ni("rst_ni") {}
 
-    // The cycle whose rising edge is now (time c * period).
+    // The cycle whose rising edge is now (time c * period + half).
     uint64_t cycle() const { return sc_core::sc_time_stamp().value() / period_.value(); }
 
     void next_cycle() { next_trigger(clk_i.posedge_event()); }
