@@ -28,7 +28,7 @@ module sf_ctrl (
   logic           last_q, last_d;
   logic [63:0]    c_cycles_q, c_cycles_d, c_steps_q, c_steps_d;
   logic           phase_done;
-  logic           ph_en, ph_en_n, ph_clk;
+  logic           ph_en, ph_clk;
 
   assign phase_done = (age_q == 2'd2) && all_idle_q;
   assign start_o    = (phase_q == sf_pkg::PH_PAUSE) && start_i;
@@ -89,15 +89,14 @@ module sf_ctrl (
   assign busy_o  = (phase_q != sf_pkg::PH_PAUSE);
   assign cnt_o   = {c_steps_q, c_cycles_q};
 
-  // Clock gate of phase, age and last: the enable is sampled on the falling edge, so it is
-  // stable while the clock is high.
+  // Clock gate of phase, age and last.
   assign ph_en = !rst_ni || (phase_d != phase_q) || (age_d != age_q) || (last_d != last_q);
 
-  always_ff @(negedge clk_i) begin
-    ph_en_n <= ph_en;
-  end
-
-  assign ph_clk = clk_i && ph_en_n;
+  sf_clk_gate u_ph_gate (
+    .clk_i (clk_i),
+    .en_i  (ph_en),
+    .clk_o (ph_clk)
+  );
 
   always_ff @(posedge ph_clk) begin
     if (!rst_ni) begin

@@ -108,14 +108,13 @@ module sf_tile #(
   end
 
   // ---------------------------------------------------------------------------------------
-  // Clock gates. An enable is sampled on the falling edge, so it is stable while the clock
-  // is high (what a latch-based gate cell does). The router can change only when a FIFO
-  // holds a flit or a flit arrives; the core only when it is not idle (section 7's idle,
+  // Clock gates (sf_clk_gate: the enable is sampled on the falling edge). The router can
+  // change only when a FIFO holds a flit or a flit arrives; the core only when it is not idle (section 7's idle,
   // which covers its integrate engine, passes, pipeline stages and, in ROUTE, its encoder),
   // an event arrives, COMPUTE or CLEAR begins, or the host addresses the tile.
   // ---------------------------------------------------------------------------------------
-  logic r_en, r_en_n, r_clk;
-  logic c_en, c_en_n, c_clk;
+  logic r_en, r_clk;
+  logic c_en, c_clk;
   logic c_start;
 
   assign c_start = ((phase_i == sf_pkg::PH_COMPUTE) || (phase_i == sf_pkg::PH_CLEAR)) &&
@@ -123,13 +122,17 @@ module sf_tile #(
   assign r_en    = !rst_ni || !r_idle || (|r_in_valid);
   assign c_en    = !rst_ni || !core_idle || r_out_valid[sf_pkg::PORT_L] || c_start || cfg_sel;
 
-  always_ff @(negedge clk_i) begin
-    r_en_n <= r_en;
-    c_en_n <= c_en;
-  end
+  sf_clk_gate u_r_gate (
+    .clk_i (clk_i),
+    .en_i  (r_en),
+    .clk_o (r_clk)
+  );
 
-  assign r_clk = clk_i && r_en_n;
-  assign c_clk = clk_i && c_en_n;
+  sf_clk_gate u_c_gate (
+    .clk_i (clk_i),
+    .en_i  (c_en),
+    .clk_o (c_clk)
+  );
 
   assign r_in_valid  = {in_valid_i, core_flit_valid};
   assign r_in_flit   = {in_flit_i, core_flit};

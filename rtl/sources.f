@@ -1,4 +1,5 @@
 sf_pkg.sv
+sf_clk_gate.sv
 sf_fifo.sv
 sf_ram.sv
 sf_regfile.sv
