@@ -467,15 +467,19 @@ Tensor parse_npy_image(const uint8_t* p, size_t n, const std::string& where) {
     // absurd amounts. The non-empty dimensions are bounded even when another one is 0 (an
     // empty array), so that no product of dimensions overflows later (fuzzing found
     // shape (24787496, 401239443748, 0, 8)).
-    uint64_t count = 1, extent = 1;
+    uint64_t extent = 1;
+    bool empty = false;
     for (int64_t d : t.shape) {
-        if (d != 0 && extent > (uint64_t(1) << 62) / uint64_t(d)) {
+        if (d == 0) {
+            empty = true;
+        } else if (extent > (uint64_t(1) << 62) / uint64_t(d)) {
             throw InputError("shape " + t.shape_str() + " is too large (its dimensions multiply "
                              "to more than 2^62)", where, "check the array's shape");
+        } else {
+            extent *= uint64_t(d);
         }
-        if (d != 0) extent *= uint64_t(d);
-        count *= uint64_t(d);
     }
+    const uint64_t count = empty ? 0 : extent;
     const size_t data_off = offset + header_len;
     const uint64_t want = count * dtype_size(t.dtype);
     const uint64_t have = n - data_off;
