@@ -1,3 +1,5 @@
+// The RTL in compilation order, one file a line. Read by Verilator (-F), CMake
+// (rtl/sf_rtl.cmake), scripts/synth.sh and the model cache; comments are //.
 sf_pkg.sv
 sf_clk_gate.sv
 sf_fifo.sv

@@ -39,7 +39,7 @@ declare -A P
 while IFS='=' read -r k v; do P[$k]=$v; done < <("$root/rtl/chip_params.sh" "$chip")
 srcs=""
 while read -r f; do
-  [[ "$f" =~ \.sv$ ]] && srcs+=" $root/rtl/$f"
+  [[ "$f" =~ \.sv$ && "$f" != //* ]] && srcs+=" $root/rtl/$f"   # skip // comments
 done < "$root/rtl/sources.f"
 [[ -n "$logdir" ]] && mkdir -p "$logdir"
 

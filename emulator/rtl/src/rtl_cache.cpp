@@ -206,7 +206,7 @@ Inputs inputs_of(const ChipConfig& chip) {
     std::string line;
     while (std::getline(list, line)) {
         line.erase(0, line.find_first_not_of(" \t"));
-        if (line.empty() || line[0] == '#') continue;
+        if (line.empty() || line.rfind("//", 0) == 0) continue;  // a comment (Verilator's -F syntax)
         in.rtl_files.push_back(rtl + "/" + split_words(line).at(0));
     }
     in.params_key = rtl_params_key(chip);
