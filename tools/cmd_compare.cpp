@@ -48,7 +48,8 @@ Action add_compare(CLI::App& app) {
                     "neurons whose membranes the report plots, as POPULATION:INDEX");
     cmd->add_flag("--json", a->json, "print one JSON object instead of the table");
     cmd->add_option("--threads", a->threads,
-                    "worker threads (default: every core); this command runs on one thread for now")
+                    "worker threads for the compiler, the float reference and the functional "
+                    "emulator (default: every core); results are identical for any count")
         ->transform(whole_number("--threads", 1, (unsigned long long)kMaxThreads));
     cmd->add_option("--html", a->html, "write a self-contained HTML report to this file");
     return [a, cmd]() -> int {
@@ -69,6 +70,7 @@ Action add_compare(CLI::App& app) {
         o.trace_neurons = a->trace;
         o.trace = true;
         o.progress = stderr_is_tty() && !a->json;
+        o.threads = a->threads;
         nlohmann::json r = run_compare(o);
         if (!a->html.empty()) {
             const auto t0 = std::chrono::steady_clock::now();
@@ -79,7 +81,6 @@ Action add_compare(CLI::App& app) {
             r["html"] = a->html;
         }
         if (a->json) {
-            r["threads"] = 1;  // serial for now: --threads is accepted and checked
             print_json(r);
             return 0;
         }

@@ -194,6 +194,7 @@ json compare_ann_only(const CompareOptions& o) {
     j["timing"] = {{"stages", json::array({{{"stage", "ann"}, {"wall_s", c.wall_s},
                                             {"share", total > 0 ? c.wall_s / total : 0.0}}})},
                    {"total_s", total}};
+    j["threads"] = 1;  // the ANN's cost is measured on one thread
     return j;
 }
 
@@ -305,8 +306,10 @@ json run_compare(const CompareOptions& o) {
     if (!chip_names.empty()) {
         CompileOptions co;
         co.seed = o.seed;
+        co.threads = o.threads;
         cr = compile(g, chip, co);
     }
+    int threads_used = cr ? std::max(1, cr->threads) : 1;
     stage("compile", seconds_since(t0));
     const ChipImage* img = cr ? &cr->image : nullptr;
     bool learning = false;
@@ -374,7 +377,9 @@ json run_compare(const CompareOptions& o) {
             so.record_spikes = true;
             so.record_populations = float_record;
             so.learn = learning;
+            so.threads = o.threads;
             const SnnResult r = sim->run(part, so);
+            threads_used = std::max(threads_used, r.run.threads);
             float_wall += r.run.wall_s;
             float_spikes += r.run.counters.spikes;
             float_synops += r.run.counters.syn_ops;
@@ -400,8 +405,10 @@ json run_compare(const CompareOptions& o) {
             RunOptions ro;
             ro.steps = T;
             ro.record = RecordSpikes | (learning ? RecordWeights : RecordNone);
+            ro.threads = o.threads;
             const ChipImage& use = learning ? run.image : *img;
             RunResult r = run.backend->run(use, part, ro, {});
+            threads_used = std::max(threads_used, r.threads);
             run.wall_s += r.wall_s;
             run.total.counters += r.counters;
             run.total.state_wraps += r.state_wraps;
@@ -1045,6 +1052,7 @@ json run_compare(const CompareOptions& o) {
     const double total = seconds_since(t_all);
     for (auto& s : stages) s["share"] = total > 0 ? s["wall_s"].get<double>() / total : 0.0;
     j["timing"] = {{"stages", stages}, {"total_s", total}};
+    j["threads"] = threads_used;
     return j;
 }
 

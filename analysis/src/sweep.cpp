@@ -203,6 +203,7 @@ json run_sweep(const SweepOptions& o) {
     std::map<int, json> float_acc;
     int64_t samples_run = o.samples;
     Progress bar("sweep", int64_t(points.size()), o.progress);
+    int threads_used = 1;
     json out = json::array();
     std::vector<double> acc, energy;
     std::vector<size_t> valid;
@@ -218,11 +219,13 @@ json run_sweep(const SweepOptions& o) {
         co.seed = p.seed;
         co.no_ann = true;
         co.trace = false;
+        co.threads = o.threads;
         const int T = p.steps > 0 ? p.steps : g.timesteps;
         if (o.reference && !float_acc.count(T)) {
             co.backends = {"reference"};
             const json r = run_compare(co);
             float_acc[T] = r["backends"]["reference"]["accuracy"];
+            threads_used = std::max(threads_used, r["threads"].get<int>());
         }
         co.backends = {o.backend};
         json pt;
@@ -230,6 +233,7 @@ json run_sweep(const SweepOptions& o) {
         pt["steps"] = T;
         try {
             const json r = run_compare(co);
+            threads_used = std::max(threads_used, r["threads"].get<int>());
             const json& b = r["backends"][o.backend];
             samples_run = r["samples"].get<int64_t>();
             pt["accuracy"] = b["accuracy"];
@@ -275,6 +279,7 @@ json run_sweep(const SweepOptions& o) {
     for (const auto& s : o.sets) params.push_back(s.key);
     j["parameters"] = params;
     j["points"] = out;
+    j["threads"] = threads_used;
     j["wall_s"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     return j;
 }

@@ -43,6 +43,11 @@ struct CompareOptions {
     std::vector<std::string> trace_neurons;
     bool trace = true;                 // trace sample 0 (raster, membranes) for the report
     bool progress = false;             // progress bar on stderr
+    // Worker threads for the compiler's passes, the float reference (batches of samples)
+    // and the functional emulator (samples); the results are the same for any count, and
+    // the JSON's "threads" says the most any of them used. The cycle-level backends, the
+    // ANN counterpart and learning runs stay on one thread.
+    int threads = 1;
     // An already loaded network to use instead of reading `network` (sweep changes it).
     std::optional<Graph> graph;
 };

@@ -34,6 +34,9 @@ struct SweepOptions {
     uint64_t seed = 1;
     std::vector<SweepParam> sets;
     bool progress = false;
+    // Worker threads inside each point's compare (CompareOptions::threads); the points run
+    // one after another. The JSON's "threads" is the most any point used.
+    int threads = 1;
 };
 
 // Every chip configuration is built and checked before anything runs (a value out of
