@@ -33,7 +33,7 @@ nlohmann::json untimed(nlohmann::json j) {
 
 // Runs `args --json --threads t` for each count: the same untimed JSON, and "threads" as
 // expected.
-void same_for_any_count(const std::string& args, const std::vector<int>& counts,
+void check_same_for_any_count(const std::string& args, const std::vector<int>& counts,
                         const std::vector<int>& expected) {
     nlohmann::json first;
     for (size_t k = 0; k < counts.size(); ++k) {
@@ -59,13 +59,13 @@ TEST_CASE("compare splits the float reference and the functional emulator over t
           "the same report for any count",
           "[threads][compare][cli]") {
     // 120 samples: two float batches of 64, and at least four chunks for the emulator.
-    same_for_any_count("compare " + net() + " --samples 120", {1, 2, 4}, {1, 2, 4});
+    check_same_for_any_count("compare " + net() + " --samples 120", {1, 2, 4}, {1, 2, 4});
 }
 
 TEST_CASE("sweep passes the thread count to each point and reports the same points for any "
           "count",
           "[threads][sweep][cli]") {
-    same_for_any_count("sweep " + net() + " --set core.weight_bits=4,8 --samples 60", {1, 2},
+    check_same_for_any_count("sweep " + net() + " --set core.weight_bits=4,8 --samples 60", {1, 2},
                        {1, 2});
 }
 

@@ -33,7 +33,7 @@ std::string without_threads(const std::string& line) {
 
 // Runs `args --threads t --json` for t = 1, 2, 4: the same bytes but for "threads", and
 // "threads" equal to expected[t].
-void same_for_any_count(const std::string& args, const std::vector<int>& expected) {
+void check_same_for_any_count(const std::string& args, const std::vector<int>& expected) {
     const std::vector<int> counts{1, 2, 4};
     std::string first;
     for (size_t k = 0; k < counts.size(); ++k) {
@@ -63,22 +63,22 @@ std::string net() {
 TEST_CASE("course fi splits the currents over threads with the same curve for any count",
           "[threads][course][cli]") {
     // Seven HH currents (a fine step: each current is a 500 ms simulation at 0.01 ms).
-    same_for_any_count("course fi --model hh --currents 5,6,6.5,8,10,20,50 --duration 500",
+    check_same_for_any_count("course fi --model hh --currents 5,6,6.5,8,10,20,50 --duration 500",
                        {1, 2, 4});
     // Fewer currents than threads: one thread per current.
-    same_for_any_count("course fi --model izhikevich --preset ch --currents 5,10", {1, 2, 2});
+    check_same_for_any_count("course fi --model izhikevich --preset ch --currents 5,10", {1, 2, 2});
 }
 
 TEST_CASE("course analyse on the float reference gives the same analysis for any count",
           "[threads][course][cli]") {
     // 300 samples: the first chunk of 256 is 4 batches of 64, so 4 threads are all used;
     // the ablation reruns the network on the same threads.
-    same_for_any_count("course analyse " + net() + " --samples 300 --ablate hidden:0.5", {1, 2, 4});
+    check_same_for_any_count("course analyse " + net() + " --samples 300 --ablate hidden:0.5", {1, 2, 4});
 }
 
 TEST_CASE("course analyse on the functional emulator gives the same analysis for any count",
           "[threads][course][cli]") {
-    same_for_any_count("course analyse " + net() +
+    check_same_for_any_count("course analyse " + net() +
                            " --backend functional --chip sf1 --samples 60 --ablate hidden:0.25",
                        {1, 2, 4});
 }
