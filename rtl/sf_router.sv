@@ -4,7 +4,9 @@
 // host-bound flits go to tile (0, 0) and then west), and each output whose consumer is
 // ready grants the first requesting input in round-robin order after its last grant. The
 // granted flit is popped and pushed into the consumer in the same cycle. There are no link
-// registers: a flit is always in exactly one FIFO.
+// registers: a flit is always in exactly one FIFO. clear_i (the first cycle of CLEAR) puts
+// the round-robin pointers back to their reset value, so that no sample's arbitration
+// depends on the samples before it.
 module sf_router #(
   parameter int FifoDepth = 4,
   localparam int NP     = sf_pkg::NUM_PORTS,
@@ -13,6 +15,8 @@ module sf_router #(
 ) (
   input  logic               clk_i,
   input  logic               rst_ni,
+  // The first cycle of a CLEAR phase (no flit moves in CLEAR).
+  input  logic               clear_i,
   // This tile's coordinates (constants tied at the instance: every tile shares one router).
   input  logic [7:0]         tile_x_i,
   input  logic [7:0]         tile_y_i,
@@ -164,7 +168,7 @@ module sf_router #(
       c_sent_q  <= '0;
       c_l_q     <= '0;
     end else begin
-      last_q    <= last_d;
+      last_q    <= clear_i ? {NP{3'(NP - 1)}} : last_d;
       c_ew_q    <= c_ew_d;
       c_ns_q    <= c_ns_d;
       c_stall_q <= c_stall_d;

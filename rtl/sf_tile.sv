@@ -109,17 +109,19 @@ module sf_tile #(
 
   // ---------------------------------------------------------------------------------------
   // Clock gates (sf_clk_gate: the enable is sampled on the falling edge). The router can
-  // change only when a FIFO holds a flit or a flit arrives; the core only when it is not idle (section 7's idle,
+  // change only when a FIFO holds a flit or a flit arrives, and in CLEAR's first cycle (its
+  // round-robin pointers go back to their reset value); the core only when it is not idle (section 7's idle,
   // which covers its integrate engine, passes, pipeline stages and, in ROUTE, its encoder),
   // an event arrives, COMPUTE or CLEAR begins, or the host addresses the tile.
   // ---------------------------------------------------------------------------------------
   logic r_en, r_clk;
   logic c_en, c_clk;
-  logic c_start;
+  logic c_start, r_clear;
 
   assign c_start = ((phase_i == sf_pkg::PH_COMPUTE) || (phase_i == sf_pkg::PH_CLEAR)) &&
                    (age_i == 2'd0);
-  assign r_en    = !rst_ni || !r_idle || (|r_in_valid);
+  assign r_clear = (phase_i == sf_pkg::PH_CLEAR) && (age_i == 2'd0);
+  assign r_en    = !rst_ni || !r_idle || (|r_in_valid) || r_clear;
   assign c_en    = !rst_ni || !core_idle || r_out_valid[sf_pkg::PORT_L] || c_start || cfg_sel;
 
   sf_clk_gate u_r_gate (
@@ -146,6 +148,7 @@ module sf_tile #(
   ) u_router (
     .clk_i       (r_clk),
     .rst_ni      (rst_ni),
+    .clear_i     (r_clear),
     .tile_x_i    (tile_x_i),
     .tile_y_i    (tile_y_i),
     .in_valid_i  (r_in_valid),

@@ -171,7 +171,7 @@ Action add_course(CLI::App& app) {
     an->add_flag("--json", aa->json, "print one JSON object");
     add_threads_option(
         an, aa->threads,
-        "worker threads over samples (reference and functional; systemc and rtl run on one)");
+        "workers over samples (threads for reference and functional, processes for systemc and rtl)");
 
     struct NobpArgs {
         std::string data = "fashion-mnist", rule = "fa";

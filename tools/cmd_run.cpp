@@ -307,7 +307,7 @@ Action add_run(CLI::App& app) {
                     "Stop a timestep that runs longer than this many cycles (default 1e8)");
     cmd->add_flag("--json", a->json, "Print one JSON object instead of text");
     cmd->add_option("--threads", a->threads,
-                    "worker threads over samples (functional backend; default: every core); results are identical for any count")
+                    "workers over samples: threads for functional, forked copies of the chip for systemc and rtl (default: every core); results are identical for any count")
         ->transform(whole_number("--threads", 1, (unsigned long long)kMaxThreads));
     cmd->add_option("--out", a->out, "Write the results with recorded data to this JSON file");
 

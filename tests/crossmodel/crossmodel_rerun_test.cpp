@@ -23,23 +23,6 @@ using namespace sf_xm;
 
 namespace {
 
-// "" when both runs counted the same cycles in every step and the same events, else where not.
-std::string same_cycles(const sf::RunResult& a, const sf::RunResult& b) {
-    if (a.samples.size() != b.samples.size()) return "sample counts differ";
-    for (size_t s = 0; s < a.samples.size(); ++s) {
-        const auto& x = a.samples[s].cycles_per_step;
-        const auto& y = b.samples[s].cycles_per_step;
-        for (size_t t = 0; t < x.size() || t < y.size(); ++t)
-            if (t >= x.size() || t >= y.size() || x[t] != y[t])
-                return "sample " + std::to_string(s) + ", step " + std::to_string(t) + ": " +
-                       (t < x.size() ? std::to_string(x[t]) : "-") + " cycles, then " +
-                       (t < y.size() ? std::to_string(y[t]) : "-");
-    }
-    if (!(a.counters == b.counters)) return "event counters differ";
-    if (a.cycle_stats.clear_cycles != b.cycle_stats.clear_cycles) return "clear cycles differ";
-    return "";
-}
-
 struct Case {
     sf::ChipImage img;
     sf::SpikeInput in;

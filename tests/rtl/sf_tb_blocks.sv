@@ -263,6 +263,7 @@ module sf_tb_blocks #(
       ) u_router (
         .clk_i       (clk_i),
         .rst_ni      (rst_ni),
+        .clear_i     (1'b0),
         .tile_x_i    (8'(x)),
         .tile_y_i    (8'(y)),
         .in_valid_i  (in_valid[T*NP +: NP]),

@@ -2,10 +2,19 @@
 #include "sf/harness/harness.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <csignal>
 #include <cstdlib>
+#include <cstring>
+#include <type_traits>
+
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <fmt/format.h>
+
+#include "sf/core/parallel.hpp"
 
 namespace sf::harness {
 namespace {
@@ -25,6 +34,126 @@ uint64_t pack_chunk(const int32_t* lanes, uint32_t count, uint32_t bits, uint32_
     }
     return out;
 }
+
+
+// ---------------------------------------------------------------------------------------
+// Results of a worker process (see Run::run_split), sent to the parent through a pipe as
+// plain bytes: both ends are the same program, so no format beyond the field order.
+// ---------------------------------------------------------------------------------------
+class Bytes {
+  public:
+    template <class T>
+    void put(const T& v) {
+        static_assert(std::is_trivially_copyable_v<T>);
+        const char* p = reinterpret_cast<const char*>(&v);
+        buf_.insert(buf_.end(), p, p + sizeof(T));
+    }
+    template <class T>
+    void put(const std::vector<T>& v) {
+        put(uint64_t(v.size()));
+        if constexpr (std::is_trivially_copyable_v<T>) {
+            const char* p = reinterpret_cast<const char*>(v.data());
+            buf_.insert(buf_.end(), p, p + v.size() * sizeof(T));
+        } else {
+            for (const T& x : v) put(x);
+        }
+    }
+    void put(const std::string& v) {
+        put(uint64_t(v.size()));
+        buf_.insert(buf_.end(), v.begin(), v.end());
+    }
+    void put(const SampleResult& r) {
+        put(r.output_spikes);
+        put(r.output_counts);
+        put(r.predicted);
+        put(r.output_v_sum);
+        put(r.label);
+        put(r.raster);
+        put(r.u_trace);
+        put(r.v_trace);
+        put(r.cycles_per_step);
+    }
+
+    template <class T>
+    void get(T& v) {
+        static_assert(std::is_trivially_copyable_v<T>);
+        need(sizeof(T));
+        std::memcpy(&v, buf_.data() + pos_, sizeof(T));
+        pos_ += sizeof(T);
+    }
+    template <class T>
+    void get(std::vector<T>& v) {
+        uint64_t n = 0;
+        get(n);
+        if constexpr (std::is_trivially_copyable_v<T>) {
+            need(n * sizeof(T));  // n is checked against the bytes left before any allocation
+            v.resize(size_t(n));
+            std::memcpy(v.data(), buf_.data() + pos_, size_t(n) * sizeof(T));
+            pos_ += size_t(n) * sizeof(T);
+        } else {
+            need(n * sizeof(uint64_t));  // every element takes at least 8 bytes
+            v.resize(size_t(n));
+            for (T& x : v) get(x);
+        }
+    }
+    void get(std::string& v) {
+        uint64_t n = 0;
+        get(n);
+        need(n);
+        v.assign(buf_.data() + pos_, size_t(n));
+        pos_ += size_t(n);
+    }
+    void get(SampleResult& r) {
+        get(r.output_spikes);
+        get(r.output_counts);
+        get(r.predicted);
+        get(r.output_v_sum);
+        get(r.label);
+        get(r.raster);
+        get(r.u_trace);
+        get(r.v_trace);
+        get(r.cycles_per_step);
+    }
+
+    std::vector<char>& data() { return buf_; }
+    bool at_end() const { return pos_ == buf_.size(); }
+
+  private:
+    void need(uint64_t n) const {
+        if (n > buf_.size() - pos_)
+            throw Error("a worker process sent a truncated result", "cycle-level run",
+                        "this is a bug of spikeforge; run with --threads 1 meanwhile");
+    }
+    std::vector<char> buf_;
+    size_t pos_ = 0;
+};
+
+// write() and read() of whole buffers, retried on EINTR and short transfers.
+bool write_all(int fd, const std::vector<char>& b) {
+    size_t done = 0;
+    while (done < b.size()) {
+        const ssize_t n = ::write(fd, b.data() + done, b.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return false;
+        done += size_t(n);
+    }
+    return true;
+}
+
+std::vector<char> read_all(int fd) {
+    std::vector<char> out;
+    char chunk[65536];
+    for (;;) {
+        const ssize_t n = ::read(fd, chunk, sizeof chunk);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        out.insert(out.end(), chunk, chunk + n);
+    }
+    return out;
+}
+
+// The kinds of error a worker reports, so that the parent throws the same type.
+enum class ErrKind : uint8_t { None = 0, Error = 1, Input = 2, Watchdog = 3, Other = 4 };
 
 // The host: drives the wires one clock cycle at a time. Outputs are read after a rising
 // edge (they are registers); inputs written then hold until the next rising edge, and are
@@ -155,7 +284,21 @@ class Run {
                     ho_.backend + " chip", "fix the chip's controller: busy_o = (phase != PAUSE)");
     }
     std::vector<int32_t> read_state(const CoreImage& c, uint32_t field);
-    void read_results(RunResult& rr);
+
+    // The chip's counter words: TC_COUNT per tile in tile order, then CC_COUNT of the chip.
+    using RawCounters = std::vector<uint64_t>;
+    RawCounters read_counters();
+    void fill_counters(const RawCounters& k, RunResult& rr) const;
+    void read_final_state(RunResult& rr);
+
+    // Samples [begin, end) of the input, each after a CLEAR where the run asks for one.
+    void run_samples(const SpikeInput& input, int64_t begin, int64_t end,
+                     std::vector<SampleResult>& out, int progress_scale);
+    // How many worker processes the samples can be split over (1: run them here).
+    int split_count(int64_t samples) const;
+    void run_split(const SpikeInput& input, int chunks, RunResult& rr);
+    [[noreturn]] void worker_main(const SpikeInput& input, int64_t begin, int64_t end,
+                                  bool last_chunk, int fd);
 
     Host host_;
     const ChipImage& img_;
@@ -165,6 +308,8 @@ class Run {
     uint32_t S_ = 16, words_ = 1, F_ = 4;
     uint64_t load_cycles_ = 0, clear_cycles_ = 0, step_cycles_ = 0;
     std::vector<uint64_t> flits_;
+    int steps_ = 0;
+    bool membrane_ = false;  // LI outputs: the readout sums their v
 };
 
 void Run::load() {
@@ -335,7 +480,17 @@ std::vector<int32_t> Run::read_state(const CoreImage& c, uint32_t field) {
     return v;
 }
 
-void Run::read_results(RunResult& rr) {
+Run::RawCounters Run::read_counters() {
+    const uint32_t T = chip_tile();
+    RawCounters k;
+    k.reserve(size_t(T) * TC_COUNT + CC_COUNT);
+    for (uint32_t t = 0; t < T; ++t)
+        for (uint32_t i = 0; i < TC_COUNT; ++i) k.push_back(host_.read(t, MEM_COUNTERS, i));
+    for (uint32_t i = 0; i < CC_COUNT; ++i) k.push_back(host_.read(T, MEM_COUNTERS, i));
+    return k;
+}
+
+void Run::fill_counters(const RawCounters& raw, RunResult& rr) const {
     const uint32_t T = chip_tile();
     CycleStats& cs = rr.cycle_stats;
     cs.present = true;
@@ -346,13 +501,13 @@ void Run::read_results(RunResult& rr) {
     cs.clear_cycles = clear_cycles_;
     EventCounters& e = rr.counters;
     e = EventCounters{};
+    rr.state_wraps = 0;
     cs.busy_cycles.assign(T, 0);
     cs.stall_cycles.assign(T, 0);
     cs.max_fifo.assign(T, 0);
     cs.link_flits.assign(T, std::vector<uint64_t>(5, 0));
     for (uint32_t t = 0; t < T; ++t) {
-        uint64_t k[TC_COUNT];
-        for (uint32_t i = 0; i < TC_COUNT; ++i) k[i] = host_.read(t, MEM_COUNTERS, i);
+        const uint64_t* k = raw.data() + size_t(t) * TC_COUNT;
         e.syn_ops += k[TC_SYN_OPS];
         e.row_reads += k[TC_ROW_READS];
         e.neuron_updates_active += k[TC_NU_ACTIVE];
@@ -368,8 +523,7 @@ void Run::read_results(RunResult& rr) {
         cs.max_fifo[t] = k[TC_MAX_FIFO];
         cs.link_flits[t] = {k[TC_SENT_L], k[TC_SENT_N], k[TC_SENT_E], k[TC_SENT_S], k[TC_SENT_W]};
     }
-    uint64_t cc[CC_COUNT];
-    for (uint32_t i = 0; i < CC_COUNT; ++i) cc[i] = host_.read(T, MEM_COUNTERS, i);
+    const uint64_t* cc = raw.data() + size_t(T) * TC_COUNT;
     // Host injections are packets and one east-west hop each (the host link inbound); the
     // outbound host link is counted by tile (0, 0)'s W output already.
     e.packets += cc[CC_PACKETS];
@@ -382,7 +536,9 @@ void Run::read_results(RunResult& rr) {
         throw Error(fmt::format("the chip counted {} step cycles, the host saw {}", e.cycles,
                                 step_cycles_),
                     ho_.backend + " chip", "this is a bug of the chip's controller");
+}
 
+void Run::read_final_state(RunResult& rr) {
     bool any_learning = false;
     for (const CoreImage& c : img_.cores) {
         rr.final_u.push_back(read_state(c, STATE_U));
@@ -419,8 +575,8 @@ void Run::read_results(RunResult& rr) {
 
 RunResult Run::run(const SpikeInput& input) {
     const auto t0 = std::chrono::steady_clock::now();
-    const int steps = opt_.steps > 0 ? opt_.steps : img_.timesteps;
-    if (steps <= 0)
+    steps_ = opt_.steps > 0 ? opt_.steps : img_.timesteps;
+    if (steps_ <= 0)
         throw InputError("no number of timesteps: the run options and the image both say 0",
                          "run options", "pass a positive number of steps (--steps N)");
     if (input.num_inputs != 0 && input.num_inputs != img_.num_inputs)
@@ -431,7 +587,7 @@ RunResult Run::run(const SpikeInput& input) {
 
     RunResult rr;
     rr.backend = ho_.backend;
-    rr.steps = steps;
+    rr.steps = steps_;
     rr.num_outputs = img_.num_outputs;
     rr.samples.reserve(input.samples.size());
 
@@ -441,26 +597,43 @@ RunResult Run::run(const SpikeInput& input) {
             any_output = true;
             all_li = all_li && p.kind == NeuronKind::LI;
         }
-    const bool membrane = img_.num_outputs > 0 && any_output && all_li &&
-                          img_.output_core.size() == size_t(img_.num_outputs) &&
-                          img_.output_neuron.size() == size_t(img_.num_outputs);
+    membrane_ = img_.num_outputs > 0 && any_output && all_li &&
+                img_.output_core.size() == size_t(img_.num_outputs) &&
+                img_.output_neuron.size() == size_t(img_.num_outputs);
 
     host_.reset();
     load();
 
     const int64_t total = int64_t(input.samples.size());
+    const int chunks = split_count(total);
+    if (chunks > 1) {
+        run_split(input, chunks, rr);
+    } else {
+        run_samples(input, 0, total, rr.samples, 1);
+        fill_counters(read_counters(), rr);
+        read_final_state(rr);
+    }
+    rr.threads = std::max(1, chunks);
+    host_.quiet();
+    rr.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return rr;
+}
+
+void Run::run_samples(const SpikeInput& input, int64_t begin, int64_t end,
+                      std::vector<SampleResult>& results, int progress_scale) {
+    const int64_t total = int64_t(input.samples.size());
     std::vector<int32_t> out;
-    for (int64_t si = 0; si < total; ++si) {
+    for (int64_t si = begin; si < end; ++si) {
         const SampleInput& in = input.samples[size_t(si)];
-        if (si == 0 || opt_.reset_between_samples) clear();
+        if (si == begin || opt_.reset_between_samples) clear();
         SampleResult sr;
         sr.label = in.label;
         sr.output_counts.assign(size_t(std::max(0, img_.num_outputs)), 0);
-        sr.output_spikes.reserve(size_t(steps));
-        sr.cycles_per_step.reserve(size_t(steps));
-        if (membrane) sr.output_v_sum.assign(size_t(img_.num_outputs), 0);
-        for (int t = 0; t < steps; ++t) {
-            const bool last = t == steps - 1 && (opt_.reset_between_samples || si == total - 1);
+        sr.output_spikes.reserve(size_t(steps_));
+        sr.cycles_per_step.reserve(size_t(steps_));
+        if (membrane_) sr.output_v_sum.assign(size_t(img_.num_outputs), 0);
+        for (int t = 0; t < steps_; ++t) {
+            const bool last = t == steps_ - 1 && (opt_.reset_between_samples || si == total - 1);
             out.clear();
             const uint64_t c = step(int(si), t, t < int(in.steps.size()) ? &in.steps[size_t(t)] : nullptr,
                                     last, out);
@@ -494,7 +667,7 @@ RunResult Run::run(const SpikeInput& input) {
                 for (const CoreImage& c : img_.cores)
                     sr.v_trace.back().push_back(read_state(c, STATE_V));
             }
-            if (membrane)
+            if (membrane_)
                 for (int k = 0; k < img_.num_outputs; ++k) {
                     const CoreImage& c = img_.cores[size_t(img_.output_core[size_t(k)])];
                     sr.output_v_sum[size_t(k)] += host_.read_signed(
@@ -502,14 +675,200 @@ RunResult Run::run(const SpikeInput& input) {
                         uint32_t(img_.output_neuron[size_t(k)]) * kStateFields + STATE_V);
                 }
         }
-        sr.predicted = predicted_class(sr, membrane);
-        rr.samples.push_back(std::move(sr));
-        if (ho_.progress) ho_.progress(si + 1, total);
+        sr.predicted = predicted_class(sr, membrane_);
+        results.push_back(std::move(sr));
+        // A split run reports the first chunk's progress for all of them (the chunks are
+        // equal to within a sample); the last report waits for the workers.
+        if (ho_.progress && progress_scale > 0)
+            ho_.progress(std::min(total - (progress_scale > 1 ? 1 : 0),
+                                  (si - begin + 1) * progress_scale),
+                         total);
     }
-    read_results(rr);
-    host_.quiet();
-    rr.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    return rr;
+}
+
+// Samples are independent when every sample starts with a CLEAR and no core learns: CLEAR
+// returns the whole chip to the state it had after loading (microarchitecture.md section
+// 7, including the routers' round-robin pointers), so a sample's spikes, states and cycle
+// counts do not depend on the samples before it.
+int Run::split_count(int64_t samples) const {
+    if (ho_.processes <= 1 || !opt_.reset_between_samples || samples < 2) return 1;
+    for (const CoreImage& c : img_.cores)
+        if (c.learning.enabled && !c.plastic.empty()) return 1;
+    return parallel_chunk_count(samples, ho_.processes);
+}
+
+// The samples are cut into `chunks` contiguous chunks (sf::chunk_begin); this process runs
+// the first and a forked worker process each of the others, on its copy of the loaded chip
+// (SystemC simulates one design per process, so threads cannot share it). Results are merged
+// in chunk order: the samples as they are, the counters as sums of what each chunk added
+// (maxima for the FIFO occupancy), the final state from the last chunk.
+void Run::run_split(const SpikeInput& input, int chunks, RunResult& rr) {
+    const int64_t total = int64_t(input.samples.size());
+    const RawCounters base = read_counters();
+    struct Worker {
+        pid_t pid = -1;
+        int fd = -1;
+    };
+    std::vector<Worker> workers;
+    auto stop_workers = [&] {
+        for (Worker& w : workers) {
+            if (w.fd >= 0) ::close(w.fd);
+            if (w.pid > 0) {
+                ::kill(w.pid, SIGKILL);
+                int st = 0;
+                while (::waitpid(w.pid, &st, 0) < 0 && errno == EINTR) {}
+            }
+        }
+        workers.clear();
+    };
+    std::fflush(nullptr);  // a worker must not inherit, and later repeat, buffered output
+    for (int c = 1; c < chunks; ++c) {
+        int fds[2];
+        if (::pipe(fds) != 0) {
+            stop_workers();
+            throw Error(std::string("cannot create a pipe for a worker process: ") + std::strerror(errno),
+                        "cycle-level run", "run with --threads 1");
+        }
+        const pid_t pid = ::fork();
+        if (pid == 0) {
+            ::close(fds[0]);
+            for (const Worker& w : workers) ::close(w.fd);
+            worker_main(input, chunk_begin(total, chunks, c), chunk_begin(total, chunks, c + 1),
+                        c == chunks - 1, fds[1]);
+        }
+        ::close(fds[1]);
+        if (pid < 0) {
+            ::close(fds[0]);
+            stop_workers();
+            throw Error(std::string("cannot start a worker process: ") + std::strerror(errno),
+                        "cycle-level run", "run with --threads 1, or free some memory");
+        }
+        workers.push_back({pid, fds[0]});
+    }
+
+    RawCounters sum;
+    try {
+        run_samples(input, 0, chunk_begin(total, chunks, 1), rr.samples, chunks);
+        sum = read_counters();
+    } catch (...) {
+        stop_workers();
+        throw;
+    }
+    RunResult last_state;
+    for (size_t wi = 0; wi < workers.size(); ++wi) {
+        Worker& w = workers[wi];
+        Bytes in;
+        in.data() = read_all(w.fd);
+        ::close(w.fd);
+        w.fd = -1;
+        int st = 0;
+        while (::waitpid(w.pid, &st, 0) < 0 && errno == EINTR) {}
+        w.pid = -1;
+        const int64_t b = chunk_begin(total, chunks, int(wi) + 1),
+                      e = chunk_begin(total, chunks, int(wi) + 2);
+        try {
+            if (in.data().empty())
+                throw Error(fmt::format("the worker process for samples {} to {} {} without a result",
+                                        b, e - 1,
+                                        WIFSIGNALED(st) ? fmt::format("was killed by signal {}", WTERMSIG(st))
+                                                        : fmt::format("exited with status {}", WEXITSTATUS(st))),
+                            "cycle-level run", "run with --threads 1 to see the error in this process");
+            uint8_t kind = 0;
+            in.get(kind);
+            if (ErrKind(kind) != ErrKind::None) {
+                std::string what, where, fix;
+                in.get(what);
+                in.get(where);
+                in.get(fix);
+                switch (ErrKind(kind)) {
+                    case ErrKind::Input: throw InputError(what, where, fix);
+                    case ErrKind::Watchdog: throw WatchdogError(what, where, fix);
+                    case ErrKind::Error: throw Error(what, where, fix);
+                    default: throw std::runtime_error(what);
+                }
+            }
+            std::vector<SampleResult> part;
+            RawCounters k;
+            uint64_t step_cycles = 0, clear_cycles = 0;
+            in.get(part);
+            in.get(k);
+            in.get(step_cycles);
+            in.get(clear_cycles);
+            if (wi + 1 == workers.size()) {
+                in.get(last_state.final_u);
+                in.get(last_state.final_v);
+                in.get(last_state.final_refractory);
+                in.get(last_state.final_weights);
+            }
+            if (!in.at_end() || k.size() != base.size() || int64_t(part.size()) != e - b)
+                throw Error("a worker process sent a malformed result", "cycle-level run",
+                            "this is a bug of spikeforge; run with --threads 1 meanwhile");
+            for (SampleResult& r : part) rr.samples.push_back(std::move(r));
+            for (size_t i = 0; i < k.size(); ++i) {
+                const bool is_max = i < size_t(chip_tile()) * TC_COUNT && i % TC_COUNT == TC_MAX_FIFO;
+                sum[i] = is_max ? std::max(sum[i], k[i]) : sum[i] + (k[i] - base[i]);
+            }
+            step_cycles_ += step_cycles;
+            clear_cycles_ += clear_cycles;
+        } catch (...) {
+            stop_workers();
+            throw;
+        }
+    }
+    fill_counters(sum, rr);
+    rr.final_u = std::move(last_state.final_u);
+    rr.final_v = std::move(last_state.final_v);
+    rr.final_refractory = std::move(last_state.final_refractory);
+    rr.final_weights = std::move(last_state.final_weights);
+    if (ho_.progress) ho_.progress(total, total);
+}
+
+// A worker process: runs its samples on its copy of the chip, writes what it found (or the
+// error it met) to `fd` and ends without running the parent's exit handlers.
+void Run::worker_main(const SpikeInput& input, int64_t begin, int64_t end, bool last_chunk,
+                      int fd) {
+    Bytes out;
+    try {
+        std::vector<SampleResult> part;
+        run_samples(input, begin, end, part, 0);
+        const RawCounters k = read_counters();
+        RunResult fin;
+        if (last_chunk) read_final_state(fin);
+        out.put(uint8_t(ErrKind::None));
+        out.put(part);
+        out.put(k);
+        out.put(step_cycles_);
+        out.put(clear_cycles_);
+        if (last_chunk) {
+            out.put(fin.final_u);
+            out.put(fin.final_v);
+            out.put(fin.final_refractory);
+            out.put(fin.final_weights);
+        }
+    } catch (const Error& e) {
+        out = Bytes();
+        const bool watchdog = dynamic_cast<const WatchdogError*>(&e) != nullptr;
+        const bool input_error = dynamic_cast<const InputError*>(&e) != nullptr;
+        out.put(uint8_t(watchdog ? ErrKind::Watchdog : input_error ? ErrKind::Input : ErrKind::Error));
+        out.put(e.problem());
+        out.put(e.where());
+        out.put(e.fix());
+    } catch (const std::exception& e) {
+        out = Bytes();
+        out.put(uint8_t(ErrKind::Other));
+        out.put(std::string(e.what()));
+        out.put(std::string());
+        out.put(std::string());
+    } catch (...) {
+        out = Bytes();
+        out.put(uint8_t(ErrKind::Other));
+        out.put(std::string("unknown error in a worker process"));
+        out.put(std::string());
+        out.put(std::string());
+    }
+    const bool ok = write_all(fd, out.data());
+    ::close(fd);
+    ::_exit(ok ? 0 : 1);
 }
 
 }  // namespace

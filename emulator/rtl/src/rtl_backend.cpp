@@ -212,6 +212,7 @@ RunResult run_rtl(const ChipImage& img, const SpikeInput& input, const RunOption
     ho.watchdog_cycles = ro.watchdog_cycles;
     ho.check_image = ro.check_image;
     ho.progress = progress;
+    ho.processes = tracing ? 1 : opt.threads;  // a worker would write into the same waveform file
     auto finish_trace = [&](bool keep) {
         if (!tracing) return;
         tracing = false;

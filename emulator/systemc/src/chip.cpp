@@ -49,6 +49,9 @@ Chip::Chip(sc_core::sc_module_name name, const ChipConfig& cfg)
     ctl_.start_last_i(start_last_i);
     ctl_.clear_i(clear_i);
     ctl_.busy_o(busy_o);
+    ctl_.set_on_clear([this] {
+        for (Tile& t : tiles_) t.router.clear_grants();
+    });
     host_.clk_i(clk_i);
     host_.rst_ni(rst_ni);
     host_.start_i(start_i);

@@ -86,6 +86,7 @@ void Controller::run() {
                 next_cycle();
             } else if (clear_i.read()) {
                 enter(Phase::Clear, c);
+                if (on_clear_) on_clear_();
                 done_.clear();
                 await_done_ = true;
                 at_cycle(c + 2);

@@ -104,6 +104,7 @@ RunResult run_systemc(const ChipImage& img, const SpikeInput& input, const RunOp
     ho.watchdog_cycles = so.watchdog_cycles;
     ho.check_image = so.check_image;
     ho.progress = progress;
+    ho.processes = tf ? 1 : opt.threads;  // a worker would write into the same waveform file
     auto finish_trace = [&](bool keep) {
         if (!tf) return;
         sc_core::sc_close_vcd_trace_file(tf);

@@ -26,6 +26,11 @@ struct HarnessOptions {
     uint64_t watchdog_cycles = 100000000;      // a step longer than this is stuck
     bool check_image = true;                   // refuse images the chip cannot hold
     std::function<void(int64_t, int64_t)> progress;  // (samples done, samples total)
+    // Most processes to split the samples over (the caller and forked copies of it, each
+    // with its own copy of the loaded chip). Used only where samples are independent: every
+    // sample starts with a CLEAR and no core learns. Results are identical for any count.
+    // Leave 1 where the chip writes waveforms or the process must not fork.
+    int processes = 1;
 };
 
 // A timestep that never completed: the message names every router port with a stuck flit.

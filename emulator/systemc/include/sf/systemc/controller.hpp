@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 
 #include "sf/systemc/channels.hpp"
 #include "sf/systemc/clocked.hpp"
@@ -35,6 +36,8 @@ class Controller : public Clocked {
     explicit Controller(sc_core::sc_module_name name);
 
     void set_fast(bool on) { fast_ = on; }
+    // Called when a CLEAR phase begins (the chip resets its routers' round-robin pointers).
+    void set_on_clear(std::function<void()> f) { on_clear_ = std::move(f); }
     void reset_state();
 
     const Reg<PhaseWord>& phase() const { return phase_; }
@@ -67,6 +70,7 @@ class Controller : public Clocked {
     uint8_t phase_u8_ = 0, age_ = 0;
     bool all_idle_q_ = false;
     bool fast_ = true;
+    std::function<void()> on_clear_;
     bool draining_ = false;   // asleep until the idle tree reports every block idle
     bool await_done_ = false; // COMPUTE / CLEAR: read the cores' lengths next cycle
     uint64_t phase_start_ = 0, step_start_ = 0, end_cycle_ = 0;

@@ -103,6 +103,10 @@ class Router : public Clocked {
     void connect_host(HostLink* h) { host_ = h; }
     void break_output(int port) { broken_ |= 1u << port; }  // fault injection (watchdog test)
 
+    // CLEAR (§3, §7): the round-robin pointers go back to their reset value, so that no
+    // sample's arbitration depends on the samples before it. No flit moves in CLEAR.
+    void clear_grants() { arb_.reset(arb_.x(), arb_.y()); }
+
     Fifo& input(int port) { return in_[size_t(port)]; }
     const Fifo& input(int port) const { return in_[size_t(port)]; }
     uint32_t max_occupancy() const;
