@@ -35,7 +35,7 @@ Action add_eval(CLI::App& app) {
         opt.threads = a->threads;
         nlohmann::json r = is_snn_model(a->network) ? eval_snn(a->network, opt)
                                                           : eval_ann(a->network, opt);
-        if (!r.contains("threads")) r["threads"] = 1;  // a serial path (Hopfield recall)
+        if (!r.contains("threads")) r["threads"] = 1;  // a path that runs on one thread
         if (a->json) {
             print_json(r);
             return 0;

@@ -80,7 +80,7 @@ Action add_train(CLI::App& app) {
         const bool snn = is_snn_model(a->model);
         nlohmann::json r = snn ? train_snn(a->model, opt) : train_ann(a->model, opt);
         if (a->json) {
-            // The SNN and ANN trainers report the count they used; Hopfield storage is serial.
+            // Every trainer reports the count it used; this is for any path that does not.
             if (!r.contains("threads")) r["threads"] = 1;
             print_json(r);
             return 0;

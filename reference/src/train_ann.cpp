@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 
 #include "sf/core/error.hpp"
+#include "sf/core/parallel.hpp"
 #include "sf/core/temp_dir.hpp"
 #include "sf/core/tensor.hpp"
 #include "sf/core/yaml_file.hpp"
@@ -253,14 +254,19 @@ json train_hopfield(const std::string& path, const TrainOptions& opt) {
     double mean_overlap = 0;
     const double rate =
         hopfield_recall_rate(net, recall["flip"], recall["min_overlap"], recall["mode"] == "sync",
-                             opt.seed + 99, &mean_overlap);
+                             opt.seed + 99, &mean_overlap, opt.threads);
+    // Threads split the recalls (patterns); storing is one matrix product.
+    int threads_used = std::max(1, parallel_chunk_count(count, opt.threads));
     json cap = json::array();
     if (c) {
         const int64_t cn = cap_n > 0 ? cap_n : n;
         std::vector<int64_t> counts;
         for (double l : loads) counts.push_back(std::max<int64_t>(1, std::llround(l * double(cn))));
+        for (int64_t k : counts)
+            threads_used = std::max(threads_used, parallel_chunk_count(k, opt.threads));
         for (const auto& p :
-             hopfield_capacity(cn, counts, recall["flip"], recall["min_overlap"], trials, opt.seed))
+             hopfield_capacity(cn, counts, recall["flip"], recall["min_overlap"], trials, opt.seed,
+                               opt.threads))
             cap.push_back({{"n", cn},
                            {"patterns", p.patterns},
                            {"load", p.load},
@@ -278,6 +284,7 @@ json train_hopfield(const std::string& path, const TrainOptions& opt) {
             {"recall", recall},
             {"capacity", cap},
             {"seed", opt.seed},
+            {"threads", threads_used},
             {"train_seconds", seconds_since(t0)},
             {"out", opt.out_dir}};
 }
@@ -414,8 +421,9 @@ json eval_ann(const std::string& network_path, const EvalOptions& opt) {
         const double flip = rc["flip"], mo = rc["min_overlap"];
         const bool sync = rc["mode"] == "sync";
         double mean = 0;
-        const double rate = hopfield_recall_rate(net, flip, mo, sync, 4242, &mean);
+        const double rate = hopfield_recall_rate(net, flip, mo, sync, 4242, &mean, opt.threads);
         return {{"recall_rate", rate},
+                {"threads", std::max(1, parallel_chunk_count(net.patterns.rows(), opt.threads))},
                 {"accuracy", rate},
                 {"mean_overlap", mean},
                 {"samples", net.patterns.rows()},

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "sf/reference/ann.hpp"
+#include "sf/reference/ann_hopfield.hpp"
 #include "sf/reference/ann_train.hpp"
 #include "sf/reference/datasets.hpp"
 #include "sf/reference/train_api.hpp"
@@ -314,4 +315,30 @@ training: {optimizer: adam, lr: 0.01, batch: 64, epochs: 1, loss: cross_entropy}
         sf_test::run_cli("train " + d.model() + " --threads -2 -o " + (d.dir / "net0").string());
     CHECK(zt.code != 0);
     CHECK(zt.output.find("--threads") != std::string::npos);
+}
+
+TEST_CASE("Hopfield recall and capacity give the same numbers on 1, 2 and 4 threads",
+          "[threads][ann][hopfield]") {
+    const sf::AnnMatrix pats = sf::hopfield_random_patterns(24, 160, 11);
+    for (sf::HopfieldRule rule : {sf::HopfieldRule::Hebbian, sf::HopfieldRule::PseudoInverse}) {
+        const sf::HopfieldNet net = sf::hopfield_store(pats, rule);
+        for (bool sync : {false, true}) {
+            double m1 = 0;
+            const double r1 = sf::hopfield_recall_rate(net, 0.15, 0.95, sync, 3, &m1, 1);
+            for (int threads : {2, 4}) {
+                double m = 0;
+                CHECK(sf::hopfield_recall_rate(net, 0.15, 0.95, sync, 3, &m, threads) == r1);
+                CHECK(m == m1);  // the overlaps are summed in pattern order on any count
+            }
+        }
+    }
+    const auto c1 = sf::hopfield_capacity(120, {6, 20}, 0.1, 0.95, 2, 9, 1);
+    const auto c4 = sf::hopfield_capacity(120, {6, 20}, 0.1, 0.95, 2, 9, 4);
+    REQUIRE(c1.size() == c4.size());
+    for (size_t i = 0; i < c1.size(); ++i) {
+        CHECK(c1[i].recall_rate == c4[i].recall_rate);
+        CHECK(c1[i].mean_overlap == c4[i].mean_overlap);
+    }
+    // The two loads recall differently, so the comparison above is not of constants.
+    CHECK(c1[0].recall_rate != c1[1].recall_rate);
 }

@@ -14,6 +14,7 @@
 #include <random>
 
 #include "sf/core/error.hpp"
+#include "sf/core/parallel.hpp"
 #include "sf/core/temp_dir.hpp"
 #include "sf/core/tensor.hpp"
 #include "sf/core/yaml_file.hpp"
@@ -114,16 +115,23 @@ std::vector<float> hopfield_corrupt(const float* p, int64_t n, double flip, uint
 }
 
 double hopfield_recall_rate(const HopfieldNet& net, double flip, double min_overlap,
-                            bool synchronous, uint64_t seed, double* mean_overlap) {
+                            bool synchronous, uint64_t seed, double* mean_overlap, int threads) {
     const int64_t P = net.patterns.rows();
     if (P == 0) return 0.0;
+    // Each pattern's cue and recall have their own seeds, so the patterns split over threads;
+    // the overlaps are summed afterwards in pattern order, as one thread would.
+    std::vector<double> overlap(size_t(P), 0.0);
+    parallel_chunks(P, threads, [&](int, int64_t b, int64_t e) {
+        for (int64_t p = b; p < e; ++p) {
+            const float* pat = net.patterns.row(p).data();
+            auto cue = hopfield_corrupt(pat, net.n, flip, seed + uint64_t(p) * 2 + 1);
+            auto out = hopfield_recall(net, cue, synchronous, 50, seed + uint64_t(p) * 2 + 2);
+            overlap[size_t(p)] = hopfield_overlap(out, pat, net.n);
+        }
+    });
     int64_t ok = 0;
     double sum = 0;
-    for (int64_t p = 0; p < P; ++p) {
-        const float* pat = net.patterns.row(p).data();
-        auto cue = hopfield_corrupt(pat, net.n, flip, seed + uint64_t(p) * 2 + 1);
-        auto out = hopfield_recall(net, cue, synchronous, 50, seed + uint64_t(p) * 2 + 2);
-        const double m = hopfield_overlap(out, pat, net.n);
+    for (double m : overlap) {
         sum += m;
         ok += m >= min_overlap;
     }
@@ -173,7 +181,7 @@ AnnMatrix hopfield_dataset_patterns(const Dataset& ds, int64_t count, float leve
 
 std::vector<HopfieldCapacityPoint> hopfield_capacity(int64_t n, const std::vector<int64_t>& counts,
                                                      double flip, double min_overlap, int trials,
-                                                     uint64_t seed) {
+                                                     uint64_t seed, int threads) {
     std::vector<HopfieldCapacityPoint> out;
     for (int64_t P : counts) {
         HopfieldCapacityPoint pt;
@@ -184,7 +192,7 @@ std::vector<HopfieldCapacityPoint> hopfield_capacity(int64_t n, const std::vecto
             const uint64_t s = seed + uint64_t(P) * 1000 + uint64_t(t);
             auto net = hopfield_store(hopfield_random_patterns(P, n, s));
             double m = 0;
-            rate += hopfield_recall_rate(net, flip, min_overlap, false, s * 31 + 7, &m);
+            rate += hopfield_recall_rate(net, flip, min_overlap, false, s * 31 + 7, &m, threads);
             ov += m;
         }
         pt.recall_rate = rate / trials;

@@ -44,9 +44,11 @@ double hopfield_overlap(const std::vector<float>& a, const float* b, int64_t n);
 std::vector<float> hopfield_corrupt(const float* pattern, int64_t n, double flip, uint64_t seed);
 
 // Recall rate of the stored patterns: fraction recalled with overlap >= min_overlap from
-// cues with `flip` of their bits flipped.
+// cues with `flip` of their bits flipped. The patterns split over `threads` (the result is
+// the same for any count).
 double hopfield_recall_rate(const HopfieldNet& net, double flip, double min_overlap,
-                            bool synchronous, uint64_t seed, double* mean_overlap = nullptr);
+                            bool synchronous, uint64_t seed, double* mean_overlap = nullptr,
+                            int threads = 1);
 
 struct HopfieldCapacityPoint {
     int64_t patterns = 0;
@@ -59,7 +61,7 @@ struct HopfieldCapacityPoint {
 // cue with `flip` bits flipped; `trials` independent pattern sets per point.
 std::vector<HopfieldCapacityPoint> hopfield_capacity(int64_t n, const std::vector<int64_t>& counts,
                                                      double flip, double min_overlap, int trials,
-                                                     uint64_t seed);
+                                                     uint64_t seed, int threads = 1);
 
 // Random +-1 patterns [count, n].
 AnnMatrix hopfield_random_patterns(int64_t count, int64_t n, uint64_t seed);
