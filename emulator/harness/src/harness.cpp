@@ -9,6 +9,7 @@
 #include <cstring>
 #include <type_traits>
 
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -722,6 +723,7 @@ void Run::run_split(const SpikeInput& input, int chunks, RunResult& rr) {
         workers.clear();
     };
     std::fflush(nullptr);  // a worker must not inherit, and later repeat, buffered output
+    const pid_t parent = ::getpid();
     for (int c = 1; c < chunks; ++c) {
         int fds[2];
         if (::pipe(fds) != 0) {
@@ -731,6 +733,8 @@ void Run::run_split(const SpikeInput& input, int chunks, RunResult& rr) {
         }
         const pid_t pid = ::fork();
         if (pid == 0) {
+            ::prctl(PR_SET_PDEATHSIG, SIGKILL);       // a worker ends with its parent
+            if (::getppid() != parent) ::_exit(1);     // (the parent died before that call)
             ::close(fds[0]);
             for (const Worker& w : workers) ::close(w.fd);
             worker_main(input, chunk_begin(total, chunks, c), chunk_begin(total, chunks, c + 1),
