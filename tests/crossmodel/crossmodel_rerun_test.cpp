@@ -5,7 +5,7 @@
 // (docs/microarchitecture.md section 12). The first SystemC run of a process used to count
 // one cycle fewer when the simulation had started before it (an RTL run first): the chip was
 // rebuilt while its blocks slept, and the harness's first reset had no falling edge to wake
-// them. Each TEST_CASE runs in its own process under ctest.
+// them. Under ctest each test case runs in its own process.
 #include <catch2/catch.hpp>
 
 #include <cstdlib>
