@@ -87,12 +87,12 @@ class Bytes {
         uint64_t n = 0;
         get(n);
         if constexpr (std::is_trivially_copyable_v<T>) {
-            need(n * sizeof(T));  // n is checked against the bytes left before any allocation
+            need_items(n, sizeof(T));  // checked against the bytes left before any allocation
             v.resize(size_t(n));
             std::memcpy(v.data(), buf_.data() + pos_, size_t(n) * sizeof(T));
             pos_ += size_t(n) * sizeof(T);
         } else {
-            need(n * sizeof(uint64_t));  // every element takes at least 8 bytes
+            need_items(n, sizeof(uint64_t));  // every element takes at least 8 bytes
             v.resize(size_t(n));
             for (T& x : v) get(x);
         }
@@ -124,6 +124,9 @@ class Bytes {
         if (n > buf_.size() - pos_)
             throw Error("a worker process sent a truncated result", "cycle-level run",
                         "this is a bug of spikeforge; run with --threads 1 meanwhile");
+    }
+    void need_items(uint64_t count, uint64_t size) const {
+        need(count > (buf_.size() - pos_) / size ? buf_.size() - pos_ + 1 : count * size);
     }
     std::vector<char> buf_;
     size_t pos_ = 0;
