@@ -397,6 +397,7 @@ module sf_core #(
     .BiasExpMax    (BiasExpMax),
     .RefrBits      (RefrBits)
   ) u_neuron (
+    .en_i        (upd_s2_valid_q),
     .u_i         (ns_rdata[0 +: StateBits+1]),
     .v_i         (ns_rdata[StateBits+1 +: StateBits]),
     .refr_i      (ns_rdata[2*StateBits+1 +: RefrBits]),

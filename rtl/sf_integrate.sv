@@ -105,18 +105,24 @@ module sf_integrate #(
     end
   end
 
-  // Stage 2: accumulate the word into the neurons w * S .. w * S + S - 1.
+  // Stage 2: accumulate the word into the neurons w * S .. w * S + S - 1. The core uses
+  // these outputs only while stage 2 holds a word (acc_active_o, row_read_o); in other
+  // cycles they are the read word and 0, and a simulator skips the lanes.
+  logic [WeightBits-1:0] wt;
+
   always_comb begin
     acc_wdata_o = acc_rdata_i;
     syn_ops_o   = '0;
-    for (int j = 0; j < WordSyn; j++) begin
-      logic [WeightBits-1:0] wt;
-      wt = xbar_rdata_i[j*WeightBits +: WeightBits];
-      if (32'(s2_word_q) * WordSyn + j < 32'(n_i)) begin
-        acc_wdata_o[j*sf_pkg::ACC_W +: sf_pkg::ACC_W] =
-            acc_rdata_i[j*sf_pkg::ACC_W +: sf_pkg::ACC_W] + sf_pkg::ACC_W'($signed(wt));
-        if ((wt != '0) || plastic_rdata_i[j]) begin
-          syn_ops_o = syn_ops_o + 1'b1;
+    wt          = '0;
+    if (s2_valid_q) begin
+      for (int j = 0; j < WordSyn; j++) begin
+        wt = xbar_rdata_i[j*WeightBits +: WeightBits];
+        if (32'(s2_word_q) * WordSyn + j < 32'(n_i)) begin
+          acc_wdata_o[j*sf_pkg::ACC_W +: sf_pkg::ACC_W] =
+              acc_rdata_i[j*sf_pkg::ACC_W +: sf_pkg::ACC_W] + sf_pkg::ACC_W'($signed(wt));
+          if ((wt != '0) || plastic_rdata_i[j]) begin
+            syn_ops_o = syn_ops_o + 1'b1;
+          end
         end
       end
     end

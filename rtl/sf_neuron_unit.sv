@@ -14,6 +14,10 @@ module sf_neuron_unit #(
   parameter int RefrBits      = 4,
   localparam int ExpW = (BiasExpMax > 0) ? $clog2(BiasExpMax + 1) : 1
 ) (
+  // The inputs hold a neuron to update (stage 2 of the update pass). When 0 every output
+  // is 0 and nothing is computed: the core uses the outputs only in that stage, and a
+  // simulator then skips the arithmetic in the core's other cycles.
+  input  logic                             en_i,
   input  logic [StateBits:0]               u_i,
   input  logic [StateBits-1:0]             v_i,
   input  logic [RefrBits-1:0]              refr_i,
@@ -64,48 +68,70 @@ module sf_neuron_unit #(
   logic signed [ExactW-1:0] half_u;
 
   always_comb begin
-    // Current: decay by (4096 - (du + 1)), magnitude shifted right by 12 (toward zero).
-    prod_u = ProdUW'($signed(u_i)) * $signed({2'b0, 12'(12'd4095 - du_i)});
-    dec_u  = (prod_u < 0) ? -((-prod_u) >>> sf_pkg::DECAY_SHIFT) : (prod_u >>> sf_pkg::DECAY_SHIFT);
-    sum_u  = SumUW'(dec_u) + SumUW'({a_in_i, 6'b0});
-    exact_u = ExactW'(dec_u) + ExactW'($signed({a_in_i, 6'b0}));
-    half_u  = ExactW'(64'(1) << (StateBits - 1));
-    wrapped_o = (exact_u > half_u) || (exact_u <= -half_u);
-    r_u    = sum_u[StateBits-1:0];
-    // r_u is u mod 2^B_s; values above 2^(B_s-1) wrap to r_u - 2^B_s (negative).
-    if (r_u[StateBits-1] && (r_u[StateBits-2:0] != '0)) begin
-      u_new = {1'b1, r_u};
-    end else begin
-      u_new = {1'b0, r_u};
-    end
+    prod_u    = '0;
+    dec_u     = '0;
+    sum_u     = '0;
+    exact_u   = '0;
+    half_u    = '0;
+    wrapped_o = 1'b0;
+    r_u       = '0;
+    u_new     = '0;
+    prod_v    = '0;
+    dec_v     = '0;
+    bias      = '0;
+    sum_v     = '0;
+    v_lim     = '0;
+    v_sat     = '0;
+    vth_s     = '0;
+    u_o       = '0;
+    v_o       = '0;
+    refr_o    = '0;
+    spike_o   = 1'b0;
+    active_o  = 1'b0;
+    if (en_i) begin
+      // Current: decay by (4096 - (du + 1)), magnitude shifted right by 12 (toward zero).
+      prod_u = ProdUW'($signed(u_i)) * $signed({2'b0, 12'(12'd4095 - du_i)});
+      dec_u  = (prod_u < 0) ? -((-prod_u) >>> sf_pkg::DECAY_SHIFT) : (prod_u >>> sf_pkg::DECAY_SHIFT);
+      sum_u  = SumUW'(dec_u) + SumUW'({a_in_i, 6'b0});
+      exact_u = ExactW'(dec_u) + ExactW'($signed({a_in_i, 6'b0}));
+      half_u  = ExactW'(64'(1) << (StateBits - 1));
+      wrapped_o = (exact_u > half_u) || (exact_u <= -half_u);
+      r_u    = sum_u[StateBits-1:0];
+      // r_u is u mod 2^B_s; values above 2^(B_s-1) wrap to r_u - 2^B_s (negative).
+      if (r_u[StateBits-1] && (r_u[StateBits-2:0] != '0)) begin
+        u_new = {1'b1, r_u};
+      end else begin
+        u_new = {1'b0, r_u};
+      end
 
-    prod_v = ProdVW'($signed(v_i)) * $signed({1'b0, 13'(13'd4096 - {1'b0, dv_i})});
-    dec_v  = (prod_v < 0) ? -((-prod_v) >>> sf_pkg::DECAY_SHIFT) : (prod_v >>> sf_pkg::DECAY_SHIFT);
-    bias   = VW'($signed(bias_mant_i)) <<< bias_exp_i;
-    sum_v  = VW'(dec_v) + VW'($signed(u_new)) + bias;
-    v_lim  = VW'((64'(1) << (StateBits - 1)) - 1);
-    if (sum_v > v_lim) begin
-      v_sat = v_lim;
-    end else if (sum_v < -v_lim) begin
-      v_sat = -v_lim;
-    end else begin
-      v_sat = sum_v;
-    end
-    vth_s = VW'({1'b0, vth_i, 6'b0});
+      prod_v = ProdVW'($signed(v_i)) * $signed({1'b0, 13'(13'd4096 - {1'b0, dv_i})});
+      dec_v  = (prod_v < 0) ? -((-prod_v) >>> sf_pkg::DECAY_SHIFT) : (prod_v >>> sf_pkg::DECAY_SHIFT);
+      bias   = VW'($signed(bias_mant_i)) <<< bias_exp_i;
+      sum_v  = VW'(dec_v) + VW'($signed(u_new)) + bias;
+      v_lim  = VW'((64'(1) << (StateBits - 1)) - 1);
+      if (sum_v > v_lim) begin
+        v_sat = v_lim;
+      end else if (sum_v < -v_lim) begin
+        v_sat = -v_lim;
+      end else begin
+        v_sat = sum_v;
+      end
+      vth_s = VW'({1'b0, vth_i, 6'b0});
 
-    u_o      = u_new;
-    v_o      = v_sat[StateBits-1:0];
-    refr_o   = refr_i;
-    spike_o  = 1'b0;
-    if (refr_i != '0) begin
-      refr_o = refr_i - 1'b1;
-      v_o    = '0;
-    end else if (spiking_i && (v_sat > vth_s)) begin
-      spike_o = 1'b1;
-      v_o     = reset_sub_i ? StateBits'(v_sat - vth_s) : '0;
-      refr_o  = refr_set_i;
+      u_o      = u_new;
+      v_o      = v_sat[StateBits-1:0];
+      refr_o   = refr_i;
+      spike_o  = 1'b0;
+      if (refr_i != '0) begin
+        refr_o = refr_i - 1'b1;
+        v_o    = '0;
+      end else if (spiking_i && (v_sat > vth_s)) begin
+        spike_o = 1'b1;
+        v_o     = reset_sub_i ? StateBits'(v_sat - vth_s) : '0;
+        refr_o  = refr_set_i;
+      end
+      active_o = (a_in_i != '0) || (u_i != '0) || (v_i != '0) || (refr_i != '0);
     end
-    active_o = (a_in_i != '0) || (u_i != '0) || (v_i != '0) || (refr_i != '0);
   end
 
   // Assertions

@@ -96,22 +96,28 @@ module sf_router #(
   logic [NP*3-1:0]  last_q, last_d;
   logic [NP*NP-1:0] gnt;  // gnt[o*NP + i]: output o grants input i
 
+  // An output without a requesting input (most of them in most cycles) skips the search,
+  // which changes nothing but lets a simulator skip it too.
   always_comb begin
     gnt    = '0;
     last_d = last_q;
     for (int o = 0; o < NP; o++) begin
-      logic found;
+      logic [NP-1:0] r;
+      logic          found;
+      int            c;  // a candidate input
+      for (int i = 0; i < NP; i++) begin
+        r[i] = req[i*NP + o];
+      end
       found = 1'b0;
-      for (int k = 1; k <= NP; k++) begin
-        int i;
-        i = 32'(last_q[o*3 +: 3]) + k;
-        if (i >= NP) begin
-          i = i - NP;
-        end
-        if (!found && out_ready_i[o] && req[i*NP + o]) begin
-          found = 1'b1;
-          gnt[o*NP + i] = 1'b1;
-          last_d[o*3 +: 3] = 3'(i);
+      c     = 0;
+      if (out_ready_i[o] && (r != '0)) begin
+        for (int k = 1; k <= NP; k++) begin
+          c = (32'(last_q[o*3 +: 3]) + k) % NP;
+          if (!found && r[c]) begin
+            found = 1'b1;
+            gnt[o*NP + c] = 1'b1;
+            last_d[o*3 +: 3] = 3'(c);
+          end
         end
       end
     end
@@ -121,12 +127,14 @@ module sf_router #(
     fifo_pop    = '0;
     out_valid_o = '0;
     out_flit_o  = '0;
-    for (int o = 0; o < NP; o++) begin
-      for (int i = 0; i < NP; i++) begin
-        if (gnt[o*NP + i]) begin
-          fifo_pop[i]    = 1'b1;
-          out_valid_o[o] = 1'b1;
-          out_flit_o[o*FW +: FW] = fifo_head[i*FW +: FW];
+    if (gnt != '0) begin
+      for (int o = 0; o < NP; o++) begin
+        for (int i = 0; i < NP; i++) begin
+          if (gnt[o*NP + i]) begin
+            fifo_pop[i]    = 1'b1;
+            out_valid_o[o] = 1'b1;
+            out_flit_o[o*FW +: FW] = fifo_head[i*FW +: FW];
+          end
         end
       end
     end

@@ -34,31 +34,40 @@ module sf_stdp_unit #(
   // Potentiation depends only on the axon, so it is computed once per word.
   assign pot = ($signed(ProdW'($signed(a_plus_i))) * $signed({1'b0, x_i})) >>> shift_i;
 
+  // The lanes are computed only when one is enabled: with none, w_o = w_i and upd_o = 0
+  // either way, and a simulator then skips the loop (a core that does not learn is in that
+  // case in every cycle).
+  logic signed [ProdW-1:0] dep;
+  logic signed [SumW-1:0]  r;
+  logic [TraceBits-1:0]    y;
+
   always_comb begin
     w_o   = w_i;
     upd_o = '0;
-    for (int j = 0; j < WordSyn; j++) begin
-      logic signed [ProdW-1:0] dep;
-      logic signed [SumW-1:0]  r;
-      logic [TraceBits-1:0]    y;
-      y   = y_i[j*TraceBits +: TraceBits];
-      dep = ($signed(ProdW'($signed(a_minus_i))) * $signed({1'b0, y})) >>> shift_i;
-      r   = SumW'($signed(w_i[j*WeightBits +: WeightBits]));
-      if (pre_i) begin
-        r = r - SumW'(dep);
-      end
-      if (post_i[j]) begin
-        r = r + SumW'(pot);
-      end
-      if (r < SumW'($signed(w_min_i))) begin
-        r = SumW'($signed(w_min_i));
-      end
-      if (r > SumW'($signed(w_max_i))) begin
-        r = SumW'($signed(w_max_i));
-      end
-      if (lane_en_i[j] && (pre_i || post_i[j])) begin
-        w_o[j*WeightBits +: WeightBits] = r[WeightBits-1:0];
-        upd_o[j] = 1'b1;
+    dep   = '0;
+    r     = '0;
+    y     = '0;
+    if (lane_en_i != '0) begin
+      for (int j = 0; j < WordSyn; j++) begin
+        y   = y_i[j*TraceBits +: TraceBits];
+        dep = ($signed(ProdW'($signed(a_minus_i))) * $signed({1'b0, y})) >>> shift_i;
+        r   = SumW'($signed(w_i[j*WeightBits +: WeightBits]));
+        if (pre_i) begin
+          r = r - SumW'(dep);
+        end
+        if (post_i[j]) begin
+          r = r + SumW'(pot);
+        end
+        if (r < SumW'($signed(w_min_i))) begin
+          r = SumW'($signed(w_min_i));
+        end
+        if (r > SumW'($signed(w_max_i))) begin
+          r = SumW'($signed(w_max_i));
+        end
+        if (lane_en_i[j] && (pre_i || post_i[j])) begin
+          w_o[j*WeightBits +: WeightBits] = r[WeightBits-1:0];
+          upd_o[j] = 1'b1;
+        end
       end
     end
   end

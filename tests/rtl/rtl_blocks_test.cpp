@@ -149,6 +149,7 @@ NeuronCase random_neuron(Gen& g, int bits) {
 }
 
 void drive_neuron(Vsf_tb_blocks& t, const NeuronCase& c) {
+    t.nu_en_i = 1;
     t.nu_u_i = uint32_t(c.u);
     t.nu_v_i = uint32_t(c.v);
     t.nu_refr_i = uint32_t(c.refr);
@@ -195,6 +196,28 @@ TEST_CASE("The RTL neuron unit matches sf::fx::neuron_step on 2 million random a
     Bench b;
     Gen g(20261201);
     run_neuron_vectors(b, g, 2000000, 24);
+}
+
+TEST_CASE("The RTL neuron unit outputs zeros and no spike while not enabled", "[rtl][neuron]") {
+    // The core enables the unit only in stage 2 of the update pass and ignores its outputs
+    // otherwise; disabled, the unit computes nothing (so a simulator skips it).
+    Bench b;
+    Gen g(31);
+    Vsf_tb_blocks& t = *b.top;
+    int nonzero = 0, enabled_spikes = 0;
+    for (int k = 0; k < 20000; ++k) {
+        const NeuronCase c = random_neuron(g, 24);
+        drive_neuron(t, c);
+        t.eval();
+        enabled_spikes += t.nu_a_spike_o ? 1 : 0;
+        t.nu_en_i = 0;
+        t.eval();
+        if (t.nu_a_u_o || t.nu_a_v_o || t.nu_a_refr_o || t.nu_a_spike_o || t.nu_a_active_o ||
+            t.nu_a_wrap_o || t.nu_b_spike_o || t.nu_c_spike_o)
+            ++nonzero;
+    }
+    CHECK(nonzero == 0);
+    CHECK(enabled_spikes > 0);  // the same vectors do spike when enabled
 }
 
 TEST_CASE("The RTL neuron unit wraps u and saturates v like sf::fx at 8 and 31 state bits",

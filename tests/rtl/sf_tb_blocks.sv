@@ -17,6 +17,7 @@ module sf_tb_blocks #(
   input  logic [31:0]         nu_u_i,
   input  logic [31:0]         nu_v_i,
   input  logic [3:0]          nu_refr_i,
+  input  logic                nu_en_i,
   input  logic [31:0]         nu_a_in_i,
   input  logic [11:0]         nu_du_i,
   input  logic [11:0]         nu_dv_i,
@@ -97,6 +98,7 @@ module sf_tb_blocks #(
     .BiasExpMax    (7),
     .RefrBits      (4)
   ) u_nu_a (
+    .en_i        (nu_en_i),
     .u_i         (nu_u_i[24:0]),
     .v_i         (nu_v_i[23:0]),
     .refr_i      (nu_refr_i),
@@ -124,6 +126,7 @@ module sf_tb_blocks #(
     .BiasExpMax    (7),
     .RefrBits      (4)
   ) u_nu_b (
+    .en_i        (nu_en_i),
     .u_i         (nu_u_i[8:0]),
     .v_i         (nu_v_i[7:0]),
     .refr_i      (nu_refr_i),
@@ -151,6 +154,7 @@ module sf_tb_blocks #(
     .BiasExpMax    (7),
     .RefrBits      (4)
   ) u_nu_c (
+    .en_i        (nu_en_i),
     .u_i         (nu_u_i),
     .v_i         (nu_v_i[30:0]),
     .refr_i      (nu_refr_i),
