@@ -164,7 +164,7 @@ void drive_neuron(Vsf_tb_blocks& t, const NeuronCase& c) {
     t.nu_refr_set_i = uint32_t(c.p.refractory);
 }
 
-void run_neuron_vectors(Bench& b, Gen& g, int64_t count, int bits_for_inputs) {
+void check_neuron_vectors(Bench& b, Gen& g, int64_t count, int bits_for_inputs) {
     uint64_t fails = 0;
     Vsf_tb_blocks& t = *b.top;
     for (int64_t k = 0; k < count; ++k) {
@@ -195,7 +195,7 @@ TEST_CASE("The RTL neuron unit matches sf::fx::neuron_step on 2 million random a
           "[rtl][neuron]") {
     Bench b;
     Gen g(20261201);
-    run_neuron_vectors(b, g, 2000000, 24);
+    check_neuron_vectors(b, g, 2000000, 24);
 }
 
 TEST_CASE("The RTL neuron unit outputs zeros and no spike while not enabled", "[rtl][neuron]") {
@@ -224,8 +224,8 @@ TEST_CASE("The RTL neuron unit wraps u and saturates v like sf::fx at 8 and 31 s
           "[rtl][neuron]") {
     Bench b;
     Gen g(77);
-    run_neuron_vectors(b, g, 1000000, 8);
-    run_neuron_vectors(b, g, 500000, 31);
+    check_neuron_vectors(b, g, 1000000, 8);
+    check_neuron_vectors(b, g, 500000, 31);
 }
 
 TEST_CASE("The RTL neuron unit: edge cases of wrap, saturation, thresholds, refractory and resets",
