@@ -7,6 +7,7 @@
 // decides the cycle counts. A worker's error reaches the caller as its own error type.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <string>
 
 #include "crossmodel_util.hpp"
@@ -149,6 +150,36 @@ TEST_CASE("An error in a worker process reaches the caller with its type and mes
     c.in.samples.back().steps[0].pop_back();
     c.opt.threads = 3;
     CHECK(sf::run_systemc(c.img, c.in, c.opt).samples.size() == c.in.samples.size());
+}
+
+TEST_CASE("A watchdog stop in a worker process reaches the caller as a WatchdogError",
+          "[crossmodel][systemc][threads][watchdog]") {
+    Case c = make_case(7300, sf::load_chip("sf1-small"));
+    REQUIRE(c.img.num_inputs > 0);
+    REQUIRE(c.img.input_ptr[1] > c.img.input_ptr[0]);
+    // Input 0 now routes off the mesh, and only the last sample spikes it: only the last
+    // worker's step hangs.
+    c.img.input_dst[size_t(c.img.input_ptr[0])] = sf::Destination{c.img.chip.mesh_w + 3, 0, 0};
+    for (sf::SampleInput& smp : c.in.samples)
+        for (std::vector<int32_t>& st : smp.steps)
+            st.erase(std::remove(st.begin(), st.end(), 0), st.end());
+    c.in.samples.back().steps[1].push_back(0);
+    sf::SystemCOptions so;
+    so.check_image = false;
+    so.watchdog_cycles = 1000;
+    for (int threads : {1, 3}) {
+        c.opt.threads = threads;
+        INFO(threads << " processes");
+        try {
+            sf::run_systemc(c.img, c.in, c.opt, so);
+            FAIL("no watchdog error");
+        } catch (const sf::harness::WatchdogError& e) {
+            const std::string sample = std::to_string(c.in.samples.size() - 1);
+            CHECK(std::string(e.problem()).find("step 1 of sample " + sample +
+                                                " did not finish within 1000 cycles") !=
+                  std::string::npos);
+        }
+    }
 }
 
 #ifdef SF_XM_HAVE_RTL
