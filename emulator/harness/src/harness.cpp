@@ -9,8 +9,10 @@
 #include <cstring>
 #include <type_traits>
 
-#include <sys/prctl.h>
 #include <sys/wait.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -736,7 +738,9 @@ void Run::run_split(const SpikeInput& input, int chunks, RunResult& rr) {
         }
         const pid_t pid = ::fork();
         if (pid == 0) {
+#ifdef __linux__
             ::prctl(PR_SET_PDEATHSIG, SIGKILL);       // a worker ends with its parent
+#endif
             if (::getppid() != parent) ::_exit(1);     // (the parent died before that call)
             ::close(fds[0]);
             for (const Worker& w : workers) ::close(w.fd);
