@@ -67,3 +67,29 @@ TEST_CASE("spikeforge run --backend systemc reports cycles and agrees with the f
     CHECK(bad.code != 0);
     CHECK(bad.output.find("--trace-tiles") != std::string::npos);
 }
+
+TEST_CASE("spikeforge run --backend systemc --threads N gives the one-process JSON and reports N",
+          "[crossmodel][systemc][cli][threads]") {
+    sf_test::ScratchDir dir;
+    const sf::Graph g = sf::load_network(std::string(SF_SOURCE_DIR) + "/networks/digits-snn");
+    sf::save_chip_image(sf::compile(g, sf::load_chip("sf1")).image, dir / "image");
+    nlohmann::json one;
+    for (int threads : {1, 3}) {
+        const auto r = run_cli("run " + dir / "image" + " --samples 7 --json --backend systemc " +
+                               "--record cycles --threads " + std::to_string(threads));
+        INFO(r.output);
+        REQUIRE(r.code == 0);
+        nlohmann::json j = nlohmann::json::parse(r.output);
+        CHECK(j["threads"] == threads);  // 7 samples: one chunk per process
+        for (const char* k : {"threads", "wall_s"}) j.erase(k);
+        if (threads == 1)
+            one = j;
+        else
+            CHECK(j == one);
+    }
+    // Waveforms come from one chip, so a traced run stays in one process.
+    const auto t = run_cli("run " + dir / "image" + " --samples 3 --json --backend systemc " +
+                           "--threads 3 --trace " + dir / "w.vcd");
+    REQUIRE(t.code == 0);
+    CHECK(nlohmann::json::parse(t.output)["threads"] == 1);
+}
