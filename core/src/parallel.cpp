@@ -118,16 +118,17 @@ private:
     // Starts workers until there are `want` (or thread creation fails); returns how many
     // take part, at most want.
     int grow(int want) {
-        while (int(workers_.size()) < want) {
-            try {
-                const int id = int(workers_.size());
-                workers_.emplace_back([this, id] { worker(id); });
-            } catch (...) {
-                break;
+        if (int(workers_.size()) < want) {
+            while (int(workers_.size()) < want) {
+                try {
+                    const int id = int(workers_.size());
+                    workers_.emplace_back([this, id] { worker(id); });
+                } catch (...) {
+                    break;
+                }
             }
+            spin_.store(workers_.size() + 1 <= cores_, std::memory_order_relaxed);
         }
-        const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-        spin_.store(workers_.size() + 1 <= cores, std::memory_order_relaxed);
         return std::min(want, int(workers_.size()));
     }
 
@@ -172,6 +173,8 @@ private:
     }
 
     const pid_t owner_ = getpid();
+    // Read once: std::thread::hardware_concurrency reads /sys on every call.
+    const size_t cores_ = std::max(1u, std::thread::hardware_concurrency());
     std::mutex busy_;  // held by the one caller the pool serves at a time
     std::mutex m_;
     std::condition_variable work_cv_, done_cv_;
