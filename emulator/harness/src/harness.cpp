@@ -38,7 +38,6 @@ uint64_t pack_chunk(const int32_t* lanes, uint32_t count, uint32_t bits, uint32_
     return out;
 }
 
-
 // ---------------------------------------------------------------------------------------
 // Results of a worker process (see Run::run_split), sent to the parent through a pipe as
 // plain bytes: both ends are the same program, so no format beyond the field order.
@@ -856,26 +855,29 @@ void Run::worker_main(const SpikeInput& input, int64_t begin, int64_t end, bool 
             out.put(fin.final_refractory);
             out.put(fin.final_weights);
         }
-    } catch (const Error& e) {
-        out = Bytes();
-        const bool watchdog = dynamic_cast<const WatchdogError*>(&e) != nullptr;
-        const bool input_error = dynamic_cast<const InputError*>(&e) != nullptr;
-        out.put(uint8_t(watchdog ? ErrKind::Watchdog : input_error ? ErrKind::Input : ErrKind::Error));
-        out.put(e.problem());
-        out.put(e.where());
-        out.put(e.fix());
-    } catch (const std::exception& e) {
-        out = Bytes();
-        out.put(uint8_t(ErrKind::Other));
-        out.put(std::string(e.what()));
-        out.put(std::string());
-        out.put(std::string());
     } catch (...) {
-        out = Bytes();
-        out.put(uint8_t(ErrKind::Other));
-        out.put(std::string("unknown error in a worker process"));
-        out.put(std::string());
-        out.put(std::string());
+        // An error record instead: its kind, then what, where and how to fix it.
+        auto record = [&out](ErrKind kind, const std::string& what, const std::string& where,
+                             const std::string& fix) {
+            out = Bytes();
+            out.put(uint8_t(kind));
+            out.put(what);
+            out.put(where);
+            out.put(fix);
+        };
+        try {
+            throw;
+        } catch (const WatchdogError& e) {
+            record(ErrKind::Watchdog, e.problem(), e.where(), e.fix());
+        } catch (const InputError& e) {
+            record(ErrKind::Input, e.problem(), e.where(), e.fix());
+        } catch (const Error& e) {
+            record(ErrKind::Error, e.problem(), e.where(), e.fix());
+        } catch (const std::exception& e) {
+            record(ErrKind::Other, e.what(), "", "");
+        } catch (...) {
+            record(ErrKind::Other, "unknown error in a worker process", "", "");
+        }
     }
     const bool ok = write_all(fd, out.data());
     ::close(fd);
