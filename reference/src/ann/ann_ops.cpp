@@ -3,7 +3,9 @@
 // rnn/lstm are [T, I] (every dimension but the last is time).
 #include "ann_ops.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 #include <Eigen/Dense>
@@ -243,6 +245,151 @@ void lstm_backward(const AnnLayer& l, const AnnMatrix& x, const AnnMatrix& dy,
     dp[2].assign(db.data(), db.data() + db.size());
 }
 
+
+// Pooling with 2x2 windows and stride 2, the shipped CNNs' case: the same sums and
+// comparisons in the same order as the general loops below, without their index
+// arithmetic, so the compiler can vectorise along each output row.
+void pool2_forward_row(const float* r0, const float* r1, float* out, int64_t ow, bool mx,
+                       int32_t* arg, int32_t base, int32_t w) {
+    if (!mx) {
+        for (int64_t j = 0; j < ow; ++j)
+            out[j] = (((r0[2 * j] + r0[2 * j + 1]) + r1[2 * j]) + r1[2 * j + 1]) * 0.25f;
+        return;
+    }
+    // Branch-free, so that the loop vectorises: the first of equal maxima wins, as in the
+    // general loop (a NaN never wins there either).
+    for (int64_t j = 0; j < ow; ++j) {
+        const float a = r0[2 * j], b = r0[2 * j + 1], c = r1[2 * j], d = r1[2 * j + 1];
+        const int32_t i0 = base + int32_t(2 * j);
+        float best = a > -std::numeric_limits<float>::infinity() ? a : -std::numeric_limits<float>::infinity();
+        int32_t at = a > -std::numeric_limits<float>::infinity() ? i0 : 0;
+        at = b > best ? i0 + 1 : at;
+        best = b > best ? b : best;
+        at = c > best ? i0 + w : at;
+        best = c > best ? c : best;
+        at = d > best ? i0 + w + 1 : at;
+        best = d > best ? d : best;
+        out[j] = best;
+        if (arg) arg[j] = at;
+    }
+}
+
+// Max pooling, 2x2 windows, stride 2, on maps of even size at least 8 wide: first the
+// larger of each vertical pair (a window's two rows are adjacent rows of the map), then of
+// each horizontal pair of those, with vectors (the tail of a row is covered by a last vector
+// that overlaps the one before it, which recomputes the same values). The winner is the
+// first maximum in the order (0,0), (0,1), (1,0), (1,1), as in the general loop, so ties go
+// to the lower index.
+typedef float F16 __attribute__((vector_size(64)));
+typedef int32_t I16 __attribute__((vector_size(64)));
+typedef float F8 __attribute__((vector_size(32)));
+typedef int32_t I8 __attribute__((vector_size(32)));
+
+template <class F, class I, int N>
+void max_rows(const float* in, float* vv, int32_t* vi, int64_t rows, int64_t W) {
+    I lane;
+    for (int i = 0; i < N; ++i) lane[i] = i;
+    for (int64_t r = 0; r < rows; ++r) {
+        const float* t = in + 2 * r * W;
+        const int32_t base = int32_t(2 * r * W);
+        for (int64_t j0 = 0; j0 < W; j0 += N) {
+            const int64_t j = std::min(j0, W - N);
+            F a, b;
+            std::memcpy(&a, t + j, sizeof a);
+            std::memcpy(&b, t + W + j, sizeof b);
+            const I low = b > a;
+            const I at = lane + int32_t(base + j);
+            const F m = low ? b : a;
+            const I mi = low ? at + int32_t(W) : at;
+            std::memcpy(vv + r * W + j, &m, sizeof m);
+            std::memcpy(vi + r * W + j, &mi, sizeof mi);
+        }
+    }
+}
+
+void maxpool2_even(const AnnMatrix& x, AnnMatrix& y, int32_t* argmax, int64_t rows, int64_t W) {
+    using F = F16;
+    using I = I16;
+    const int64_t half = rows * W, O = half / 2;
+    thread_local std::vector<float> vv;
+    thread_local std::vector<int32_t> vi;
+    vv.resize(size_t(half));
+    vi.resize(size_t(half));
+    const I even = {0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30};
+    const I odd = even + 1;
+    for (int64_t b = 0; b < x.rows(); ++b) {
+        if (W >= 16)
+            max_rows<F16, I16, 16>(x.row(b).data(), vv.data(), vi.data(), rows, W);
+        else
+            max_rows<F8, I8, 8>(x.row(b).data(), vv.data(), vi.data(), rows, W);
+        float* out = y.row(b).data();
+        int32_t* arg = argmax ? argmax + b * O : nullptr;
+        int64_t j = 0;
+        for (; j + 16 <= O; j += 16) {
+            F a0, a1;
+            I i0, i1;
+            std::memcpy(&a0, vv.data() + 2 * j, sizeof a0);
+            std::memcpy(&a1, vv.data() + 2 * j + 16, sizeof a1);
+            std::memcpy(&i0, vi.data() + 2 * j, sizeof i0);
+            std::memcpy(&i1, vi.data() + 2 * j + 16, sizeof i1);
+            const F p = __builtin_shuffle(a0, a1, even), q = __builtin_shuffle(a0, a1, odd);
+            const I ip = __builtin_shuffle(i0, i1, even), iq = __builtin_shuffle(i0, i1, odd);
+            const I right = (q > p) | ((q == p) & (iq < ip));
+            const F m = right ? q : p;
+            std::memcpy(out + j, &m, sizeof m);
+            if (arg) {
+                const I mi = right ? iq : ip;
+                std::memcpy(arg + j, &mi, sizeof mi);
+            }
+        }
+        for (; j < O; ++j) {
+            const float p = vv[size_t(2 * j)], q = vv[size_t(2 * j + 1)];
+            const int32_t ip = vi[size_t(2 * j)], iq = vi[size_t(2 * j + 1)];
+            const bool right = q > p || (q == p && iq < ip);
+            out[j] = right ? q : p;
+            if (arg) arg[j] = right ? iq : ip;
+        }
+    }
+}
+
+void pool2_forward(const AnnLayer& l, const AnnMatrix& x, AnnMatrix& y, int32_t* argmax) {
+    const int64_t C = l.in_shape[0], H = l.in_shape[1], W = l.in_shape[2];
+    const int64_t OH = l.out_shape[1], OW = l.out_shape[2], O = C * OH * OW;
+    const bool mx = l.kind == AnnLayerKind::MaxPool;
+    if (mx && H % 2 == 0 && W % 2 == 0 && W >= 8) {
+        maxpool2_even(x, y, argmax, C * OH, W);
+        return;
+    }
+    for (int64_t b = 0; b < x.rows(); ++b)
+        for (int64_t c = 0; c < C; ++c)
+            for (int64_t oh = 0; oh < OH; ++oh) {
+                const int64_t r = (c * H + 2 * oh) * W, o = (c * OH + oh) * OW;
+                pool2_forward_row(x.row(b).data() + r, x.row(b).data() + r + W,
+                                  y.row(b).data() + o, OW, mx,
+                                  argmax ? argmax + b * O + o : nullptr, int32_t(r), int32_t(W));
+            }
+}
+
+// Average pooling's gradient for 2x2 windows with stride 2: every input lies in at most
+// one window, so each receives its window's gradient times 1/4 (uncovered last rows or
+// columns of an odd-sized map get zero). Each output row's gradients are spread over one
+// input row, which is then copied to the row below.
+void avgpool2_backward(const AnnLayer& l, const AnnMatrix& dy, AnnMatrix& dx) {
+    const int64_t C = l.in_shape[0], H = l.in_shape[1], W = l.in_shape[2];
+    const int64_t OH = l.out_shape[1], OW = l.out_shape[2];
+    if (H % 2 || W % 2) dx.setZero();
+    for (int64_t b = 0; b < dy.rows(); ++b)
+        for (int64_t c = 0; c < C; ++c)
+            for (int64_t oh = 0; oh < OH; ++oh) {
+                const float* g = dy.row(b).data() + (c * OH + oh) * OW;
+                float* r0 = dx.row(b).data() + (c * H + 2 * oh) * W;
+                for (int64_t j = 0; j < 2 * OW; ++j) r0[j] = g[j / 2] * 0.25f;
+                std::memcpy(r0 + W, r0, size_t(2 * OW) * sizeof(float));
+            }
+}
+
+bool is_pool2(const AnnLayer& l) { return l.kernel == 2 && l.stride == 2; }
+
 }  // namespace
 
 int64_t shape_size(const std::vector<int64_t>& s) {
@@ -263,6 +410,23 @@ void layer_forward(const AnnLayer& l, const AnnMatrix& x, AnnMatrix& y, LayerCac
     }
     case AnnLayerKind::Conv2d: {
         const ConvDims d = conv_dims(l);
+        if (conv_direct_applies(d.k, d.s, d.pad)) {
+            const ConvGeometry g{d.c, d.h, d.w, d.k, d.oc};
+            y.resize(B, d.oc * d.p());
+            if (cache) {
+                conv_direct_forward(g, B, x.data(), x.cols(), l.params[0].value.data(),
+                                    l.params[1].value.data(), y.data(), y.cols(), cache->conv);
+                break;
+            }
+            // Inference: blocks of rows through one scratch, so memory stays bounded.
+            ConvScratch s;
+            constexpr int64_t kRows = 64;
+            for (int64_t r = 0; r < B; r += kRows)
+                conv_direct_forward(g, std::min(kRows, B - r), x.row(r).data(), x.cols(),
+                                    l.params[0].value.data(), l.params[1].value.data(),
+                                    y.row(r).data(), y.cols(), s);
+            break;
+        }
         AnnMatrix local;
         AnnMatrix& cols = cache ? cache->cols : local;
         im2col(x, d, cols);
@@ -286,6 +450,10 @@ void layer_forward(const AnnLayer& l, const AnnMatrix& x, AnnMatrix& y, LayerCac
         const bool mx = l.kind == AnnLayerKind::MaxPool;
         y.resize(B, C * OH * OW);
         if (mx && cache) cache->argmax.resize(size_t(B * C * OH * OW));
+        if (is_pool2(l)) {
+            pool2_forward(l, x, y, mx && cache ? cache->argmax.data() : nullptr);
+            break;
+        }
         const float inv = 1.0f / float(k * k);
         for (int64_t b = 0; b < B; ++b) {
             const float* in = x.row(b).data();
@@ -344,7 +512,7 @@ void layer_forward(const AnnLayer& l, const AnnMatrix& x, AnnMatrix& y, LayerCac
 }
 
 void layer_backward(const AnnLayer& l, const AnnMatrix& x, const AnnMatrix& y,
-                    const AnnMatrix& dy, const LayerCache& cache, AnnMatrix* dx,
+                    const AnnMatrix& dy, LayerCache& cache, AnnMatrix* dx,
                     std::vector<std::vector<float>>& dp) {
     const int64_t B = x.rows();
     dp.resize(l.params.size());
@@ -363,6 +531,16 @@ void layer_backward(const AnnLayer& l, const AnnMatrix& x, const AnnMatrix& y,
     case AnnLayerKind::Conv2d: {
         const ConvDims d = conv_dims(l);
         const int64_t P = d.p();
+        if (conv_direct_applies(d.k, d.s, d.pad)) {
+            const ConvGeometry g{d.c, d.h, d.w, d.k, d.oc};
+            dp[0].resize(size_t(d.oc * d.ckk()));
+            dp[1].resize(size_t(d.oc));
+            if (dx) dx->resize(B, x.cols());
+            conv_direct_backward(g, B, dy.data(), dy.cols(), l.params[0].value.data(),
+                                 dp[0].data(), dp[1].data(), dx ? dx->data() : nullptr,
+                                 x.cols(), cache.conv);
+            break;
+        }
         AnnMatrix dY(d.oc, B * P);
         for (int64_t b = 0; b < B; ++b)
             for (int64_t oc = 0; oc < d.oc; ++oc) {
@@ -386,6 +564,11 @@ void layer_backward(const AnnLayer& l, const AnnMatrix& x, const AnnMatrix& y,
         if (!dx) break;
         const int64_t C = l.in_shape[0], H = l.in_shape[1], W = l.in_shape[2];
         const int64_t OH = l.out_shape[1], OW = l.out_shape[2], k = l.kernel, s = l.stride;
+        if (l.kind == AnnLayerKind::AvgPool && is_pool2(l)) {
+            dx->resize(B, x.cols());
+            avgpool2_backward(l, dy, *dx);
+            break;
+        }
         dx->setZero(B, x.cols());
         const float inv = 1.0f / float(k * k);
         const int64_t O = C * OH * OW;
@@ -411,7 +594,13 @@ void layer_backward(const AnnLayer& l, const AnnMatrix& x, const AnnMatrix& y,
         if (dx) *dx = dy;
         break;
     case AnnLayerKind::ReLU:
-        if (dx) *dx = (x.array() > 0.0f).select(dy, 0.0f);
+        if (dx) {
+            dx->resize(dy.rows(), dy.cols());
+            const float* xi = x.data();
+            const float* g = dy.data();
+            float* out = dx->data();
+            for (int64_t i = 0; i < dy.size(); ++i) out[i] = xi[i] > 0.0f ? g[i] : 0.0f;
+        }
         break;
     case AnnLayerKind::Sigmoid:
         if (dx) *dx = (dy.array() * y.array() * (1.0f - y.array())).matrix();

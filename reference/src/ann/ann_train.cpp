@@ -69,7 +69,9 @@ namespace {
 struct AnnWorkspace {
     std::vector<AnnMatrix> acts;
     std::vector<LayerCache> caches;
-    AnnMatrix g, dx;
+    AnnMatrix g;
+    std::vector<AnnMatrix> dx;  // dx[i]: gradient at layer i's input (one buffer per layer,
+                                // so none is reallocated when the next layer's has another size)
 };
 
 // ann_loss on `x`, which may be a block of rows of a larger batch: the mean is taken over
@@ -132,17 +134,19 @@ float batch_loss(const AnnModel& m, const AnnMatrix& x, const AnnMatrix& target,
     if (!grads) return value;
     grads->params.resize(L);
     const AnnMatrix output_error = grads->feedback ? g : AnnMatrix();
-    AnnMatrix& dx = ws.dx;
+    ws.dx.resize(L);
+    const AnnMatrix* dy = &g;
     for (size_t i = start; i-- > 0;) {
         // The first layer's input gradient is only wanted when asked for (gradient checks).
         const bool need_dx = i > 0 || grads->want_input;
-        ann_detail::layer_backward(m.layers[i], acts[i], acts[i + 1], g, caches[i],
+        AnnMatrix& dx = ws.dx[i];
+        ann_detail::layer_backward(m.layers[i], acts[i], acts[i + 1], *dy, caches[i],
                                    need_dx ? &dx : nullptr, grads->params[i]);
-        if (need_dx && grads->feedback) grads->feedback(i, output_error, g, dx);
-        if (need_dx) std::swap(g, dx);
+        if (need_dx && grads->feedback) grads->feedback(i, output_error, *dy, dx);
+        if (need_dx) dy = &dx;
     }
     for (size_t i = start; i < L; ++i) grads->params[i].assign(m.layers[i].params.size(), {});
-    if (grads->want_input) grads->input = g;
+    if (grads->want_input) grads->input = *dy;
     return value;
 }
 

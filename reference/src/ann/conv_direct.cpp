@@ -1,0 +1,375 @@
+// Direct 'same' convolution on shifted planes (see conv_direct.hpp for the layout). The
+// inner loops are register tiles written with GCC vector extensions, so the same source
+// compiles to AVX-512, AVX2 or SSE; tile sizes follow the number of vector registers.
+#include "conv_direct.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#if defined(__AVX__)
+#include <immintrin.h>
+#endif
+
+namespace sf::ann_detail {
+
+namespace {
+
+#if defined(__AVX512F__)
+constexpr int kLanes = 16;
+constexpr int kFwdCo = 8, kFwdPix = 3;  // forward tile: 24 accumulators of 32 registers
+constexpr int kDwCo = 4, kDwK = 6;      // weight-gradient tile: 24 accumulators
+#else
+constexpr int kLanes = 8;
+constexpr int kFwdCo = 4, kFwdPix = 3;  // 12 accumulators of 16 registers
+constexpr int kDwCo = 2, kDwK = 4;
+#endif
+// Samples per slice: each pass builds the planes of this many samples and uses them while
+// they are in the cache (and the weight-gradient tiles reread a slice's output-gradient
+// planes from the first-level cache).
+constexpr int64_t kSlice = 4;
+
+typedef float V __attribute__((vector_size(kLanes * 4)));
+typedef float VU __attribute__((vector_size(kLanes * 4), aligned(4), may_alias));
+typedef int32_t VI __attribute__((vector_size(kLanes * 4)));
+typedef int32_t VIU __attribute__((vector_size(kLanes * 4), aligned(4), may_alias));
+
+inline V load(const float* p) { return *reinterpret_cast<const VU*>(p); }
+inline void store(float* p, V v) { *reinterpret_cast<VU*>(p) = v; }
+// Every lane s, as one broadcast (V{} + s would have to compute 0 + s, and GCC builds a
+// vector filled lane by lane from two halves).
+inline V splat(float s) {
+#if defined(__AVX512F__)
+    return (V)_mm512_set1_ps(s);
+#elif defined(__AVX__)
+    return (V)_mm256_set1_ps(s);
+#else
+    V r;
+    for (int i = 0; i < kLanes; ++i) r[i] = s;
+    return r;
+#endif
+}
+
+// The compiler would otherwise fold a loaded operand into every multiply-add that uses it,
+// loading it once per use; this keeps it in a register.
+inline V keep(V v) {
+    asm("" : "+v"(v));
+    return v;
+}
+
+// Sum of a vector's lanes, in a fixed pairwise order.
+inline float lane_sum(const float* v) {
+    float t[kLanes];
+    for (int i = 0; i < kLanes; ++i) t[i] = v[i];
+    for (int n = kLanes / 2; n >= 1; n /= 2)
+        for (int i = 0; i < n; ++i) t[i] += t[i + n];
+    return t[0];
+}
+
+// Sizes of the shifted planes of one layer. A plane's pixel p sits at lead + pad*W + p
+// from the plane's start; the lead puts pixel 0 on a 64-byte boundary, so the unshifted
+// row's loads (the output gradient's in the weight gradient) never straddle cache lines.
+struct Planes {
+    int64_t k, pad, w, p, nv, lead, len;  // len: floats per plane (a multiple of kLanes)
+    explicit Planes(const ConvGeometry& g) {
+        k = g.k;
+        pad = g.k / 2;
+        w = g.w;
+        p = g.h * g.w;
+        nv = (p + kLanes - 1) / kLanes;
+        lead = (kLanes - pad * g.w % kLanes) % kLanes;
+        int64_t n = std::max({(g.h + 2 * pad) * g.w, pad * g.w + nv * kLanes + pad,
+                              (g.k - 1) * g.w + nv * kLanes});
+        len = (lead + n + kLanes - 1) / kLanes * kLanes;
+    }
+    // Offset of the term (channel c of `ch`, ky, kx) from a sample's first plane.
+    int64_t term(int64_t ch, int64_t c, int64_t ky, int64_t kx) const {
+        return (kx * ch + c) * len + lead + ky * w;
+    }
+};
+
+// Column masks: lane p of mask kx is all ones when pixel p exists and column p % W + kx - pad
+// lies inside the image.
+void build_masks(const Planes& pl, AlignedFloats& masks) {
+    masks.resize(size_t(pl.k * pl.nv * kLanes));
+    for (int64_t kx = 0; kx < pl.k; ++kx)
+        for (int64_t q = 0; q < pl.nv * kLanes; ++q) {
+            const int64_t col = q % pl.w + kx - pl.pad;
+            const uint32_t bits = (q < pl.p && col >= 0 && col < pl.w) ? 0xFFFFFFFFu : 0u;
+            std::memcpy(&masks[size_t(kx * pl.nv * kLanes + q)], &bits, 4);
+        }
+}
+
+// The shifted planes of `rows` samples of `ch` channels each, written to `planes` laid out
+// [sample][shift][channel][len]. With all_shifts false only the unshifted plane is built
+// (one shift per sample); with it true, `masks` must hold build_masks' result.
+void build_planes(const Planes& pl, int64_t ch, int64_t rows, const float* src, int64_t stride,
+                  bool all_shifts, float* planes, const AlignedFloats& masks) {
+    const int64_t ns = all_shifts ? pl.k : 1, centre = all_shifts ? pl.pad : 0;
+    const int64_t top = pl.pad * pl.w;
+    for (int64_t b = 0; b < rows; ++b)
+        for (int64_t c = 0; c < ch; ++c) {
+            float* mid = planes + ((b * ns + centre) * ch + c) * pl.len + pl.lead;
+            const int64_t last = pl.len - pl.lead;  // floats from the origin to the plane's end
+            std::memset(mid, 0, size_t(top) * 4);
+            std::memcpy(mid + top, src + b * stride + c * pl.p, size_t(pl.p) * 4);
+            std::memset(mid + top + pl.p, 0, size_t(last - top - pl.p) * 4);
+            if (!all_shifts) continue;
+            for (int64_t kx = 0; kx < pl.k; ++kx) {
+                if (kx == pl.pad) continue;
+                float* out = planes + ((b * ns + kx) * ch + c) * pl.len + pl.lead;
+                const float* m = masks.data() + kx * pl.nv * kLanes;
+                std::memset(out, 0, size_t(top) * 4);
+                for (int64_t v = 0; v < pl.nv; ++v) {
+                    const VI bits = (VI)load(mid + top + v * kLanes + kx - pl.pad);
+                    store(out + top + v * kLanes, (V)(bits & *reinterpret_cast<const VIU*>(m + v * kLanes)));
+                }
+                const int64_t end = top + pl.nv * kLanes;
+                std::memset(out + end, 0, size_t(last - end) * 4);
+            }
+        }
+}
+
+// One register tile of the convolution: NCO output channels by NPX vectors of pixels.
+// in[j]: where job j's pixels start in its sample's planes; off[i]: offset of the i-th
+// (channel, ky, kx) term; wt[i * wstride + o]: its weight for output channel o.
+// out[j] + o * plane receives count[j] floats of channel o.
+template <int NCO, int NPX>
+void conv_tile(const float* const* in, const int64_t* off, int64_t terms, const float* wt,
+               int64_t wstride, const float* bias, float* const* out, const int64_t* count,
+               int64_t plane) {
+    V acc[NCO][NPX];
+    for (int o = 0; o < NCO; ++o)
+        for (int j = 0; j < NPX; ++j) acc[o][j] = splat(bias ? bias[o] : 0.0f);
+    for (int64_t i = 0; i < terms; ++i) {
+        V x[NPX];
+        for (int j = 0; j < NPX; ++j) x[j] = keep(load(in[j] + off[i]));
+        const float* wi = wt + i * wstride;
+        for (int o = 0; o < NCO; ++o) {
+            const V wv = splat(wi[o]);
+            for (int j = 0; j < NPX; ++j) acc[o][j] += wv * x[j];
+        }
+    }
+    for (int j = 0; j < NPX; ++j)
+        for (int o = 0; o < NCO; ++o) {
+            if (count[j] == kLanes) {
+                store(out[j] + o * plane, acc[o][j]);
+            } else {
+                float t[kLanes];
+                store(t, acc[o][j]);
+                std::memcpy(out[j] + o * plane, t, size_t(count[j]) * 4);
+            }
+        }
+}
+
+template <int NPX>
+void conv_tile_co(int64_t nco, const float* const* in, const int64_t* off, int64_t terms,
+                  const float* wt, int64_t wstride, const float* bias, float* const* out,
+                  const int64_t* count, int64_t plane) {
+    switch (nco) {
+#define SF_CONV_CASE(n) \
+    case n: conv_tile<n, NPX>(in, off, terms, wt, wstride, bias, out, count, plane); break;
+        SF_CONV_CASE(1)
+        SF_CONV_CASE(2)
+        SF_CONV_CASE(3)
+        SF_CONV_CASE(4)
+#if defined(__AVX512F__)
+        SF_CONV_CASE(5)
+        SF_CONV_CASE(6)
+        SF_CONV_CASE(7)
+        SF_CONV_CASE(8)
+#endif
+#undef SF_CONV_CASE
+    }
+}
+
+// out[b][o * P + p] = bias[o] + sum over terms i of wt[i][o] * planes(b)[off[i] + p] for
+// every row b < rows, pixel p < P and output channel o < nout.
+void conv_planes(const Planes& pl, int64_t rows, const float* planes, int64_t sample_stride,
+                 const std::vector<int64_t>& off, const float* wt, int64_t nout,
+                 const float* bias, float* out, int64_t out_stride) {
+    const int64_t jobs = rows * pl.nv, terms = int64_t(off.size());
+    for (int64_t j0 = 0; j0 < jobs; j0 += kFwdPix) {
+        const int64_t npx = std::min<int64_t>(kFwdPix, jobs - j0);
+        const float* in[kFwdPix];
+        float* dst[kFwdPix];
+        int64_t count[kFwdPix];
+        for (int64_t j = 0; j < npx; ++j) {
+            const int64_t b = (j0 + j) / pl.nv, v = (j0 + j) % pl.nv;
+            in[j] = planes + b * sample_stride + v * kLanes;
+            dst[j] = out + b * out_stride + v * kLanes;
+            count[j] = std::min<int64_t>(kLanes, pl.p - v * kLanes);
+        }
+        for (int64_t o0 = 0; o0 < nout; o0 += kFwdCo) {
+            const int64_t nco = std::min<int64_t>(kFwdCo, nout - o0);
+            float* d[kFwdPix];
+            for (int64_t j = 0; j < npx; ++j) d[j] = dst[j] + o0 * pl.p;
+            const float* bo = bias ? bias + o0 : nullptr;
+            if (npx == 3)
+                conv_tile_co<3>(nco, in, off.data(), terms, wt + o0, nout, bo, d, count, pl.p);
+            else if (npx == 2)
+                conv_tile_co<2>(nco, in, off.data(), terms, wt + o0, nout, bo, d, count, pl.p);
+            else
+                conv_tile_co<1>(nco, in, off.data(), terms, wt + o0, nout, bo, d, count, pl.p);
+        }
+    }
+}
+
+// One register tile of the weight gradient: NCO output channels by NK (channel, ky, kx)
+// terms, over samples [b0, b1). part[o * terms_total + t] (kLanes floats each) carries the
+// partial sums between chunks of samples.
+template <int NCO, int NK>
+void dw_tile(const float* xplanes, int64_t x_stride, const int64_t* xoff, const float* dcentre,
+             int64_t d_stride, int64_t len, int64_t nv, int64_t b0, int64_t b1, float* part,
+             int64_t terms_total) {
+    V acc[NCO][NK];
+    for (int o = 0; o < NCO; ++o)
+        for (int t = 0; t < NK; ++t) acc[o][t] = load(part + (o * terms_total + t) * kLanes);
+    for (int64_t b = b0; b < b1; ++b) {
+        const float* xb = xplanes + b * x_stride;
+        const float* db = dcentre + b * d_stride;
+        for (int64_t v = 0; v < nv; ++v) {
+            V x[NK];
+            for (int t = 0; t < NK; ++t) x[t] = keep(load(xb + xoff[t] + v * kLanes));
+            for (int o = 0; o < NCO; ++o) {
+                const V d = keep(load(db + o * len + v * kLanes));
+                for (int t = 0; t < NK; ++t) acc[o][t] += d * x[t];
+            }
+        }
+    }
+    for (int o = 0; o < NCO; ++o)
+        for (int t = 0; t < NK; ++t) store(part + (o * terms_total + t) * kLanes, acc[o][t]);
+}
+
+template <int NCO>
+void dw_tile_k(int64_t nk, const float* xplanes, int64_t x_stride, const int64_t* xoff,
+               const float* dcentre, int64_t d_stride, int64_t len, int64_t nv, int64_t b0,
+               int64_t b1, float* part, int64_t terms_total) {
+    switch (nk) {
+#define SF_DW_CASE(n)                                                                       \
+    case n:                                                                                 \
+        dw_tile<NCO, n>(xplanes, x_stride, xoff, dcentre, d_stride, len, nv, b0, b1, part, \
+                        terms_total);                                                       \
+        break;
+        SF_DW_CASE(1)
+        SF_DW_CASE(2)
+        SF_DW_CASE(3)
+        SF_DW_CASE(4)
+#if defined(__AVX512F__)
+        SF_DW_CASE(5)
+        SF_DW_CASE(6)
+#endif
+#undef SF_DW_CASE
+    }
+}
+
+void dw_tile_any(int64_t nco, int64_t nk, const float* xplanes, int64_t x_stride,
+                 const int64_t* xoff, const float* dcentre, int64_t d_stride, int64_t len,
+                 int64_t nv, int64_t b0, int64_t b1, float* part, int64_t terms_total) {
+    switch (nco) {
+    case 1: dw_tile_k<1>(nk, xplanes, x_stride, xoff, dcentre, d_stride, len, nv, b0, b1, part, terms_total); break;
+    case 2: dw_tile_k<2>(nk, xplanes, x_stride, xoff, dcentre, d_stride, len, nv, b0, b1, part, terms_total); break;
+#if defined(__AVX512F__)
+    case 3: dw_tile_k<3>(nk, xplanes, x_stride, xoff, dcentre, d_stride, len, nv, b0, b1, part, terms_total); break;
+    case 4: dw_tile_k<4>(nk, xplanes, x_stride, xoff, dcentre, d_stride, len, nv, b0, b1, part, terms_total); break;
+#endif
+    }
+}
+
+}  // namespace
+
+bool conv_direct_applies(int64_t k, int64_t stride, int64_t pad) {
+    return stride == 1 && k % 2 == 1 && pad == k / 2;
+}
+
+void conv_direct_forward(const ConvGeometry& g, int64_t rows, const float* x, int64_t x_stride,
+                         const float* w, const float* bias, float* y, int64_t y_stride,
+                         ConvScratch& s) {
+    const Planes pl(g);
+    const int64_t kk = g.k * g.k, terms = g.c * kk, sample = g.k * g.c * pl.len;
+    build_masks(pl, s.masks);
+    s.xplanes.resize(size_t(rows * sample));
+    // wt[(ci*k + ky)*k + kx][co] = w[co][ci][ky][kx]; term offsets into a sample's planes.
+    s.wt.resize(size_t(terms * g.oc));
+    for (int64_t o = 0; o < g.oc; ++o)
+        for (int64_t t = 0; t < terms; ++t) s.wt[size_t(t * g.oc + o)] = w[o * terms + t];
+    std::vector<int64_t> off(static_cast<size_t>(terms));
+    for (int64_t ci = 0; ci < g.c; ++ci)
+        for (int64_t ky = 0; ky < g.k; ++ky)
+            for (int64_t kx = 0; kx < g.k; ++kx)
+                off[size_t((ci * g.k + ky) * g.k + kx)] = pl.term(g.c, ci, ky, kx);
+    // A few samples at a time, so their planes are still in the cache when read.
+    for (int64_t r0 = 0; r0 < rows; r0 += kSlice) {
+        const int64_t n = std::min(kSlice, rows - r0);
+        float* planes = s.xplanes.data() + r0 * sample;
+        build_planes(pl, g.c, n, x + r0 * x_stride, x_stride, true, planes, s.masks);
+        conv_planes(pl, n, planes, sample, off, s.wt.data(), g.oc, bias, y + r0 * y_stride,
+                    y_stride);
+    }
+}
+
+void conv_direct_backward(const ConvGeometry& g, int64_t rows, const float* dy,
+                          int64_t dy_stride, const float* w, float* dw, float* db, float* dx,
+                          int64_t dx_stride, ConvScratch& s) {
+    const Planes pl(g);
+    const int64_t kk = g.k * g.k, terms = g.c * kk, dterms = g.oc * kk;
+    const bool shifts = dx != nullptr;
+    const int64_t ns = shifts ? g.k : 1, centre = shifts ? pl.pad : 0;
+    const int64_t d_stride = ns * g.oc * pl.len, x_stride = g.k * g.c * pl.len;
+    if (shifts) build_masks(pl, s.masks);
+    s.dplanes.resize(size_t(kSlice * d_stride));
+    const float* dcentre = s.dplanes.data() + pl.term(g.oc, 0, pl.pad, centre);
+
+    std::vector<int64_t> xoff(static_cast<size_t>(terms));
+    for (int64_t ci = 0; ci < g.c; ++ci)
+        for (int64_t ky = 0; ky < g.k; ++ky)
+            for (int64_t kx = 0; kx < g.k; ++kx)
+                xoff[size_t((ci * g.k + ky) * g.k + kx)] = pl.term(g.c, ci, ky, kx);
+    // Input gradient's weights, wt[(co*k + ky)*k + kx][ci] = w[co][ci][k-1-ky][k-1-kx], and
+    // term offsets into a sample's output-gradient planes.
+    std::vector<int64_t> doff;
+    if (shifts) {
+        s.wt.resize(size_t(dterms * g.c));
+        for (int64_t o = 0; o < g.oc; ++o)
+            for (int64_t ci = 0; ci < g.c; ++ci)
+                for (int64_t ky = 0; ky < g.k; ++ky)
+                    for (int64_t kx = 0; kx < g.k; ++kx)
+                        s.wt[size_t(((o * g.k + ky) * g.k + kx) * g.c + ci)] =
+                            w[((o * g.c + ci) * g.k + (g.k - 1 - ky)) * g.k + (g.k - 1 - kx)];
+        doff.resize(size_t(dterms));
+        for (int64_t o = 0; o < g.oc; ++o)
+            for (int64_t ky = 0; ky < g.k; ++ky)
+                for (int64_t kx = 0; kx < g.k; ++kx)
+                    doff[size_t((o * g.k + ky) * g.k + kx)] = pl.term(g.oc, o, ky, kx);
+    }
+
+    // Partial sums (kLanes floats each) of the weight and bias gradients, carried across
+    // the slices of samples in sample order.
+    s.part.assign(size_t((g.oc * terms + g.oc) * kLanes), 0.0f);
+    float* dbpart = s.part.data() + g.oc * terms * kLanes;
+    for (int64_t r0 = 0; r0 < rows; r0 += kSlice) {
+        const int64_t n = std::min(kSlice, rows - r0);
+        build_planes(pl, g.oc, n, dy + r0 * dy_stride, dy_stride, shifts, s.dplanes.data(),
+                     s.masks);
+        for (int64_t o = 0; o < g.oc; ++o) {
+            V acc = load(dbpart + o * kLanes);
+            for (int64_t b = 0; b < n; ++b)
+                for (int64_t v = 0; v < pl.nv; ++v)
+                    acc += load(dcentre + b * d_stride + o * pl.len + v * kLanes);
+            store(dbpart + o * kLanes, acc);
+        }
+        const float* xplanes = s.xplanes.data() + r0 * x_stride;
+        for (int64_t o0 = 0; o0 < g.oc; o0 += kDwCo)
+            for (int64_t t0 = 0; t0 < terms; t0 += kDwK)
+                dw_tile_any(std::min<int64_t>(kDwCo, g.oc - o0), std::min<int64_t>(kDwK, terms - t0),
+                            xplanes, x_stride, xoff.data() + t0, dcentre + o0 * pl.len, d_stride,
+                            pl.len, pl.nv, 0, n, s.part.data() + (o0 * terms + t0) * kLanes,
+                            terms);
+        if (shifts)
+            conv_planes(pl, n, s.dplanes.data(), d_stride, doff, s.wt.data(), g.c, nullptr,
+                        dx + r0 * dx_stride, dx_stride);
+    }
+    for (int64_t i = 0; i < g.oc * terms; ++i) dw[i] = lane_sum(s.part.data() + i * kLanes);
+    for (int64_t o = 0; o < g.oc; ++o) db[o] = lane_sum(dbpart + o * kLanes);
+}
+
+}  // namespace sf::ann_detail

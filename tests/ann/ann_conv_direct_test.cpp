@@ -1,0 +1,217 @@
+// The direct convolution (stride 1, 'same' padding) against a plain double-precision
+// transcription of the convolution's definition: forward output, weight, bias and input
+// gradients, on random shapes that exercise every edge of its tiling (pixel counts that
+// are not a multiple of the vector width, channel counts that are not a multiple of the
+// register tiles, images narrower than the kernel, 1x1 kernels, batches that end in a
+// partial slice, inference over more rows than one block).
+#include <catch2/catch.hpp>
+
+#include "sf_test_util.hpp"
+
+#include <cmath>
+#include <random>
+#include <sstream>
+
+#include "sf/reference/ann.hpp"
+#include "sf/reference/ann_train.hpp"
+
+using namespace sf;
+
+namespace {
+
+struct Shape {
+    int64_t c, h, w, k, oc, rows;
+};
+
+AnnMatrix random_matrix(int64_t r, int64_t c, std::mt19937_64& rng) {
+    std::uniform_real_distribution<float> u(-1, 1);
+    AnnMatrix m(r, c);
+    for (int64_t i = 0; i < m.size(); ++i) m.data()[i] = u(rng);
+    return m;
+}
+
+// Naive 'same' convolution in double: y[b][o][yy][xx] = bias[o] + sum of w * x.
+struct Reference {
+    std::vector<double> y, dw, db, dx;
+};
+
+Reference reference(const Shape& s, const std::vector<float>& w, const std::vector<float>& bias,
+                    const AnnMatrix& x, const AnnMatrix& target) {
+    const int64_t P = s.h * s.w, pad = s.k / 2, n = s.rows * s.oc * P;
+    Reference r;
+    r.y.assign(size_t(n), 0.0);
+    auto in = [&](int64_t b, int64_t ci, int64_t yy, int64_t xx) {
+        return (yy < 0 || yy >= s.h || xx < 0 || xx >= s.w) ? 0.0
+                                                             : double(x(b, (ci * s.h + yy) * s.w + xx));
+    };
+    auto wi = [&](int64_t o, int64_t ci, int64_t ky, int64_t kx) {
+        return size_t(((o * s.c + ci) * s.k + ky) * s.k + kx);
+    };
+    for (int64_t b = 0; b < s.rows; ++b)
+        for (int64_t o = 0; o < s.oc; ++o)
+            for (int64_t yy = 0; yy < s.h; ++yy)
+                for (int64_t xx = 0; xx < s.w; ++xx) {
+                    double a = bias[size_t(o)];
+                    for (int64_t ci = 0; ci < s.c; ++ci)
+                        for (int64_t ky = 0; ky < s.k; ++ky)
+                            for (int64_t kx = 0; kx < s.k; ++kx)
+                                a += double(w[wi(o, ci, ky, kx)]) * in(b, ci, yy + ky - pad, xx + kx - pad);
+                    r.y[size_t((b * s.oc + o) * P + yy * s.w + xx)] = a;
+                }
+    // mse over all elements: dL/dy = 2 (y - t) / n.
+    std::vector<double> g(static_cast<size_t>(n));
+    for (int64_t b = 0; b < s.rows; ++b)
+        for (int64_t i = 0; i < s.oc * P; ++i)
+            g[size_t(b * s.oc * P + i)] = 2.0 * (r.y[size_t(b * s.oc * P + i)] - target(b, i)) / double(n);
+    r.dw.assign(w.size(), 0.0);
+    r.db.assign(size_t(s.oc), 0.0);
+    r.dx.assign(size_t(s.rows * s.c * P), 0.0);
+    for (int64_t b = 0; b < s.rows; ++b)
+        for (int64_t o = 0; o < s.oc; ++o)
+            for (int64_t yy = 0; yy < s.h; ++yy)
+                for (int64_t xx = 0; xx < s.w; ++xx) {
+                    const double gy = g[size_t((b * s.oc + o) * P + yy * s.w + xx)];
+                    r.db[size_t(o)] += gy;
+                    for (int64_t ci = 0; ci < s.c; ++ci)
+                        for (int64_t ky = 0; ky < s.k; ++ky)
+                            for (int64_t kx = 0; kx < s.k; ++kx) {
+                                const int64_t iy = yy + ky - pad, ix = xx + kx - pad;
+                                if (iy < 0 || iy >= s.h || ix < 0 || ix >= s.w) continue;
+                                r.dw[wi(o, ci, ky, kx)] += gy * in(b, ci, iy, ix);
+                                r.dx[size_t((b * s.c + ci) * P + iy * s.w + ix)] +=
+                                    gy * double(w[wi(o, ci, ky, kx)]);
+                            }
+                }
+    return r;
+}
+
+// Largest difference relative to the largest reference magnitude (float32 sums of up to a
+// few thousand terms: 1e-5 of the scale is generous for rounding and far below any error
+// of indexing, which moves whole terms).
+double rel_error(const float* got, const std::vector<double>& want) {
+    double scale = 1e-30, err = 0;
+    for (size_t i = 0; i < want.size(); ++i) {
+        scale = std::max(scale, std::abs(want[i]));
+        err = std::max(err, std::abs(double(got[i]) - want[i]));
+    }
+    return err / scale;
+}
+
+}  // namespace
+
+TEST_CASE("The direct convolution matches the definition on random shapes", "[ann][conv]") {
+    const Shape shapes[] = {
+        {1, 28, 28, 3, 32, 9},  // the shipped CNNs' first layer, a partial last slice
+        {32, 14, 14, 3, 64, 5}, // their second layer: 196 pixels, not a multiple of 16
+        {3, 5, 7, 3, 5, 3},     // odd output channels: remainder tiles
+        {2, 9, 4, 5, 20, 2},    // 5x5 kernel wider than the image's 4 columns
+        {4, 3, 3, 1, 9, 2},     // 1x1 kernel
+        {5, 1, 1, 3, 3, 4},     // a single pixel
+        {7, 6, 11, 3, 17, 6},
+    };
+    std::mt19937_64 rng(11);
+    for (const Shape& s : shapes) {
+        std::ostringstream yaml;
+        yaml << "input_shape: [" << s.c << ", " << s.h << ", " << s.w << "]\nlayers:\n"
+             << "  - {kind: conv2d, name: c, out_channels: " << s.oc << ", kernel: " << s.k
+             << ", padding: " << s.k / 2 << "}\n  - {kind: flatten}\n";
+        sf_test::ScratchDir dir;
+        sf_test::write_text(dir / "m.yaml", yaml.str());
+        AnnModel m = load_ann(dir / "m.yaml");
+        init_ann(m, 5);
+        std::uniform_real_distribution<float> u(-0.5f, 0.5f);
+        for (auto& v : m.layers[0].params[1].value) v = u(rng);  // non-zero biases
+        const int64_t P = s.h * s.w;
+        const AnnMatrix x = random_matrix(s.rows, s.c * P, rng);
+        const AnnMatrix t = random_matrix(s.rows, s.oc * P, rng);
+        const Reference r = reference(s, m.layers[0].params[0].value, m.layers[0].params[1].value, x, t);
+
+        AnnGradients g;
+        AnnMatrix out;
+        ann_loss(m, x, t, "mse", &g, false, 0, &out);
+        INFO("shape c=" << s.c << " h=" << s.h << " w=" << s.w << " k=" << s.k << " oc=" << s.oc
+                        << " rows=" << s.rows);
+        CHECK(rel_error(out.data(), r.y) < 1e-5);
+        CHECK(rel_error(g.params[0][0].data(), r.dw) < 1e-5);
+        CHECK(rel_error(g.params[0][1].data(), r.db) < 1e-5);
+        CHECK(rel_error(g.input.data(), r.dx) < 1e-5);
+        // Inference computes each row exactly as training does.
+        const AnnMatrix y = forward(m, x);
+        CHECK(y == out);
+    }
+}
+
+TEST_CASE("Convolution inference over more rows than one block gives each row's training output",
+          "[ann][conv]") {
+    sf_test::ScratchDir dir;
+    sf_test::write_text(dir / "m.yaml", R"(
+input_shape: [2, 6, 5]
+layers:
+  - {kind: conv2d, name: c, out_channels: 8, kernel: 3, padding: 1}
+  - {kind: flatten}
+)");
+    AnnModel m = load_ann(dir / "m.yaml");
+    init_ann(m, 2);
+    std::mt19937_64 rng(4);
+    const AnnMatrix x = random_matrix(150, 60, rng);  // inference runs blocks of 64 rows
+    const AnnMatrix all = forward(m, x);
+    for (int64_t r : {0, 63, 64, 100, 149}) {
+        const AnnMatrix one = forward(m, x.middleRows(r, 1));
+        INFO("row " << r);
+        CHECK(one == all.middleRows(r, 1));
+    }
+}
+
+TEST_CASE("Vectorised 2x2 max pooling picks the first maximum of each window like the definition",
+          "[ann][conv]") {
+    // Widths 8, 12 (8-lane vectors, the last overlapping), 16 and 20 (16 lanes); values
+    // drawn from a few levels so that ties are frequent, ReLU-like zeros included.
+    struct Map {
+        int64_t c, h, w;
+    };
+    std::mt19937_64 rng(21);
+    for (const Map& mp : {Map{3, 8, 8}, Map{1, 12, 12}, Map{2, 4, 16}, Map{2, 10, 20}}) {
+        std::ostringstream yaml;
+        yaml << "input_shape: [" << mp.c << ", " << mp.h << ", " << mp.w
+             << "]\nlayers:\n  - {kind: maxpool, kernel: 2}\n  - {kind: flatten}\n";
+        sf_test::ScratchDir dir;
+        sf_test::write_text(dir / "m.yaml", yaml.str());
+        AnnModel m = load_ann(dir / "m.yaml");
+        init_ann(m, 1);
+        const int64_t rows = 3, oh = mp.h / 2, ow = mp.w / 2, n_out = mp.c * oh * ow;
+        AnnMatrix x(rows, mp.c * mp.h * mp.w);
+        std::uniform_int_distribution<int> level(-1, 3);
+        for (int64_t i = 0; i < x.size(); ++i) x.data()[i] = std::max(0, level(rng)) * 0.5f;
+        const AnnMatrix t = random_matrix(rows, n_out, rng);
+        AnnGradients g;
+        AnnMatrix out;
+        ann_loss(m, x, t, "mse", &g, false, 0, &out);
+        INFO("map " << mp.c << "x" << mp.h << "x" << mp.w);
+        int64_t wrong_value = 0, wrong_route = 0;
+        for (int64_t b = 0; b < rows; ++b)
+            for (int64_t c = 0; c < mp.c; ++c)
+                for (int64_t i = 0; i < oh; ++i)
+                    for (int64_t j = 0; j < ow; ++j) {
+                        // The definition: the first strict maximum in row-major window order.
+                        int64_t best = -1;
+                        for (int64_t di = 0; di < 2; ++di)
+                            for (int64_t dj = 0; dj < 2; ++dj) {
+                                const int64_t at = (c * mp.h + 2 * i + di) * mp.w + 2 * j + dj;
+                                if (best < 0 || x(b, at) > x(b, best)) best = at;
+                            }
+                        const int64_t o = (c * oh + i) * ow + j;
+                        if (out(b, o) != x(b, best)) ++wrong_value;
+                        // mse: dL/dout = 2 (out - t) / n; it all goes to the winner.
+                        const double dy = 2.0 * (double(out(b, o)) - t(b, o)) / double(rows * n_out);
+                        for (int64_t di = 0; di < 2; ++di)
+                            for (int64_t dj = 0; dj < 2; ++dj) {
+                                const int64_t at = (c * mp.h + 2 * i + di) * mp.w + 2 * j + dj;
+                                const double want = at == best ? dy : 0.0;
+                                if (std::abs(g.input(b, at) - want) > 1e-7 + 1e-5 * std::abs(want))
+                                    ++wrong_route;
+                            }
+                    }
+        CHECK(wrong_value == 0);
+        CHECK(wrong_route == 0);
+    }
+}
