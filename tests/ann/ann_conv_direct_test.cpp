@@ -215,3 +215,36 @@ TEST_CASE("Vectorised 2x2 max pooling picks the first maximum of each window lik
         CHECK(wrong_route == 0);
     }
 }
+
+TEST_CASE("Convolution scratch reused across calls of other sizes gives the same bits",
+          "[ann][conv]") {
+    // The trainer keeps each layer's planes between calls and writes their zero borders only
+    // when the layout changes: calls with other row counts, with and without the input
+    // gradient, must not leave anything behind.
+    sf_test::ScratchDir dir;
+    sf_test::write_text(dir / "m.yaml", R"(
+input_shape: [3, 9, 7]
+layers:
+  - {kind: conv2d, name: c1, out_channels: 8, kernel: 3, padding: 1}
+  - {kind: relu}
+  - {kind: conv2d, name: c2, out_channels: 16, kernel: 5, padding: 2}
+  - {kind: flatten}
+)");
+    AnnModel m = load_ann(dir / "m.yaml");
+    init_ann(m, 3);
+    std::mt19937_64 rng(8);
+    const AnnMatrix xa = random_matrix(6, 189, rng), ta = random_matrix(6, 1008, rng);
+    const AnnMatrix xb = random_matrix(11, 189, rng), tb = random_matrix(11, 1008, rng);
+    auto run = [&](const AnnMatrix& x, const AnnMatrix& t, bool want_input) {
+        AnnGradients g;
+        g.want_input = want_input;
+        ann_loss(m, x, t, "mse", &g);
+        return g;
+    };
+    const AnnGradients first = run(xa, ta, true);
+    run(xb, tb, false);
+    run(xb.topRows(2), tb.topRows(2), true);
+    const AnnGradients again = run(xa, ta, true);
+    CHECK(again.params == first.params);
+    CHECK(again.input == first.input);
+}

@@ -99,9 +99,26 @@ void build_masks(const Planes& pl, AlignedFloats& masks) {
         }
 }
 
-// The shifted planes of `rows` samples of `ch` channels each, written to `planes` laid out
-// [sample][shift][channel][len]. With all_shifts false only the unshifted plane is built
-// (one shift per sample); with it true, `masks` must hold build_masks' result.
+// Sizes `planes` for `floats` floats of planes of the given layout. The zero borders of
+// the planes (the rows above and below the image, the slack after it) are written only
+// when the layout changes: build_planes writes nothing else, so they stay zero.
+void size_planes(AlignedFloats& planes, std::array<int64_t, 4>& layout, int64_t floats,
+                 const Planes& pl, int64_t ch, int64_t ns) {
+    // The plane length, the shifts per sample, the channels and the pixel origin fix where
+    // every border lies.
+    const std::array<int64_t, 4> key{pl.len, ns, ch, pl.lead + pl.pad * pl.w};
+    if (layout != key) {
+        planes.assign(size_t(floats), 0.0f);
+        layout = key;
+    } else {
+        planes.resize(size_t(floats));  // new floats are zero
+    }
+}
+
+// The shifted planes of `rows` samples of `ch` channels each, written into `planes` (sized
+// by size_planes) laid out [sample][shift][channel][len]. With all_shifts false only the
+// unshifted plane is built (one shift per sample); with it true, `masks` must hold
+// build_masks' result. Only each plane's pixels are written; its borders stay zero.
 void build_planes(const Planes& pl, int64_t ch, int64_t rows, const float* src, int64_t stride,
                   bool all_shifts, float* planes, const AlignedFloats& masks) {
     const int64_t ns = all_shifts ? pl.k : 1, centre = all_shifts ? pl.pad : 0;
@@ -109,22 +126,16 @@ void build_planes(const Planes& pl, int64_t ch, int64_t rows, const float* src, 
     for (int64_t b = 0; b < rows; ++b)
         for (int64_t c = 0; c < ch; ++c) {
             float* mid = planes + ((b * ns + centre) * ch + c) * pl.len + pl.lead;
-            const int64_t last = pl.len - pl.lead;  // floats from the origin to the plane's end
-            std::memset(mid, 0, size_t(top) * 4);
             std::memcpy(mid + top, src + b * stride + c * pl.p, size_t(pl.p) * 4);
-            std::memset(mid + top + pl.p, 0, size_t(last - top - pl.p) * 4);
             if (!all_shifts) continue;
             for (int64_t kx = 0; kx < pl.k; ++kx) {
                 if (kx == pl.pad) continue;
                 float* out = planes + ((b * ns + kx) * ch + c) * pl.len + pl.lead;
                 const float* m = masks.data() + kx * pl.nv * kLanes;
-                std::memset(out, 0, size_t(top) * 4);
                 for (int64_t v = 0; v < pl.nv; ++v) {
                     const VI bits = (VI)load(mid + top + v * kLanes + kx - pl.pad);
                     store(out + top + v * kLanes, (V)(bits & *reinterpret_cast<const VIU*>(m + v * kLanes)));
                 }
-                const int64_t end = top + pl.nv * kLanes;
-                std::memset(out + end, 0, size_t(last - end) * 4);
             }
         }
 }
@@ -287,7 +298,7 @@ void conv_direct_forward(const ConvGeometry& g, int64_t rows, const float* x, in
     const Planes pl(g);
     const int64_t kk = g.k * g.k, terms = g.c * kk, sample = g.k * g.c * pl.len;
     build_masks(pl, s.masks);
-    s.xplanes.resize(size_t(rows * sample));
+    size_planes(s.xplanes, s.xlayout, rows * sample, pl, g.c, g.k);
     // wt[(ci*k + ky)*k + kx][co] = w[co][ci][ky][kx]; term offsets into a sample's planes.
     s.wt.resize(size_t(terms * g.oc));
     for (int64_t o = 0; o < g.oc; ++o)
@@ -316,7 +327,7 @@ void conv_direct_backward(const ConvGeometry& g, int64_t rows, const float* dy,
     const int64_t ns = shifts ? g.k : 1, centre = shifts ? pl.pad : 0;
     const int64_t d_stride = ns * g.oc * pl.len, x_stride = g.k * g.c * pl.len;
     if (shifts) build_masks(pl, s.masks);
-    s.dplanes.resize(size_t(kSlice * d_stride));
+    size_planes(s.dplanes, s.dlayout, kSlice * d_stride, pl, g.oc, ns);
     const float* dcentre = s.dplanes.data() + pl.term(g.oc, 0, pl.pad, centre);
 
     std::vector<int64_t> xoff(static_cast<size_t>(terms));

@@ -17,6 +17,7 @@
 // on the thread that runs it, so results are the same bits on any thread count.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -61,6 +62,9 @@ struct ConvScratch {
     AlignedFloats wt;       // weights rearranged for the pass at hand
     AlignedFloats part;     // weight gradient's 16-lane partial sums
     AlignedFloats masks;    // column masks of the shifted planes
+    // The plane layouts xplanes and dplanes were last zeroed for (see conv_direct.cpp): a
+    // buffer keeps its zero borders between calls with the same layout.
+    std::array<int64_t, 4> xlayout{}, dlayout{};
 };
 
 // y[b][co*H*W + p] for rows b < rows; rows are `x_stride` and `y_stride` floats apart.
