@@ -17,11 +17,11 @@ namespace {
 #if defined(__AVX512F__)
 constexpr int kLanes = 16;
 constexpr int kFwdCo = 8, kFwdPix = 3;  // forward tile: 24 accumulators of 32 registers
-constexpr int kDwCo = 4, kDwK = 6;      // weight-gradient tile: 24 accumulators
+constexpr int kDwCo = 8, kDwK = 3;      // weight-gradient tile: 24 accumulators
 #else
 constexpr int kLanes = 8;
 constexpr int kFwdCo = 4, kFwdPix = 3;  // 12 accumulators of 16 registers
-constexpr int kDwCo = 2, kDwK = 4;
+constexpr int kDwCo = 4, kDwK = 3;
 #endif
 // Samples per slice: each pass builds the planes of this many samples and uses them while
 // they are in the cache (and the weight-gradient tiles reread a slice's output-gradient
@@ -264,11 +264,6 @@ void dw_tile_k(int64_t nk, const float* xplanes, int64_t x_stride, const int64_t
         SF_DW_CASE(1)
         SF_DW_CASE(2)
         SF_DW_CASE(3)
-        SF_DW_CASE(4)
-#if defined(__AVX512F__)
-        SF_DW_CASE(5)
-        SF_DW_CASE(6)
-#endif
 #undef SF_DW_CASE
     }
 }
@@ -279,9 +274,13 @@ void dw_tile_any(int64_t nco, int64_t nk, const float* xplanes, int64_t x_stride
     switch (nco) {
     case 1: dw_tile_k<1>(nk, xplanes, x_stride, xoff, dcentre, d_stride, len, nv, b0, b1, part, terms_total); break;
     case 2: dw_tile_k<2>(nk, xplanes, x_stride, xoff, dcentre, d_stride, len, nv, b0, b1, part, terms_total); break;
-#if defined(__AVX512F__)
     case 3: dw_tile_k<3>(nk, xplanes, x_stride, xoff, dcentre, d_stride, len, nv, b0, b1, part, terms_total); break;
     case 4: dw_tile_k<4>(nk, xplanes, x_stride, xoff, dcentre, d_stride, len, nv, b0, b1, part, terms_total); break;
+#if defined(__AVX512F__)
+    case 5: dw_tile_k<5>(nk, xplanes, x_stride, xoff, dcentre, d_stride, len, nv, b0, b1, part, terms_total); break;
+    case 6: dw_tile_k<6>(nk, xplanes, x_stride, xoff, dcentre, d_stride, len, nv, b0, b1, part, terms_total); break;
+    case 7: dw_tile_k<7>(nk, xplanes, x_stride, xoff, dcentre, d_stride, len, nv, b0, b1, part, terms_total); break;
+    case 8: dw_tile_k<8>(nk, xplanes, x_stride, xoff, dcentre, d_stride, len, nv, b0, b1, part, terms_total); break;
 #endif
     }
 }
@@ -330,11 +329,16 @@ void conv_direct_backward(const ConvGeometry& g, int64_t rows, const float* dy,
     size_planes(s.dplanes, s.dlayout, kSlice * d_stride, pl, g.oc, ns);
     const float* dcentre = s.dplanes.data() + pl.term(g.oc, 0, pl.pad, centre);
 
-    std::vector<int64_t> xoff(static_cast<size_t>(terms));
-    for (int64_t ci = 0; ci < g.c; ++ci)
-        for (int64_t ky = 0; ky < g.k; ++ky)
-            for (int64_t kx = 0; kx < g.k; ++kx)
-                xoff[size_t((ci * g.k + ky) * g.k + kx)] = pl.term(g.c, ci, ky, kx);
+    // The weight gradient's terms in the order (kx, ci, ky): a tile's consecutive terms then
+    // read a few planes at several row offsets. xoff[u]: the term's offset into a sample's
+    // planes; wmap[u]: its index in the weight layout [ci][ky][kx].
+    std::vector<int64_t> xoff(static_cast<size_t>(terms)), wmap(static_cast<size_t>(terms));
+    for (int64_t kx = 0, u = 0; kx < g.k; ++kx)
+        for (int64_t ci = 0; ci < g.c; ++ci)
+            for (int64_t ky = 0; ky < g.k; ++ky, ++u) {
+                xoff[size_t(u)] = pl.term(g.c, ci, ky, kx);
+                wmap[size_t(u)] = (ci * g.k + ky) * g.k + kx;
+            }
     // Input gradient's weights, wt[(co*k + ky)*k + kx][ci] = w[co][ci][k-1-ky][k-1-kx], and
     // term offsets into a sample's output-gradient planes.
     std::vector<int64_t> doff;
@@ -379,7 +383,9 @@ void conv_direct_backward(const ConvGeometry& g, int64_t rows, const float* dy,
             conv_planes(pl, n, s.dplanes.data(), d_stride, doff, s.wt.data(), g.c, nullptr,
                         dx + r0 * dx_stride, dx_stride);
     }
-    for (int64_t i = 0; i < g.oc * terms; ++i) dw[i] = lane_sum(s.part.data() + i * kLanes);
+    for (int64_t o = 0; o < g.oc; ++o)
+        for (int64_t u = 0; u < terms; ++u)
+            dw[o * terms + wmap[size_t(u)]] = lane_sum(s.part.data() + (o * terms + u) * kLanes);
     for (int64_t o = 0; o < g.oc; ++o) db[o] = lane_sum(dbpart + o * kLanes);
 }
 
