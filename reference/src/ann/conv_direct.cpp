@@ -193,12 +193,64 @@ void conv_tile_co(int64_t nco, const float* const* in, const int64_t* off, int64
     }
 }
 
+// The convolution for layers with at most 9 terms per output (a 3x3 kernel on one input
+// channel, the usual first layer): each vector of pixels loads its T inputs once into
+// registers and then runs every output channel, kFwdCo at a time, so the few products per
+// output are not swamped by a register tile's set-up.
+template <int T>
+void conv_few_terms(const Planes& pl, int64_t rows, const float* planes, int64_t sample_stride,
+                    const int64_t* off, const float* wt, int64_t nout, const float* bias,
+                    float* out, int64_t out_stride) {
+    for (int64_t b = 0; b < rows; ++b)
+        for (int64_t v = 0; v < pl.nv; ++v) {
+            const float* in = planes + b * sample_stride + v * kLanes;
+            V x[T];
+            for (int t = 0; t < T; ++t) x[t] = keep(load(in + off[t]));
+            const int64_t count = std::min<int64_t>(kLanes, pl.p - v * kLanes);
+            float* dst = out + b * out_stride + v * kLanes;
+            for (int64_t o0 = 0; o0 < nout; o0 += kFwdCo) {
+                const int64_t nco = std::min<int64_t>(kFwdCo, nout - o0);
+                V acc[kFwdCo];
+                for (int o = 0; o < kFwdCo; ++o) acc[o] = splat(bias && o < nco ? bias[o0 + o] : 0.0f);
+                for (int t = 0; t < T; ++t)
+                    for (int o = 0; o < kFwdCo; ++o)
+                        if (o < nco) acc[o] += splat(wt[t * nout + o0 + o]) * x[t];
+                for (int64_t o = 0; o < nco; ++o) {
+                    if (count == kLanes) {
+                        store(dst + (o0 + o) * pl.p, acc[o]);
+                    } else {
+                        float tmp[kLanes];
+                        store(tmp, acc[o]);
+                        std::memcpy(dst + (o0 + o) * pl.p, tmp, size_t(count) * 4);
+                    }
+                }
+            }
+        }
+}
+
 // out[b][o * P + p] = bias[o] + sum over terms i of wt[i][o] * planes(b)[off[i] + p] for
 // every row b < rows, pixel p < P and output channel o < nout.
 void conv_planes(const Planes& pl, int64_t rows, const float* planes, int64_t sample_stride,
                  const std::vector<int64_t>& off, const float* wt, int64_t nout,
                  const float* bias, float* out, int64_t out_stride) {
     const int64_t jobs = rows * pl.nv, terms = int64_t(off.size());
+    switch (terms) {
+#define SF_FEW_CASE(n)                                                                      \
+    case n:                                                                                 \
+        conv_few_terms<n>(pl, rows, planes, sample_stride, off.data(), wt, nout, bias, out, \
+                          out_stride);                                                      \
+        return;
+        SF_FEW_CASE(1)
+        SF_FEW_CASE(2)
+        SF_FEW_CASE(3)
+        SF_FEW_CASE(4)
+        SF_FEW_CASE(5)
+        SF_FEW_CASE(6)
+        SF_FEW_CASE(7)
+        SF_FEW_CASE(8)
+        SF_FEW_CASE(9)
+#undef SF_FEW_CASE
+    }
     for (int64_t j0 = 0; j0 < jobs; j0 += kFwdPix) {
         const int64_t npx = std::min<int64_t>(kFwdPix, jobs - j0);
         const float* in[kFwdPix];
@@ -361,23 +413,35 @@ void conv_direct_backward(const ConvGeometry& g, int64_t rows, const float* dy,
     // the slices of samples in sample order.
     s.part.assign(size_t((g.oc * terms + g.oc) * kLanes), 0.0f);
     float* dbpart = s.part.data() + g.oc * terms * kLanes;
+    // Without the input gradient, and when the pixels fill whole vectors, the weight and
+    // bias gradients read the output gradient where it lies: its unshifted plane would be
+    // a plain copy.
+    const bool in_place = !shifts && pl.p % kLanes == 0;
     for (int64_t r0 = 0; r0 < rows; r0 += kSlice) {
         const int64_t n = std::min(kSlice, rows - r0);
-        build_planes(pl, g.oc, n, dy + r0 * dy_stride, dy_stride, shifts, s.dplanes.data(),
-                     s.masks);
+        const float* dsrc = dcentre;  // the slice's output gradient, pixel 0 of channel 0
+        int64_t dsample = d_stride, dchannel = pl.len;
+        if (in_place) {
+            dsrc = dy + r0 * dy_stride;
+            dsample = dy_stride;
+            dchannel = pl.p;
+        } else {
+            build_planes(pl, g.oc, n, dy + r0 * dy_stride, dy_stride, shifts,
+                         s.dplanes.data(), s.masks);
+        }
         for (int64_t o = 0; o < g.oc; ++o) {
             V acc = load(dbpart + o * kLanes);
             for (int64_t b = 0; b < n; ++b)
                 for (int64_t v = 0; v < pl.nv; ++v)
-                    acc += load(dcentre + b * d_stride + o * pl.len + v * kLanes);
+                    acc += load(dsrc + b * dsample + o * dchannel + v * kLanes);
             store(dbpart + o * kLanes, acc);
         }
         const float* xplanes = s.xplanes.data() + r0 * x_stride;
         for (int64_t o0 = 0; o0 < g.oc; o0 += kDwCo)
             for (int64_t t0 = 0; t0 < terms; t0 += kDwK)
                 dw_tile_any(std::min<int64_t>(kDwCo, g.oc - o0), std::min<int64_t>(kDwK, terms - t0),
-                            xplanes, x_stride, xoff.data() + t0, dcentre + o0 * pl.len, d_stride,
-                            pl.len, pl.nv, 0, n, s.part.data() + (o0 * terms + t0) * kLanes,
+                            xplanes, x_stride, xoff.data() + t0, dsrc + o0 * dchannel, dsample,
+                            dchannel, pl.nv, 0, n, s.part.data() + (o0 * terms + t0) * kLanes,
                             terms);
         if (shifts)
             conv_planes(pl, n, s.dplanes.data(), d_stride, doff, s.wt.data(), g.c, nullptr,
