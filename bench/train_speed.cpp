@@ -31,6 +31,8 @@
 #include "sf/reference/datasets.hpp"
 #include "sf/reference/train_api.hpp"
 
+#include "peak_fma.hpp"
+
 using namespace sf;
 
 namespace {
@@ -132,47 +134,6 @@ double gemm_gflops() {
     return 2.0 * 128 * 784 * 256 * reps / dt / 1e9;
 }
 
-// The core's peak float multiply-add rate: independent chains of fused multiply-adds as
-// wide as the widest vectors the build targets (16 floats with AVX-512, 8 with AVX2), all
-// in registers (no memory traffic). A chain waits for its own previous result, so enough
-// chains must be in flight to cover the FMA latency on every FMA pipe (4 cycles x 2 pipes
-// on current x86 cores = 8); 24 chains leave room for wider or slower cores and still fit
-// in the 32 vector registers of AVX-512 (16 with AVX2: 12 chains there). The best of three
-// runs is kept, so a moment of contention on a shared machine does not lower it.
-#if defined(__AVX512F__)
-typedef float VPeak __attribute__((vector_size(64)));
-constexpr int kPeakLanes = 16, kPeakChains = 24;
-#else
-typedef float VPeak __attribute__((vector_size(32)));
-constexpr int kPeakLanes = 8, kPeakChains = 12;
-#endif
-
-double peak_fma_once() {
-    VPeak acc[kPeakChains];
-    for (int i = 0; i < kPeakChains; ++i) acc[i] = VPeak{} + float(i) * 1e-3f;
-    VPeak a = VPeak{} + 0.999999f;
-    const VPeak b = VPeak{} + 1e-7f;
-    const int64_t iters = 20000000;
-    const double t0 = now_s();
-    for (int64_t it = 0; it < iters; ++it) {
-#pragma GCC unroll 24
-        for (int i = 0; i < kPeakChains; ++i) acc[i] = acc[i] * a + b;
-        asm volatile("" : "+v"(a));  // keeps the multiplier opaque so the loop is not folded
-    }
-    const double dt = now_s() - t0;
-    VPeak sum = VPeak{};
-    for (int i = 0; i < kPeakChains; ++i) sum += acc[i];  // every chain is used, so none is dropped
-    volatile float sink = sum[0];
-    (void)sink;
-    return 2.0 * kPeakLanes * kPeakChains * double(iters) / dt / 1e9;
-}
-
-double peak_fma_gflops() {
-    double best = 0;
-    for (int r = 0; r < 3; ++r) best = std::max(best, peak_fma_once());
-    return best;
-}
-
 const char* kSnn = R"(name: bench-snn
 timesteps: 25
 dataset: fashion-mnist
@@ -267,8 +228,8 @@ int main(int argc, char** argv) {
         nlohmann::json r;
         r["eigen_threads"] = Eigen::nbThreads();
         r["gemm_gflops"] = gemm_gflops();
-        r["peak_fma_gflops"] = peak_fma_gflops();
-        r["peak_vector_lanes"] = kPeakLanes;
+        r["peak_fma_gflops"] = sf_bench::peak_fma_gflops();
+        r["peak_vector_lanes"] = sf_bench::kPeakLanes;
         for (const auto& k : only) {
             if (k == "snn") {
                 r[k] = time_snn(samples, threads, test);
@@ -286,7 +247,7 @@ int main(int argc, char** argv) {
             std::printf(
                 "Eigen GEMM 128x784x256: %.1f GFLOP/s (%d thread(s)); core peak (register-only "
                 "FMA, %d lanes): %.1f GFLOP/s\n",
-                r["gemm_gflops"].get<double>(), r["eigen_threads"].get<int>(), kPeakLanes,
+                r["gemm_gflops"].get<double>(), r["eigen_threads"].get<int>(), sf_bench::kPeakLanes,
                 r["peak_fma_gflops"].get<double>());
             for (const auto& k : only) {
                 if (k == "snn") {

@@ -52,7 +52,9 @@ inline V splat(float s) {
 // The compiler would otherwise fold a loaded operand into every multiply-add that uses it,
 // loading it once per use; this keeps it in a register.
 inline V keep(V v) {
-    asm("" : "+v"(v));
+#if defined(__AVX__)
+    asm("" : "+v"(v));  // a vector register operand (one ymm/zmm holds a whole V)
+#endif
     return v;
 }
 
