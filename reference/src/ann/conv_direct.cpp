@@ -104,11 +104,11 @@ void build_masks(const Planes& pl, AlignedFloats& masks) {
 // Sizes `planes` for `floats` floats of planes of the given layout. The zero borders of
 // the planes (the rows above and below the image, the slack after it) are written only
 // when the layout changes: build_planes writes nothing else, so they stay zero.
-void size_planes(AlignedFloats& planes, std::array<int64_t, 4>& layout, int64_t floats,
+void size_planes(AlignedFloats& planes, std::array<int64_t, 5>& layout, int64_t floats,
                  const Planes& pl, int64_t ch, int64_t ns) {
-    // The plane length, the shifts per sample, the channels and the pixel origin fix where
-    // every border lies.
-    const std::array<int64_t, 4> key{pl.len, ns, ch, pl.lead + pl.pad * pl.w};
+    // The plane length, the shifts per sample, the channels, the pixel origin and the pixel
+    // count fix where every border lies (a scratch may serve layers of other shapes).
+    const std::array<int64_t, 5> key{pl.len, ns, ch, pl.lead + pl.pad * pl.w, pl.p};
     if (layout != key) {
         planes.assign(size_t(floats), 0.0f);
         layout = key;

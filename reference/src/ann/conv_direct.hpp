@@ -64,7 +64,7 @@ struct ConvScratch {
     AlignedFloats masks;    // column masks of the shifted planes
     // The plane layouts xplanes and dplanes were last zeroed for (see conv_direct.cpp): a
     // buffer keeps its zero borders between calls with the same layout.
-    std::array<int64_t, 4> xlayout{}, dlayout{};
+    std::array<int64_t, 5> xlayout{}, dlayout{};
 };
 
 // y[b][co*H*W + p] for rows b < rows; rows are `x_stride` and `y_stride` floats apart.
