@@ -23,6 +23,15 @@ struct Shape {
     int64_t c, h, w, k, oc, rows;
 };
 
+// A model from its YAML text, initialised with `seed`.
+AnnModel model_from_yaml(const std::string& yaml, uint64_t seed) {
+    sf_test::ScratchDir dir;
+    sf_test::write_text(dir / "m.yaml", yaml);
+    AnnModel m = load_ann(dir / "m.yaml");
+    init_ann(m, seed);
+    return m;
+}
+
 AnnMatrix random_matrix(int64_t r, int64_t c, std::mt19937_64& rng) {
     std::uniform_real_distribution<float> u(-1, 1);
     AnnMatrix m(r, c);
@@ -116,10 +125,7 @@ TEST_CASE("The direct convolution matches the definition on random shapes", "[an
         yaml << "input_shape: [" << s.c << ", " << s.h << ", " << s.w << "]\nlayers:\n"
              << "  - {kind: conv2d, name: c, out_channels: " << s.oc << ", kernel: " << s.k
              << ", padding: " << s.k / 2 << "}\n  - {kind: flatten}\n";
-        sf_test::ScratchDir dir;
-        sf_test::write_text(dir / "m.yaml", yaml.str());
-        AnnModel m = load_ann(dir / "m.yaml");
-        init_ann(m, 5);
+        AnnModel m = model_from_yaml(yaml.str(), 5);
         std::uniform_real_distribution<float> u(-0.5f, 0.5f);
         for (auto& v : m.layers[0].params[1].value) v = u(rng);  // non-zero biases
         const int64_t P = s.h * s.w;
@@ -150,15 +156,13 @@ TEST_CASE("The direct convolution matches the definition on random shapes", "[an
 
 TEST_CASE("Convolution inference over more rows than one block gives each row's training output",
           "[ann][conv]") {
-    sf_test::ScratchDir dir;
-    sf_test::write_text(dir / "m.yaml", R"(
+    AnnModel m = model_from_yaml(R"(
 input_shape: [2, 6, 5]
 layers:
   - {kind: conv2d, name: c, out_channels: 8, kernel: 3, padding: 1}
   - {kind: flatten}
-)");
-    AnnModel m = load_ann(dir / "m.yaml");
-    init_ann(m, 2);
+)",
+                                 2);
     std::mt19937_64 rng(4);
     const AnnMatrix x = random_matrix(150, 60, rng);  // inference runs blocks of 64 rows
     const AnnMatrix all = forward(m, x);
@@ -181,10 +185,7 @@ TEST_CASE("Vectorised 2x2 max pooling picks the first maximum of each window lik
         std::ostringstream yaml;
         yaml << "input_shape: [" << mp.c << ", " << mp.h << ", " << mp.w
              << "]\nlayers:\n  - {kind: maxpool, kernel: 2}\n  - {kind: flatten}\n";
-        sf_test::ScratchDir dir;
-        sf_test::write_text(dir / "m.yaml", yaml.str());
-        AnnModel m = load_ann(dir / "m.yaml");
-        init_ann(m, 1);
+        AnnModel m = model_from_yaml(yaml.str(), 1);
         const int64_t rows = 3, oh = mp.h / 2, ow = mp.w / 2, n_out = mp.c * oh * ow;
         AnnMatrix x(rows, mp.c * mp.h * mp.w);
         std::uniform_int_distribution<int> level(-1, 3);
@@ -228,17 +229,15 @@ TEST_CASE("Convolution scratch reused across calls of other sizes gives the same
     // The trainer keeps each layer's planes between calls and writes their zero borders only
     // when the layout changes: calls with other row counts, with and without the input
     // gradient, must not leave anything behind.
-    sf_test::ScratchDir dir;
-    sf_test::write_text(dir / "m.yaml", R"(
+    AnnModel m = model_from_yaml(R"(
 input_shape: [3, 9, 7]
 layers:
   - {kind: conv2d, name: c1, out_channels: 8, kernel: 3, padding: 1}
   - {kind: relu}
   - {kind: conv2d, name: c2, out_channels: 16, kernel: 5, padding: 2}
   - {kind: flatten}
-)");
-    AnnModel m = load_ann(dir / "m.yaml");
-    init_ann(m, 3);
+)",
+                                 3);
     std::mt19937_64 rng(8);
     const AnnMatrix xa = random_matrix(6, 189, rng), ta = random_matrix(6, 1008, rng);
     const AnnMatrix xb = random_matrix(11, 189, rng), tb = random_matrix(11, 1008, rng);

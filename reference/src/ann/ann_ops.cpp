@@ -245,7 +245,6 @@ void lstm_backward(const AnnLayer& l, const AnnMatrix& x, const AnnMatrix& dy,
     dp[2].assign(db.data(), db.data() + db.size());
 }
 
-
 // Pooling with 2x2 windows and stride 2, the shipped CNNs' case: the same sums and
 // comparisons in the same order as the general loops below, without their index
 // arithmetic, so the compiler can vectorise along each output row.
@@ -279,7 +278,8 @@ void pool2_forward_row(const float* r0, const float* r1, float* out, int64_t ow,
 // each horizontal pair of those, with vectors (the tail of a row is covered by a last vector
 // that overlaps the one before it, which recomputes the same values). The winner is the
 // first maximum in the order (0,0), (0,1), (1,0), (1,1), as in the general loop, so ties go
-// to the lower index.
+// to the lower index. (Windows holding a NaN can differ from the general loop, which never
+// lets a NaN win; their gradients are NaN either way.)
 typedef float F16 __attribute__((vector_size(64)));
 typedef int32_t I16 __attribute__((vector_size(64)));
 typedef float F8 __attribute__((vector_size(32)));
