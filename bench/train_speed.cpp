@@ -14,7 +14,6 @@
 //        images for the SNN's final accuracy, default 500)
 // "snn" times one epoch of networks/fmnist-snn through the surrogate-gradient trainer.
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -90,11 +89,6 @@ double training_macs(const AnnModel& m) {
     return macs - std::max(first, 0.0);
 }
 
-double now_s() {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
-        .count();
-}
-
 nlohmann::json time_model(const char* yaml, const Dataset& train, int64_t samples) {
     const std::string path = "/tmp/sf-bench-train-speed-model.yaml";
     std::FILE* f = std::fopen(path.c_str(), "w");
@@ -107,9 +101,9 @@ nlohmann::json time_model(const char* yaml, const Dataset& train, int64_t sample
     fo.epochs = 1;
     fo.seed = 1;
     fo.max_train = samples;
-    const double t0 = now_s();
+    const double t0 = sf_bench::now_seconds();
     auto st = fit_ann(m, train, opt, fo);
-    const double dt = now_s() - t0;
+    const double dt = sf_bench::now_seconds() - t0;
     const double flops = 2.0 * training_macs(m) * double(samples);
     return {{"model", m.name},
             {"samples_timed", samples},
@@ -123,9 +117,9 @@ double gemm_gflops() {
     using M = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
     M a = M::Random(128, 784), b = M::Random(784, 256), c(128, 256);
     int reps = 0;
-    const double t0 = now_s();
+    const double t0 = sf_bench::now_seconds();
     double dt = 0;
-    while ((dt = now_s() - t0) < 1.0 || reps < 10) {
+    while ((dt = sf_bench::now_seconds() - t0) < 1.0 || reps < 10) {
         c.noalias() = a * b;
         ++reps;
     }
