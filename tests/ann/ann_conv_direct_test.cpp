@@ -9,6 +9,7 @@
 #include "sf_test_util.hpp"
 
 #include <cmath>
+#include <cstring>
 #include <random>
 #include <sstream>
 
@@ -104,6 +105,15 @@ double rel_error(const float* got, const std::vector<double>& want) {
         err = std::max(err, std::abs(double(got[i]) - want[i]));
     }
     return err / scale;
+}
+
+// Equal as bits (== would let -0 pass for +0).
+bool same_bits(const float* a, const float* b, size_t n) {
+    return n == 0 || std::memcmp(a, b, n * sizeof(float)) == 0;
+}
+bool same_bits(const AnnMatrix& a, const AnnMatrix& b) {
+    return a.rows() == b.rows() && a.cols() == b.cols() &&
+           same_bits(a.data(), b.data(), size_t(a.size()));
 }
 
 }  // namespace
@@ -253,4 +263,51 @@ layers:
     const AnnGradients again = run(xa, ta, true);
     CHECK(again.params == first.params);
     CHECK(again.input == first.input);
+}
+
+TEST_CASE("A fused conv block gives the bits of its three layers run one by one", "[ann][conv]") {
+    // conv2d + relu + 2x2 pooling runs as one pass in training (ann_ops.hpp, conv_block_*);
+    // with a feedback hook the trainer runs every layer on its own, which is the reference
+    // here. Outputs, loss, every parameter gradient and the input gradient must be equal,
+    // for max and average pooling, on maps 8 and 6 wide, with a partial last slice of rows,
+    // a block as the first layer (no input gradient needed) and a second block after it.
+    // The inputs take few levels, so the ReLU's zeros make max pooling's ties common.
+    for (const char* pool : {"maxpool", "avgpool"}) {
+        std::ostringstream yaml;
+        yaml << "input_shape: [2, 16, 12]\nlayers:\n"
+             << "  - {kind: conv2d, name: c1, out_channels: 5, kernel: 3, padding: 1}\n"
+             << "  - {kind: relu}\n  - {kind: " << pool << ", kernel: 2}\n"
+             << "  - {kind: conv2d, name: c2, out_channels: 9, kernel: 3, padding: 1}\n"
+             << "  - {kind: relu}\n  - {kind: " << pool << ", kernel: 2}\n"
+             << "  - {kind: flatten}\n  - {kind: dense, name: fc, units: 4}\n";
+        AnnModel m = model_from_yaml(yaml.str(), 6);
+        std::mt19937_64 rng(17);
+        std::uniform_int_distribution<int> level(-2, 2);
+        for (int64_t rows : {int64_t(9), int64_t(3)}) {
+            AnnMatrix x(rows, 2 * 16 * 12);
+            for (int64_t i = 0; i < x.size(); ++i) x.data()[i] = float(level(rng)) * 0.25f;
+            const AnnMatrix t = random_matrix(rows, 4, rng);
+            for (bool want_input : {true, false}) {
+                AnnGradients fused, apart;
+                fused.want_input = apart.want_input = want_input;
+                apart.feedback = [](size_t, const AnnMatrix&, const AnnMatrix&, AnnMatrix&) {};
+                AnnMatrix out_fused, out_apart;
+                const float lf = ann_loss(m, x, t, "mse", &fused, false, 0, &out_fused);
+                const float la = ann_loss(m, x, t, "mse", &apart, false, 0, &out_apart);
+                INFO(pool << ", " << rows << " rows, input gradient " << want_input);
+                CHECK(same_bits(&lf, &la, 1));
+                CHECK(same_bits(out_fused, out_apart));
+                REQUIRE(fused.params.size() == apart.params.size());
+                for (size_t i = 0; i < fused.params.size(); ++i) {
+                    REQUIRE(fused.params[i].size() == apart.params[i].size());
+                    for (size_t k = 0; k < fused.params[i].size(); ++k) {
+                        REQUIRE(fused.params[i][k].size() == apart.params[i][k].size());
+                        CHECK(same_bits(fused.params[i][k].data(), apart.params[i][k].data(),
+                                        fused.params[i][k].size()));
+                    }
+                }
+                CHECK(same_bits(fused.input, apart.input));
+            }
+        }
+    }
 }

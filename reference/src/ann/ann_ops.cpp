@@ -307,7 +307,10 @@ void max_rows(const float* in, float* vv, int32_t* vi, int64_t rows, int64_t W) 
     }
 }
 
-void maxpool2_even(const AnnMatrix& x, AnnMatrix& y, int32_t* argmax, int64_t rows, int64_t W) {
+// n maps of `rows` * 2 rows of W floats each, `x_stride` floats apart, into pooled maps
+// `y_stride` apart; argmax (optional) receives each output's input index, O per map.
+void maxpool2_even(const float* x, int64_t x_stride, int64_t n, float* y, int64_t y_stride,
+                   int32_t* argmax, int64_t rows, int64_t W) {
     using F = F16;
     using I = I16;
     const int64_t half = rows * W, O = half / 2;
@@ -317,12 +320,12 @@ void maxpool2_even(const AnnMatrix& x, AnnMatrix& y, int32_t* argmax, int64_t ro
     vi.resize(size_t(half));
     const I even = {0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30};
     const I odd = even + 1;
-    for (int64_t b = 0; b < x.rows(); ++b) {
+    for (int64_t b = 0; b < n; ++b) {
         if (W >= 16)
-            max_rows<F16, I16, 16>(x.row(b).data(), vv.data(), vi.data(), rows, W);
+            max_rows<F16, I16, 16>(x + b * x_stride, vv.data(), vi.data(), rows, W);
         else
-            max_rows<F8, I8, 8>(x.row(b).data(), vv.data(), vi.data(), rows, W);
-        float* out = y.row(b).data();
+            max_rows<F8, I8, 8>(x + b * x_stride, vv.data(), vi.data(), rows, W);
+        float* out = y + b * y_stride;
         int32_t* arg = argmax ? argmax + b * O : nullptr;
         int64_t j = 0;
         for (; j + 16 <= O; j += 16) {
@@ -357,7 +360,7 @@ void pool2_forward(const AnnLayer& l, const AnnMatrix& x, AnnMatrix& y, int32_t*
     const int64_t OH = l.out_shape[1], OW = l.out_shape[2], O = C * OH * OW;
     const bool mx = l.kind == AnnLayerKind::MaxPool;
     if (mx && H % 2 == 0 && W % 2 == 0 && W >= 8) {
-        maxpool2_even(x, y, argmax, C * OH, W);
+        maxpool2_even(x.data(), x.cols(), x.rows(), y.data(), y.cols(), argmax, C * OH, W);
         return;
     }
     for (int64_t b = 0; b < x.rows(); ++b)
@@ -386,6 +389,38 @@ void avgpool2_backward(const AnnLayer& l, const AnnMatrix& dy, AnnMatrix& dx) {
                 for (int64_t j = 0; j < 2 * OW; ++j) r0[j] = g[j / 2] * 0.25f;
                 std::memcpy(r0 + W, r0, size_t(2 * OW) * sizeof(float));
             }
+}
+
+// The ReLU in place, as Eigen's cwiseMax(0) computes it (0 > v ? 0 : v, which keeps -0 and
+// NaN), noting where the input was positive. (restrict: a byte store could otherwise alias
+// the floats, and the loop would not vectorise.)
+void relu_and_mask(float* __restrict v, uint8_t* __restrict pos, int64_t n) {
+    for (int64_t i = 0; i < n; ++i) {
+        const float x = v[i];
+        pos[i] = x > 0.0f;
+        v[i] = 0.0f > x ? 0.0f : x;
+    }
+}
+
+// out[2i] = out[2i + 1] = g[i] / 4 for i < n.
+void spread_quarters(const float* g, float* out, int64_t n) {
+    const I16 lo = {0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7};
+    const I16 hi = lo + 8;
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        F16 v;
+        std::memcpy(&v, g + i, sizeof v);
+        v *= 0.25f;
+        const F16 a = __builtin_shuffle(v, lo), b = __builtin_shuffle(v, hi);
+        std::memcpy(out + 2 * i, &a, sizeof a);
+        std::memcpy(out + 2 * i + 16, &b, sizeof b);
+    }
+    for (; i < n; ++i) out[2 * i] = out[2 * i + 1] = g[i] * 0.25f;
+}
+
+// v[i] stays where pos[i] is set and becomes 0 elsewhere.
+void mask_positive(float* __restrict v, const uint8_t* __restrict pos, int64_t n) {
+    for (int64_t i = 0; i < n; ++i) v[i] = pos[i] ? v[i] : 0.0f;
 }
 
 bool is_pool2(const AnnLayer& l) { return l.kernel == 2 && l.stride == 2; }
@@ -620,6 +655,101 @@ void layer_backward(const AnnLayer& l, const AnnMatrix& x, const AnnMatrix& y,
     case AnnLayerKind::Rnn: rnn_backward(l, x, dy, cache, dx, dp); break;
     case AnnLayerKind::Lstm: lstm_backward(l, x, dy, cache, dx, dp); break;
     }
+}
+
+bool conv_block_fuses(const std::vector<AnnLayer>& layers, size_t i) {
+    if (i + 2 >= layers.size()) return false;
+    const AnnLayer &conv = layers[i], &relu = layers[i + 1], &pool = layers[i + 2];
+    if (conv.kind != AnnLayerKind::Conv2d || !conv_direct_applies(conv.kernel, conv.stride, conv.padding))
+        return false;
+    if (relu.kind != AnnLayerKind::ReLU) return false;
+    if (pool.kind != AnnLayerKind::MaxPool && pool.kind != AnnLayerKind::AvgPool) return false;
+    const int64_t H = pool.in_shape[1], W = pool.in_shape[2];
+    return is_pool2(pool) && H % 2 == 0 && W % 2 == 0 &&
+           (pool.kind == AnnLayerKind::AvgPool || W >= 8);
+}
+
+void conv_block_forward(const AnnLayer& conv, const AnnLayer& pool, const AnnMatrix& x,
+                        AnnMatrix& y, LayerCache& cache) {
+    const ConvDims d = conv_dims(conv);
+    const int64_t B = x.rows(), P = d.p(), row = d.oc * P;
+    const int64_t OH = d.oh / 2, OW = d.ow / 2, O = d.oc * OH * OW;
+    const bool mx = pool.kind == AnnLayerKind::MaxPool;
+    y.resize(B, O);
+    if (mx)
+        cache.argmax.resize(size_t(B * O));
+    else
+        cache.positive.resize(size_t(B * row));
+    const ConvGeometry g{d.c, d.h, d.w, d.k, d.oc};
+    conv_direct_forward(g, B, x.data(), x.cols(), conv.params[0].value.data(),
+                        conv.params[1].value.data(), nullptr, 0, cache.conv,
+                        [&](int64_t r0, int64_t n, float* out) {
+        // The ReLU in place, as Eigen's cwiseMax(0) computes it (0 > v ? 0 : v, which keeps
+        // -0 and NaN), then the pooling on the result.
+        if (mx) {
+            for (int64_t i = 0; i < n * row; ++i) out[i] = 0.0f > out[i] ? 0.0f : out[i];
+            maxpool2_even(out, row, n, y.row(r0).data(), O, cache.argmax.data() + r0 * O,
+                          d.oc * OH, d.ow);
+            return;
+        }
+        relu_and_mask(out, cache.positive.data() + r0 * row, n * row);
+        for (int64_t b = 0; b < n; ++b)
+            for (int64_t c = 0; c < d.oc; ++c)
+                for (int64_t oh = 0; oh < OH; ++oh) {
+                    const float* r = out + b * row + (c * d.oh + 2 * oh) * d.ow;
+                    pool2_forward_row(r, r + d.ow, y.row(r0 + b).data() + (c * OH + oh) * OW, OW,
+                                      false, nullptr, 0, 0);
+                }
+    });
+}
+
+void conv_block_backward(const AnnLayer& conv, const AnnLayer& pool, const AnnMatrix& x,
+                         const AnnMatrix& y, const AnnMatrix& dy, LayerCache& cache,
+                         AnnMatrix* dx, std::vector<std::vector<float>>& dp) {
+    const ConvDims d = conv_dims(conv);
+    const int64_t B = x.rows(), P = d.p(), row = d.oc * P;
+    const int64_t OH = d.oh / 2, OW = d.ow / 2, O = d.oc * OH * OW;
+    const bool mx = pool.kind == AnnLayerKind::MaxPool;
+    dp.resize(conv.params.size());
+    dp[0].resize(size_t(d.oc * d.ckk()));
+    dp[1].resize(size_t(d.oc));
+    if (dx) dx->resize(B, x.cols());
+    const ConvGeometry g{d.c, d.h, d.w, d.k, d.oc};
+    // Each slice's gradient at the convolution's output, as the pooling's backward pass and
+    // then the ReLU's would leave it: max pooling routes 0 + dy (the sum it would add to a
+    // zeroed buffer) to the window's winner, which the ReLU passes when it was positive, that
+    // is when the window's pooled value is; average pooling gives every input a quarter,
+    // which the ReLU passes where the convolution's output was positive.
+    conv_direct_backward(g, B, nullptr, 0, conv.params[0].value.data(), dp[0].data(),
+                         dp[1].data(), dx ? dx->data() : nullptr, x.cols(), cache.conv,
+                         [&](int64_t r0, int64_t n, float* out) {
+        if (mx) {
+            std::memset(out, 0, size_t(n * row) * sizeof(float));
+            for (int64_t b = 0; b < n; ++b) {
+                const float* gb = dy.row(r0 + b).data();
+                const float* yb = y.row(r0 + b).data();
+                const int32_t* at = cache.argmax.data() + (r0 + b) * O;
+                float* ob = out + b * row;
+                // Stored whether or not the winner was positive: no branch to mispredict.
+                for (int64_t o = 0; o < O; ++o) ob[at[o]] = yb[o] > 0.0f ? 0.0f + gb[o] : 0.0f;
+            }
+            return;
+        }
+        // Every input gets a quarter of its window's gradient: each pooled row, its values
+        // doubled side by side, is the window's top row and its bottom row. Then the ReLU's
+        // mask over the whole slice.
+        thread_local AlignedFloats quarter;
+        quarter.resize(size_t(O * 2));
+        for (int64_t b = 0; b < n; ++b) {
+            spread_quarters(dy.row(r0 + b).data(), quarter.data(), O);
+            for (int64_t pr = 0; pr < d.oc * OH; ++pr) {
+                float* top = out + b * row + 2 * pr * d.ow;
+                std::memcpy(top, quarter.data() + pr * d.ow, size_t(d.ow) * sizeof(float));
+                std::memcpy(top + d.ow, top, size_t(d.ow) * sizeof(float));
+            }
+        }
+        mask_positive(out, cache.positive.data() + r0 * row, n * row);
+    });
 }
 
 }  // namespace sf::ann_detail

@@ -17,6 +17,7 @@ struct LayerCache {
     ConvScratch conv;               // conv2d with 'same' padding and stride 1: shifted planes
     AnnMatrix mask;                 // dropout: scaled keep mask
     std::vector<int32_t> argmax;    // max pooling: input index of each output
+    std::vector<uint8_t> positive;  // conv block with average pooling: conv output > 0
     std::vector<AnnMatrix> h, c, gates;  // rnn/lstm per time step
 };
 
@@ -29,6 +30,26 @@ void layer_forward(const AnnLayer& l, const AnnMatrix& x, AnnMatrix& y, LayerCac
 void layer_backward(const AnnLayer& l, const AnnMatrix& x, const AnnMatrix& y,
                     const AnnMatrix& dy, LayerCache& cache, AnnMatrix* dx,
                     std::vector<std::vector<float>>& dparams);
+
+// A conv block: layers i, i+1, i+2 are a conv2d the direct kernels handle, a ReLU and a
+// 2x2, stride-2 max or average pooling on a map of even height and width (max pooling:
+// at least 8 wide). The trainer runs such a block as one pass, a few samples at a time,
+// instead of three passes over the whole batch: the ReLU and the pooling work on each
+// slice of the convolution's output while it is in the cache, and the full-size output
+// and its gradient are never stored. The results have the same bits as the three layers'
+// own passes.
+bool conv_block_fuses(const std::vector<AnnLayer>& layers, size_t i);
+
+// y: the pooling's output. The block's state (planes, pooling winners or ReLU mask) goes
+// to `cache`, the conv layer's cache.
+void conv_block_forward(const AnnLayer& conv, const AnnLayer& pool, const AnnMatrix& x,
+                        AnnMatrix& y, LayerCache& cache);
+
+// From dy, the gradient at the pooling's output y: the conv layer's parameter gradients
+// into dparams and, when dx is not null, the gradient at the block's input x.
+void conv_block_backward(const AnnLayer& conv, const AnnLayer& pool, const AnnMatrix& x,
+                         const AnnMatrix& y, const AnnMatrix& dy, LayerCache& cache,
+                         AnnMatrix* dx, std::vector<std::vector<float>>& dparams);
 
 // Shape inference of one layer (sets out_shape and creates params with their shapes but
 // leaves values as they are). Throws InputError naming the layer on a mismatch.

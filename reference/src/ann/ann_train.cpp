@@ -72,6 +72,7 @@ struct AnnWorkspace {
     AnnMatrix g;
     std::vector<AnnMatrix> dx;  // dx[i]: gradient at layer i's input (one buffer per layer,
                                 // so none is reallocated when the next layer's has another size)
+    std::vector<char> block;    // block[i]: layers i .. i+2 ran as one conv block
 };
 
 // ann_loss on `x`, which may be a block of rows of a larger batch: the mean is taken over
@@ -91,8 +92,20 @@ float batch_loss(const AnnModel& m, const AnnMatrix& x, const AnnMatrix& target,
     caches.resize(L);
     std::mt19937_64 rng(dropout_seed);
     acts[0] = x;
-    for (size_t i = 0; i < L; ++i)
+    // Conv blocks run fused (their middle activations stay empty), except for feedback
+    // alignment, whose hook wants every layer's input gradient.
+    const bool fuse = !(grads && grads->feedback);
+    ws.block.assign(L, 0);
+    for (size_t i = 0; i < L; ++i) {
+        if (fuse && ann_detail::conv_block_fuses(m.layers, i)) {
+            ann_detail::conv_block_forward(m.layers[i], m.layers[i + 2], acts[i], acts[i + 3],
+                                           caches[i]);
+            ws.block[i] = 1;
+            i += 2;
+            continue;
+        }
         ann_detail::layer_forward(m.layers[i], acts[i], acts[i + 1], &caches[i], train, &rng);
+    }
     const AnnMatrix& out = acts[L];
     if (output) *output = out;
     if (target.rows() != out.rows() || target.cols() != out.cols())
@@ -137,11 +150,22 @@ float batch_loss(const AnnModel& m, const AnnMatrix& x, const AnnMatrix& target,
     ws.dx.resize(L);
     const AnnMatrix* dy = &g;
     for (size_t i = start; i-- > 0;) {
+        if (i >= 2 && ws.block[i - 2]) {
+            // A conv block ends at layer i: layers i-1 and i have no parameters.
+            i -= 2;
+            grads->params[i + 1].clear();
+            grads->params[i + 2].clear();
+        }
         // The first layer's input gradient is only wanted when asked for (gradient checks).
         const bool need_dx = i > 0 || grads->want_input;
         AnnMatrix& dx = ws.dx[i];
-        ann_detail::layer_backward(m.layers[i], acts[i], acts[i + 1], *dy, caches[i],
-                                   need_dx ? &dx : nullptr, grads->params[i]);
+        if (ws.block[i])
+            ann_detail::conv_block_backward(m.layers[i], m.layers[i + 2], acts[i], acts[i + 3],
+                                            *dy, caches[i], need_dx ? &dx : nullptr,
+                                            grads->params[i]);
+        else
+            ann_detail::layer_backward(m.layers[i], acts[i], acts[i + 1], *dy, caches[i],
+                                       need_dx ? &dx : nullptr, grads->params[i]);
         if (need_dx && grads->feedback) grads->feedback(i, output_error, *dy, dx);
         if (need_dx) dy = &dx;
     }

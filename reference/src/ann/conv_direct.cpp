@@ -347,7 +347,7 @@ bool conv_direct_applies(int64_t k, int64_t stride, int64_t pad) {
 
 void conv_direct_forward(const ConvGeometry& g, int64_t rows, const float* x, int64_t x_stride,
                          const float* w, const float* bias, float* y, int64_t y_stride,
-                         ConvScratch& s) {
+                         ConvScratch& s, const ConvSliceHook& after) {
     const Planes pl(g);
     const int64_t kk = g.k * g.k, terms = g.c * kk, sample = g.k * g.c * pl.len;
     build_masks(pl, s.masks);
@@ -361,19 +361,23 @@ void conv_direct_forward(const ConvGeometry& g, int64_t rows, const float* x, in
         for (int64_t ky = 0; ky < g.k; ++ky)
             for (int64_t kx = 0; kx < g.k; ++kx)
                 off[size_t((ci * g.k + ky) * g.k + kx)] = pl.term(g.c, ci, ky, kx);
+    const int64_t out_row = g.oc * pl.p;
+    if (after) s.slice.resize(size_t(kSlice * out_row));
     // A few samples at a time, so their planes are still in the cache when read.
     for (int64_t r0 = 0; r0 < rows; r0 += kSlice) {
         const int64_t n = std::min(kSlice, rows - r0);
         float* planes = s.xplanes.data() + r0 * sample;
         build_planes(pl, g.c, n, x + r0 * x_stride, x_stride, true, planes, s.masks);
-        conv_planes(pl, n, planes, sample, off, s.wt.data(), g.oc, bias, y + r0 * y_stride,
-                    y_stride);
+        float* out = after ? s.slice.data() : y + r0 * y_stride;
+        conv_planes(pl, n, planes, sample, off, s.wt.data(), g.oc, bias, out,
+                    after ? out_row : y_stride);
+        if (after) after(r0, n, out);
     }
 }
 
 void conv_direct_backward(const ConvGeometry& g, int64_t rows, const float* dy,
                           int64_t dy_stride, const float* w, float* dw, float* db, float* dx,
-                          int64_t dx_stride, ConvScratch& s) {
+                          int64_t dx_stride, ConvScratch& s, const ConvSliceHook& before) {
     const Planes pl(g);
     const int64_t kk = g.k * g.k, terms = g.c * kk, dterms = g.oc * kk;
     const bool shifts = dx != nullptr;
@@ -419,17 +423,27 @@ void conv_direct_backward(const ConvGeometry& g, int64_t rows, const float* dy,
     // bias gradients read the output gradient where it lies: its unshifted plane would be
     // a plain copy.
     const bool in_place = !shifts && pl.p % kLanes == 0;
+    const int64_t out_row = g.oc * pl.p;
+    if (before) {
+        s.slice.resize(size_t(kSlice * out_row));
+        dy_stride = out_row;
+    }
     for (int64_t r0 = 0; r0 < rows; r0 += kSlice) {
         const int64_t n = std::min(kSlice, rows - r0);
+        // The slice's output gradient: rows of dy, or of s.slice as the hook wrote them.
+        const float* dslice = s.slice.data();
+        if (before)
+            before(r0, n, s.slice.data());
+        else
+            dslice = dy + r0 * dy_stride;
         const float* dsrc = dcentre;  // the slice's output gradient, pixel 0 of channel 0
         int64_t dsample = d_stride, dchannel = pl.len;
         if (in_place) {
-            dsrc = dy + r0 * dy_stride;
+            dsrc = dslice;
             dsample = dy_stride;
             dchannel = pl.p;
         } else {
-            build_planes(pl, g.oc, n, dy + r0 * dy_stride, dy_stride, shifts,
-                         s.dplanes.data(), s.masks);
+            build_planes(pl, g.oc, n, dslice, dy_stride, shifts, s.dplanes.data(), s.masks);
         }
         for (int64_t o = 0; o < g.oc; ++o) {
             V acc = load(dbpart + o * kLanes);

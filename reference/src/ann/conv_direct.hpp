@@ -21,6 +21,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <functional>
 #include <new>
 #include <vector>
 
@@ -62,22 +63,31 @@ struct ConvScratch {
     AlignedFloats wt;       // weights rearranged for the pass at hand
     AlignedFloats part;     // weight gradient's 16-lane partial sums
     AlignedFloats masks;    // column masks of the shifted planes
+    AlignedFloats slice;    // one slice's outputs or output gradients, for a ConvSliceHook
     // The plane layouts xplanes and dplanes were last zeroed for (see conv_direct.cpp): a
     // buffer keeps its zero borders between calls with the same layout.
     std::array<int64_t, 5> xlayout{}, dlayout{};
 };
 
+// Both passes work on slices of a few rows, so that what one slice reads and writes stays
+// in the cache. A hook lets the caller fuse its own pass over the layer's output with the
+// convolution's, a slice at a time: hook(r0, n, rows) gets the n rows of outputs (or of
+// output gradients) of samples r0 .. r0 + n - 1, laid out [n][oc*H*W] in s.slice.
+using ConvSliceHook = std::function<void(int64_t r0, int64_t n, float* rows)>;
+
 // y[b][co*H*W + p] for rows b < rows; rows are `x_stride` and `y_stride` floats apart.
-// w is [oc][c][k][k], bias [oc].
+// w is [oc][c][k][k], bias [oc]. With `after` given, y is not written: each slice's outputs
+// go to `after` instead.
 void conv_direct_forward(const ConvGeometry& g, int64_t rows, const float* x, int64_t x_stride,
                          const float* w, const float* bias, float* y, int64_t y_stride,
-                         ConvScratch& s);
+                         ConvScratch& s, const ConvSliceHook& after = {});
 
 // Gradients from dy [rows][oc*H*W], using s.xplanes as left by conv_direct_forward on the
 // same rows: dw [oc][c][k][k] and db [oc] are overwritten; dx [rows][c*H*W] is written
-// when not null.
+// when not null. With `before` given, dy is not read: `before` writes each slice's output
+// gradients.
 void conv_direct_backward(const ConvGeometry& g, int64_t rows, const float* dy,
                           int64_t dy_stride, const float* w, float* dw, float* db, float* dx,
-                          int64_t dx_stride, ConvScratch& s);
+                          int64_t dx_stride, ConvScratch& s, const ConvSliceHook& before = {});
 
 }  // namespace sf::ann_detail
