@@ -423,6 +423,45 @@ void mask_positive(float* __restrict v, const uint8_t* __restrict pos, int64_t n
     for (int64_t i = 0; i < n; ++i) v[i] = pos[i] ? v[i] : 0.0f;
 }
 
+// The gradient at the input of a 2x2 max pooling that follows a ReLU, from the gradient g
+// at its output y, for the n outputs of one sample: each window's winner (at, an input
+// index; base, that of the window's top left corner) gets 0 + g where the pooled value is
+// positive (the sum a zeroed buffer would hold; the ReLU passes it), every other input 0.
+// top and bottom receive the windows' two rows, 2n floats each, in the outputs' order.
+void maxpool2_spread(const float* g, const float* y, const int32_t* at, const int32_t* base,
+                     int64_t n, int64_t w, float* top, float* bottom) {
+    const I16 lo = {0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23};
+    const I16 hi = lo + 8;
+    const F16 zero = {};
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        F16 gv, yv;
+        I16 a, b;
+        std::memcpy(&gv, g + i, sizeof gv);
+        std::memcpy(&yv, y + i, sizeof yv);
+        std::memcpy(&a, at + i, sizeof a);
+        std::memcpy(&b, base + i, sizeof b);
+        const F16 v = yv > zero ? zero + gv : zero;
+        const I16 c = a - b;
+        const F16 te = c == 0 ? v : zero, to = c == 1 ? v : zero;
+        const F16 be = c == int32_t(w) ? v : zero, bo = c == int32_t(w + 1) ? v : zero;
+        const F16 t0 = __builtin_shuffle(te, to, lo), t1 = __builtin_shuffle(te, to, hi);
+        const F16 b0 = __builtin_shuffle(be, bo, lo), b1 = __builtin_shuffle(be, bo, hi);
+        std::memcpy(top + 2 * i, &t0, sizeof t0);
+        std::memcpy(top + 2 * i + 16, &t1, sizeof t1);
+        std::memcpy(bottom + 2 * i, &b0, sizeof b0);
+        std::memcpy(bottom + 2 * i + 16, &b1, sizeof b1);
+    }
+    for (; i < n; ++i) {
+        const float v = y[i] > 0.0f ? 0.0f + g[i] : 0.0f;
+        const int32_t c = at[i] - base[i];
+        top[2 * i] = c == 0 ? v : 0.0f;
+        top[2 * i + 1] = c == 1 ? v : 0.0f;
+        bottom[2 * i] = c == int32_t(w) ? v : 0.0f;
+        bottom[2 * i + 1] = c == int32_t(w + 1) ? v : 0.0f;
+    }
+}
+
 bool is_pool2(const AnnLayer& l) { return l.kernel == 2 && l.stride == 2; }
 
 }  // namespace
@@ -715,6 +754,10 @@ void conv_block_backward(const AnnLayer& conv, const AnnLayer& pool, const AnnMa
     dp[1].resize(size_t(d.oc));
     if (dx) dx->resize(B, x.cols());
     const ConvGeometry g{d.c, d.h, d.w, d.k, d.oc};
+    // base[q]: the input index of pooled output q's top left corner.
+    std::vector<int32_t> base(mx ? size_t(O) : 0);
+    for (int64_t q = 0; q < int64_t(base.size()); ++q)
+        base[size_t(q)] = int32_t(2 * (q / OW) * d.ow + 2 * (q % OW));
     // Each slice's gradient at the convolution's output, as the pooling's backward pass and
     // then the ReLU's would leave it: max pooling routes 0 + dy (the sum it would add to a
     // zeroed buffer) to the window's winner, which the ReLU passes when it was positive, that
@@ -724,14 +767,21 @@ void conv_block_backward(const AnnLayer& conv, const AnnLayer& pool, const AnnMa
                          dp[1].data(), dx ? dx->data() : nullptr, x.cols(), cache.conv,
                          [&](int64_t r0, int64_t n, float* out) {
         if (mx) {
-            std::memset(out, 0, size_t(n * row) * sizeof(float));
+            // Each pooled row's window gradients spread into its two input rows, every input
+            // written (the winner's value, zeros elsewhere), so nothing is cleared first.
+            thread_local AlignedFloats rows2;
+            rows2.resize(size_t(O * 4));
+            float* top = rows2.data();
+            float* bottom = top + 2 * O;
             for (int64_t b = 0; b < n; ++b) {
-                const float* gb = dy.row(r0 + b).data();
-                const float* yb = y.row(r0 + b).data();
-                const int32_t* at = cache.argmax.data() + (r0 + b) * O;
-                float* ob = out + b * row;
-                // Stored whether or not the winner was positive: no branch to mispredict.
-                for (int64_t o = 0; o < O; ++o) ob[at[o]] = yb[o] > 0.0f ? 0.0f + gb[o] : 0.0f;
+                maxpool2_spread(dy.row(r0 + b).data(), y.row(r0 + b).data(),
+                                cache.argmax.data() + (r0 + b) * O, base.data(), O, d.ow, top,
+                                bottom);
+                for (int64_t pr = 0; pr < d.oc * OH; ++pr) {
+                    float* at = out + b * row + 2 * pr * d.ow;
+                    std::memcpy(at, top + pr * d.ow, size_t(d.ow) * sizeof(float));
+                    std::memcpy(at + d.ow, bottom + pr * d.ow, size_t(d.ow) * sizeof(float));
+                }
             }
             return;
         }
