@@ -285,8 +285,11 @@ typedef int32_t I16 __attribute__((vector_size(64)));
 typedef float F8 __attribute__((vector_size(32)));
 typedef int32_t I8 __attribute__((vector_size(32)));
 
+// With relu, every value first goes through the ReLU as Eigen's cwiseMax(0) computes it
+// (0 > v ? 0 : v, which keeps -0 and NaN).
 template <class F, class I, int N>
-void max_rows(const float* in, float* vv, int32_t* vi, int64_t rows, int64_t W) {
+void max_rows(const float* in, float* vv, int32_t* vi, int64_t rows, int64_t W, bool relu) {
+    const F zero = {};
     I lane;
     for (int i = 0; i < N; ++i) lane[i] = i;
     for (int64_t r = 0; r < rows; ++r) {
@@ -297,6 +300,10 @@ void max_rows(const float* in, float* vv, int32_t* vi, int64_t rows, int64_t W) 
             F a, b;
             std::memcpy(&a, t + j, sizeof a);
             std::memcpy(&b, t + W + j, sizeof b);
+            if (relu) {
+                a = zero > a ? zero : a;
+                b = zero > b ? zero : b;
+            }
             const I low = b > a;
             const I at = lane + int32_t(base + j);
             const F m = low ? b : a;
@@ -310,7 +317,7 @@ void max_rows(const float* in, float* vv, int32_t* vi, int64_t rows, int64_t W) 
 // n maps of `rows` * 2 rows of W floats each, `x_stride` floats apart, into pooled maps
 // `y_stride` apart; argmax (optional) receives each output's input index, O per map.
 void maxpool2_even(const float* x, int64_t x_stride, int64_t n, float* y, int64_t y_stride,
-                   int32_t* argmax, int64_t rows, int64_t W) {
+                   int32_t* argmax, int64_t rows, int64_t W, bool relu) {
     using F = F16;
     using I = I16;
     const int64_t half = rows * W, O = half / 2;
@@ -322,9 +329,9 @@ void maxpool2_even(const float* x, int64_t x_stride, int64_t n, float* y, int64_
     const I odd = even + 1;
     for (int64_t b = 0; b < n; ++b) {
         if (W >= 16)
-            max_rows<F16, I16, 16>(x + b * x_stride, vv.data(), vi.data(), rows, W);
+            max_rows<F16, I16, 16>(x + b * x_stride, vv.data(), vi.data(), rows, W, relu);
         else
-            max_rows<F8, I8, 8>(x + b * x_stride, vv.data(), vi.data(), rows, W);
+            max_rows<F8, I8, 8>(x + b * x_stride, vv.data(), vi.data(), rows, W, relu);
         float* out = y + b * y_stride;
         int32_t* arg = argmax ? argmax + b * O : nullptr;
         int64_t j = 0;
@@ -360,7 +367,7 @@ void pool2_forward(const AnnLayer& l, const AnnMatrix& x, AnnMatrix& y, int32_t*
     const int64_t OH = l.out_shape[1], OW = l.out_shape[2], O = C * OH * OW;
     const bool mx = l.kind == AnnLayerKind::MaxPool;
     if (mx && H % 2 == 0 && W % 2 == 0 && W >= 8) {
-        maxpool2_even(x.data(), x.cols(), x.rows(), y.data(), y.cols(), argmax, C * OH, W);
+        maxpool2_even(x.data(), x.cols(), x.rows(), y.data(), y.cols(), argmax, C * OH, W, false);
         return;
     }
     for (int64_t b = 0; b < x.rows(); ++b)
@@ -459,6 +466,27 @@ void maxpool2_spread(const float* g, const float* y, const int32_t* at, const in
         top[2 * i + 1] = c == 1 ? v : 0.0f;
         bottom[2 * i] = c == int32_t(w) ? v : 0.0f;
         bottom[2 * i + 1] = c == int32_t(w + 1) ? v : 0.0f;
+    }
+}
+
+// dst[0, w) = src[0, w) for a short row (a map's width), with whole vectors where it is
+// at least 8 long: the last one overlaps the one before it and copies the same values.
+inline void copy_row(float* dst, const float* src, int64_t w) {
+    if (w >= 16) {
+        for (int64_t j0 = 0; j0 < w; j0 += 16) {
+            const int64_t j = std::min<int64_t>(j0, w - 16);
+            F16 v;
+            std::memcpy(&v, src + j, sizeof v);
+            std::memcpy(dst + j, &v, sizeof v);
+        }
+    } else if (w >= 8) {
+        F8 a, b;
+        std::memcpy(&a, src, sizeof a);
+        std::memcpy(&b, src + w - 8, sizeof b);
+        std::memcpy(dst, &a, sizeof a);
+        std::memcpy(dst + w - 8, &b, sizeof b);
+    } else {
+        for (int64_t j = 0; j < w; ++j) dst[j] = src[j];
     }
 }
 
@@ -723,12 +751,9 @@ void conv_block_forward(const AnnLayer& conv, const AnnLayer& pool, const AnnMat
     conv_direct_forward(g, B, x.data(), x.cols(), conv.params[0].value.data(),
                         conv.params[1].value.data(), nullptr, 0, cache.conv,
                         [&](int64_t r0, int64_t n, float* out) {
-        // The ReLU in place, as Eigen's cwiseMax(0) computes it (0 > v ? 0 : v, which keeps
-        // -0 and NaN), then the pooling on the result.
         if (mx) {
-            for (int64_t i = 0; i < n * row; ++i) out[i] = 0.0f > out[i] ? 0.0f : out[i];
             maxpool2_even(out, row, n, y.row(r0).data(), O, cache.argmax.data() + r0 * O,
-                          d.oc * OH, d.ow);
+                          d.oc * OH, d.ow, true);
             return;
         }
         relu_and_mask(out, cache.positive.data() + r0 * row, n * row);
@@ -779,8 +804,8 @@ void conv_block_backward(const AnnLayer& conv, const AnnLayer& pool, const AnnMa
                                 bottom);
                 for (int64_t pr = 0; pr < d.oc * OH; ++pr) {
                     float* at = out + b * row + 2 * pr * d.ow;
-                    std::memcpy(at, top + pr * d.ow, size_t(d.ow) * sizeof(float));
-                    std::memcpy(at + d.ow, bottom + pr * d.ow, size_t(d.ow) * sizeof(float));
+                    copy_row(at, top + pr * d.ow, d.ow);
+                    copy_row(at + d.ow, bottom + pr * d.ow, d.ow);
                 }
             }
             return;
@@ -794,8 +819,8 @@ void conv_block_backward(const AnnLayer& conv, const AnnLayer& pool, const AnnMa
             spread_quarters(dy.row(r0 + b).data(), quarter.data(), O);
             for (int64_t pr = 0; pr < d.oc * OH; ++pr) {
                 float* top = out + b * row + 2 * pr * d.ow;
-                std::memcpy(top, quarter.data() + pr * d.ow, size_t(d.ow) * sizeof(float));
-                std::memcpy(top + d.ow, top, size_t(d.ow) * sizeof(float));
+                copy_row(top, quarter.data() + pr * d.ow, d.ow);
+                copy_row(top + d.ow, quarter.data() + pr * d.ow, d.ow);
             }
         }
         mask_positive(out, cache.positive.data() + r0 * row, n * row);
