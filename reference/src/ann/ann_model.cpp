@@ -556,8 +556,13 @@ std::vector<AnnMatrix> forward_all(const AnnModel& m, const AnnMatrix& x) {
 AnnMatrix forward(const AnnModel& m, const AnnMatrix& x) {
     if (x.cols() != m.input_size() || !m.initialised) return forward_all(m, x).back();
     AnnMatrix a = x, b;
-    for (const auto& l : m.layers) {
-        ann_detail::layer_forward(l, a, b, nullptr, false, nullptr);
+    for (size_t i = 0; i < m.layers.size(); ++i) {
+        if (ann_detail::conv_block_fuses(m.layers, i)) {
+            ann_detail::conv_block_infer(m.layers[i], m.layers[i + 2], a, b);
+            i += 2;
+        } else {
+            ann_detail::layer_forward(m.layers[i], a, b, nullptr, false, nullptr);
+        }
         std::swap(a, b);
     }
     return a;

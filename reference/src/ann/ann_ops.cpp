@@ -767,6 +767,20 @@ void conv_block_forward(const AnnLayer& conv, const AnnLayer& pool, const AnnMat
     });
 }
 
+void conv_block_infer(const AnnLayer& conv, const AnnLayer& pool, const AnnMatrix& x,
+                      AnnMatrix& y) {
+    constexpr int64_t kRows = 64;
+    LayerCache cache;
+    AnnMatrix xb, yb;
+    for (int64_t r = 0; r < x.rows(); r += kRows) {
+        const int64_t n = std::min(kRows, x.rows() - r);
+        xb = x.middleRows(r, n);
+        conv_block_forward(conv, pool, xb, yb, cache);
+        if (r == 0) y.resize(x.rows(), yb.cols());
+        y.middleRows(r, n) = yb;
+    }
+}
+
 void conv_block_backward(const AnnLayer& conv, const AnnLayer& pool, const AnnMatrix& x,
                          const AnnMatrix& y, const AnnMatrix& dy, LayerCache& cache,
                          AnnMatrix* dx, std::vector<std::vector<float>>& dp) {

@@ -45,6 +45,11 @@ bool conv_block_fuses(const std::vector<AnnLayer>& layers, size_t i);
 void conv_block_forward(const AnnLayer& conv, const AnnLayer& pool, const AnnMatrix& x,
                         AnnMatrix& y, LayerCache& cache);
 
+// Inference through a conv block: y, the pooling's output, in blocks of rows through
+// one scratch, so memory stays bounded for any number of rows.
+void conv_block_infer(const AnnLayer& conv, const AnnLayer& pool, const AnnMatrix& x,
+                      AnnMatrix& y);
+
 // From dy, the gradient at the pooling's output y: the conv layer's parameter gradients
 // into dparams and, when dx is not null, the gradient at the block's input x.
 void conv_block_backward(const AnnLayer& conv, const AnnLayer& pool, const AnnMatrix& x,
