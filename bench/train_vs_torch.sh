@@ -24,15 +24,21 @@ for m in $models; do
     *) echo "unknown model '$m' (mlp, cnn or snn)" >&2; exit 2 ;;
   esac
 done
+# torch.set_num_threads(1) does not reach OpenBLAS's own threads (where libblas.so.3 is
+# OpenBLAS, e.g. after apt-get install libopenblas0-pthread): one thread there too.
+export OPENBLAS_NUM_THREADS=1
 sf=$("$bin" --samples "$samples" --threads 1 --json "${sf_args[@]}")
 pt=$(/usr/bin/python3 "$here/peers/torch_train.py" --samples "$samples" --threads 1 --json "${pt_args[@]}")
-/usr/bin/python3 - "$sf" "$pt" <<'PY'
+# PyTorch's speed depends on which BLAS Debian's libblas.so.3 resolves to: say which.
+blas=$(readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3 2>/dev/null || echo unknown)
+/usr/bin/python3 - "$sf" "$pt" "$blas" <<'PY'
 import json, sys
 sf, pt = json.loads(sys.argv[1]), json.loads(sys.argv[2])
 print(f"machine: {open('/proc/cpuinfo').read().split('model name')[1].split(':')[1].splitlines()[0].strip()}, "
       f"load average {open('/proc/loadavg').read().split()[0]}")
 print(f"Eigen GEMM (128x784x256): {sf['gemm_gflops']:.1f} GFLOP/s, 1 thread; core peak (register-only FMA, "
-      f"{sf['peak_vector_lanes']} lanes) {sf['peak_fma_gflops']:.1f} GFLOP/s; torch {pt['torch']}, {pt['threads']} thread")
+      f"{sf['peak_vector_lanes']} lanes) {sf['peak_fma_gflops']:.1f} GFLOP/s; torch {pt['torch']}, {pt['threads']} thread, "
+      f"BLAS {sys.argv[3]}")
 for k in ("mlp", "cnn"):
     if k not in sf:
         continue
