@@ -490,6 +490,16 @@ inline void copy_row(float* dst, const float* src, int64_t w) {
     }
 }
 
+// A map of 2 * pairs rows of w floats from the rows of two half maps: row 2i of out is row
+// i of top, row 2i + 1 is row i of bottom.
+void write_row_pairs(float* out, const float* top, const float* bottom, int64_t pairs,
+                     int64_t w) {
+    for (int64_t i = 0; i < pairs; ++i) {
+        copy_row(out + 2 * i * w, top + i * w, w);
+        copy_row(out + (2 * i + 1) * w, bottom + i * w, w);
+    }
+}
+
 bool is_pool2(const AnnLayer& l) { return l.kernel == 2 && l.stride == 2; }
 
 }  // namespace
@@ -816,11 +826,7 @@ void conv_block_backward(const AnnLayer& conv, const AnnLayer& pool, const AnnMa
                 maxpool2_spread(dy.row(r0 + b).data(), y.row(r0 + b).data(),
                                 cache.argmax.data() + (r0 + b) * O, base.data(), O, d.ow, top,
                                 bottom);
-                for (int64_t pr = 0; pr < d.oc * OH; ++pr) {
-                    float* at = out + b * row + 2 * pr * d.ow;
-                    copy_row(at, top + pr * d.ow, d.ow);
-                    copy_row(at + d.ow, bottom + pr * d.ow, d.ow);
-                }
+                write_row_pairs(out + b * row, top, bottom, d.oc * OH, d.ow);
             }
             return;
         }
@@ -831,11 +837,7 @@ void conv_block_backward(const AnnLayer& conv, const AnnLayer& pool, const AnnMa
         quarter.resize(size_t(O * 2));
         for (int64_t b = 0; b < n; ++b) {
             spread_quarters(dy.row(r0 + b).data(), quarter.data(), O);
-            for (int64_t pr = 0; pr < d.oc * OH; ++pr) {
-                float* top = out + b * row + 2 * pr * d.ow;
-                copy_row(top, quarter.data() + pr * d.ow, d.ow);
-                copy_row(top + d.ow, quarter.data() + pr * d.ow, d.ow);
-            }
+            write_row_pairs(out + b * row, quarter.data(), quarter.data(), d.oc * OH, d.ow);
         }
         mask_positive(out, cache.positive.data() + r0 * row, n * row);
     });
