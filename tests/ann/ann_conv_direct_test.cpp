@@ -196,55 +196,68 @@ layers:
     }
 }
 
-TEST_CASE("Vectorised 2x2 max pooling picks the first maximum of each window like the definition",
+TEST_CASE("Vectorised 2x2 pooling matches the definition: max picks the first maximum, "
+          "average sums in row-major order",
           "[ann][conv]") {
-    // Widths 8, 12 (8-lane vectors, the last overlapping), 16 and 20 (16 lanes); values
-    // drawn from a few levels so that ties are frequent, ReLU-like zeros included.
+    // Widths 2 and 4 (the general loop), 8 and 12 (8-lane vectors, the last one of a row
+    // overlapping), 16 to 68 (16 lanes, likewise); max pooling's values drawn from a few
+    // levels so that ties are frequent, ReLU-like zeros included.
     struct Map {
         int64_t c, h, w;
     };
     std::mt19937_64 rng(21);
-    for (const Map& mp : {Map{3, 8, 8}, Map{1, 12, 12}, Map{2, 4, 16}, Map{2, 10, 20}}) {
-        std::ostringstream yaml;
-        yaml << "input_shape: [" << mp.c << ", " << mp.h << ", " << mp.w
-             << "]\nlayers:\n  - {kind: maxpool, kernel: 2}\n  - {kind: flatten}\n";
-        AnnModel m = model_from_yaml(yaml.str(), 1);
-        const int64_t rows = 3, oh = mp.h / 2, ow = mp.w / 2, n_out = mp.c * oh * ow;
-        AnnMatrix x(rows, mp.c * mp.h * mp.w);
-        std::uniform_int_distribution<int> level(-1, 3);
-        for (int64_t i = 0; i < x.size(); ++i) x.data()[i] = std::max(0, level(rng)) * 0.5f;
-        const AnnMatrix t = random_matrix(rows, n_out, rng);
-        AnnGradients g;
-        AnnMatrix out;
-        ann_loss(m, x, t, "mse", &g, false, 0, &out);
-        INFO("map " << mp.c << "x" << mp.h << "x" << mp.w);
-        int64_t wrong_value = 0, wrong_route = 0;
-        for (int64_t b = 0; b < rows; ++b)
-            for (int64_t c = 0; c < mp.c; ++c)
-                for (int64_t i = 0; i < oh; ++i)
-                    for (int64_t j = 0; j < ow; ++j) {
-                        // The definition: the first strict maximum in row-major window order.
-                        int64_t best = -1;
-                        for (int64_t di = 0; di < 2; ++di)
-                            for (int64_t dj = 0; dj < 2; ++dj) {
-                                const int64_t at = (c * mp.h + 2 * i + di) * mp.w + 2 * j + dj;
-                                if (best < 0 || x(b, at) > x(b, best)) best = at;
-                            }
-                        const int64_t o = (c * oh + i) * ow + j;
-                        if (out(b, o) != x(b, best)) ++wrong_value;
-                        // mse: dL/dout = 2 (out - t) / n; it all goes to the winner.
-                        const double dy = 2.0 * (double(out(b, o)) - t(b, o)) / double(rows * n_out);
-                        for (int64_t di = 0; di < 2; ++di)
-                            for (int64_t dj = 0; dj < 2; ++dj) {
-                                const int64_t at = (c * mp.h + 2 * i + di) * mp.w + 2 * j + dj;
-                                const double want = at == best ? dy : 0.0;
-                                if (std::abs(g.input(b, at) - want) > 1e-7 + 1e-5 * std::abs(want))
-                                    ++wrong_route;
-                            }
-                    }
-        CHECK(wrong_value == 0);
-        CHECK(wrong_route == 0);
-    }
+    for (const char* kind : {"maxpool", "avgpool"})
+        for (const Map& mp : {Map{3, 8, 8}, Map{1, 12, 12}, Map{2, 4, 16}, Map{2, 10, 20},
+                              Map{2, 2, 2}, Map{3, 6, 4}, Map{1, 4, 32}, Map{2, 4, 34},
+                              Map{1, 2, 68}}) {
+            const bool mx = std::string(kind) == "maxpool";
+            std::ostringstream yaml;
+            yaml << "input_shape: [" << mp.c << ", " << mp.h << ", " << mp.w
+                 << "]\nlayers:\n  - {kind: " << kind << ", kernel: 2}\n  - {kind: flatten}\n";
+            AnnModel m = model_from_yaml(yaml.str(), 1);
+            const int64_t rows = 3, oh = mp.h / 2, ow = mp.w / 2, n_out = mp.c * oh * ow;
+            AnnMatrix x(rows, mp.c * mp.h * mp.w);
+            std::uniform_int_distribution<int> level(-1, 3);
+            std::uniform_real_distribution<float> u(-1, 1);
+            for (int64_t i = 0; i < x.size(); ++i)
+                x.data()[i] = mx ? std::max(0, level(rng)) * 0.5f : u(rng);
+            const AnnMatrix t = random_matrix(rows, n_out, rng);
+            AnnGradients g;
+            AnnMatrix out;
+            ann_loss(m, x, t, "mse", &g, false, 0, &out);
+            INFO(kind << ", map " << mp.c << "x" << mp.h << "x" << mp.w);
+            int64_t wrong_value = 0, wrong_route = 0;
+            for (int64_t b = 0; b < rows; ++b)
+                for (int64_t c = 0; c < mp.c; ++c)
+                    for (int64_t i = 0; i < oh; ++i)
+                        for (int64_t j = 0; j < ow; ++j) {
+                            // The definition: the first strict maximum in row-major window
+                            // order, or the sum in that order times 1/4.
+                            int64_t best = -1;
+                            float sum = 0;
+                            for (int64_t di = 0; di < 2; ++di)
+                                for (int64_t dj = 0; dj < 2; ++dj) {
+                                    const int64_t at = (c * mp.h + 2 * i + di) * mp.w + 2 * j + dj;
+                                    if (best < 0 || x(b, at) > x(b, best)) best = at;
+                                    sum = di + dj == 0 ? x(b, at) : sum + x(b, at);
+                                }
+                            const int64_t o = (c * oh + i) * ow + j;
+                            const float want_out = mx ? x(b, best) : sum * 0.25f;
+                            if (std::memcmp(&out(b, o), &want_out, sizeof want_out) != 0) ++wrong_value;
+                            // mse: dL/dout = 2 (out - t) / n; max routes it all to the winner,
+                            // average gives each input a quarter.
+                            const double dy = 2.0 * (double(out(b, o)) - t(b, o)) / double(rows * n_out);
+                            for (int64_t di = 0; di < 2; ++di)
+                                for (int64_t dj = 0; dj < 2; ++dj) {
+                                    const int64_t at = (c * mp.h + 2 * i + di) * mp.w + 2 * j + dj;
+                                    const double want = mx ? (at == best ? dy : 0.0) : dy / 4;
+                                    if (std::abs(g.input(b, at) - want) > 1e-7 + 1e-5 * std::abs(want))
+                                        ++wrong_route;
+                                }
+                        }
+            CHECK(wrong_value == 0);
+            CHECK(wrong_route == 0);
+        }
 }
 
 TEST_CASE("Convolution scratch reused across calls of other sizes gives the same bits",

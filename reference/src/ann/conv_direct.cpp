@@ -281,14 +281,16 @@ void conv_planes(const Planes& pl, int64_t rows, const float* planes, int64_t sa
 
 // One register tile of the weight gradient: NCO output channels by NK (channel, ky, kx)
 // terms, over samples [b0, b1). part[o * terms_total + t] (kLanes floats each) carries the
-// partial sums between chunks of samples.
+// partial sums between chunks of samples; the first chunk (first) starts them at zero
+// instead of reading them.
 template <int NCO, int NK>
 void dw_tile(const float* xplanes, int64_t x_stride, const int64_t* xoff, const float* dcentre,
              int64_t d_stride, int64_t len, int64_t nv, int64_t b0, int64_t b1, float* part,
-             int64_t terms_total) {
+             int64_t terms_total, bool first) {
     V acc[NCO][NK];
     for (int o = 0; o < NCO; ++o)
-        for (int t = 0; t < NK; ++t) acc[o][t] = load(part + (o * terms_total + t) * kLanes);
+        for (int t = 0; t < NK; ++t)
+            acc[o][t] = first ? V{} : load(part + (o * terms_total + t) * kLanes);
     for (int64_t b = b0; b < b1; ++b) {
         const float* xb = xplanes + b * x_stride;
         const float* db = dcentre + b * d_stride;
@@ -308,12 +310,12 @@ void dw_tile(const float* xplanes, int64_t x_stride, const int64_t* xoff, const 
 template <int NCO>
 void dw_tile_k(int64_t nk, const float* xplanes, int64_t x_stride, const int64_t* xoff,
                const float* dcentre, int64_t d_stride, int64_t len, int64_t nv, int64_t b0,
-               int64_t b1, float* part, int64_t terms_total) {
+               int64_t b1, float* part, int64_t terms_total, bool first) {
     switch (nk) {
 #define SF_DW_CASE(n)                                                                       \
     case n:                                                                                 \
         dw_tile<NCO, n>(xplanes, x_stride, xoff, dcentre, d_stride, len, nv, b0, b1, part, \
-                        terms_total);                                                       \
+                        terms_total, first);                                                \
         break;
         SF_DW_CASE(1)
         SF_DW_CASE(2)
@@ -324,17 +326,18 @@ void dw_tile_k(int64_t nk, const float* xplanes, int64_t x_stride, const int64_t
 
 void dw_tile_any(int64_t nco, int64_t nk, const float* xplanes, int64_t x_stride,
                  const int64_t* xoff, const float* dcentre, int64_t d_stride, int64_t len,
-                 int64_t nv, int64_t b0, int64_t b1, float* part, int64_t terms_total) {
+                 int64_t nv, int64_t b0, int64_t b1, float* part, int64_t terms_total,
+                 bool first) {
     switch (nco) {
-    case 1: dw_tile_k<1>(nk, xplanes, x_stride, xoff, dcentre, d_stride, len, nv, b0, b1, part, terms_total); break;
-    case 2: dw_tile_k<2>(nk, xplanes, x_stride, xoff, dcentre, d_stride, len, nv, b0, b1, part, terms_total); break;
-    case 3: dw_tile_k<3>(nk, xplanes, x_stride, xoff, dcentre, d_stride, len, nv, b0, b1, part, terms_total); break;
-    case 4: dw_tile_k<4>(nk, xplanes, x_stride, xoff, dcentre, d_stride, len, nv, b0, b1, part, terms_total); break;
+    case 1: dw_tile_k<1>(nk, xplanes, x_stride, xoff, dcentre, d_stride, len, nv, b0, b1, part, terms_total, first); break;
+    case 2: dw_tile_k<2>(nk, xplanes, x_stride, xoff, dcentre, d_stride, len, nv, b0, b1, part, terms_total, first); break;
+    case 3: dw_tile_k<3>(nk, xplanes, x_stride, xoff, dcentre, d_stride, len, nv, b0, b1, part, terms_total, first); break;
+    case 4: dw_tile_k<4>(nk, xplanes, x_stride, xoff, dcentre, d_stride, len, nv, b0, b1, part, terms_total, first); break;
 #if defined(__AVX512F__)
-    case 5: dw_tile_k<5>(nk, xplanes, x_stride, xoff, dcentre, d_stride, len, nv, b0, b1, part, terms_total); break;
-    case 6: dw_tile_k<6>(nk, xplanes, x_stride, xoff, dcentre, d_stride, len, nv, b0, b1, part, terms_total); break;
-    case 7: dw_tile_k<7>(nk, xplanes, x_stride, xoff, dcentre, d_stride, len, nv, b0, b1, part, terms_total); break;
-    case 8: dw_tile_k<8>(nk, xplanes, x_stride, xoff, dcentre, d_stride, len, nv, b0, b1, part, terms_total); break;
+    case 5: dw_tile_k<5>(nk, xplanes, x_stride, xoff, dcentre, d_stride, len, nv, b0, b1, part, terms_total, first); break;
+    case 6: dw_tile_k<6>(nk, xplanes, x_stride, xoff, dcentre, d_stride, len, nv, b0, b1, part, terms_total, first); break;
+    case 7: dw_tile_k<7>(nk, xplanes, x_stride, xoff, dcentre, d_stride, len, nv, b0, b1, part, terms_total, first); break;
+    case 8: dw_tile_k<8>(nk, xplanes, x_stride, xoff, dcentre, d_stride, len, nv, b0, b1, part, terms_total, first); break;
 #endif
     }
 }
@@ -416,8 +419,9 @@ void conv_direct_backward(const ConvGeometry& g, int64_t rows, const float* dy,
     }
 
     // Partial sums (kLanes floats each) of the weight and bias gradients, carried across
-    // the slices of samples in sample order.
-    s.part.assign(size_t((g.oc * terms + g.oc) * kLanes), 0.0f);
+    // the slices of samples in sample order; the first slice starts them at zero.
+    s.part.resize(size_t((g.oc * terms + g.oc) * kLanes));
+    if (rows <= 0) std::fill(s.part.begin(), s.part.end(), 0.0f);
     float* dbpart = s.part.data() + g.oc * terms * kLanes;
     // Without the input gradient, and when the pixels fill whole vectors, the weight and
     // bias gradients read the output gradient where it lies: its unshifted plane would be
@@ -445,8 +449,9 @@ void conv_direct_backward(const ConvGeometry& g, int64_t rows, const float* dy,
         } else {
             build_planes(pl, g.oc, n, dslice, dy_stride, shifts, s.dplanes.data(), s.masks);
         }
+        const bool first = r0 == 0;
         for (int64_t o = 0; o < g.oc; ++o) {
-            V acc = load(dbpart + o * kLanes);
+            V acc = first ? V{} : load(dbpart + o * kLanes);
             for (int64_t b = 0; b < n; ++b)
                 for (int64_t v = 0; v < pl.nv; ++v)
                     acc += load(dsrc + b * dsample + o * dchannel + v * kLanes);
@@ -458,7 +463,7 @@ void conv_direct_backward(const ConvGeometry& g, int64_t rows, const float* dy,
                 dw_tile_any(std::min<int64_t>(kDwCo, g.oc - o0), std::min<int64_t>(kDwK, terms - t0),
                             xplanes, x_stride, xoff.data() + t0, dsrc + o0 * dchannel, dsample,
                             dchannel, pl.nv, 0, n, s.part.data() + (o0 * terms + t0) * kLanes,
-                            terms);
+                            terms, first);
         if (shifts)
             conv_planes(pl, n, s.dplanes.data(), d_stride, doff, s.wt.data(), g.c, nullptr,
                         dx + r0 * dx_stride, dx_stride);
