@@ -8,6 +8,10 @@
 #include <cstring>
 #include <limits>
 
+#if defined(__AVX__)
+#include <immintrin.h>
+#endif
+
 #include <Eigen/Dense>
 
 #include "sf/core/error.hpp"
@@ -273,18 +277,91 @@ void pool2_forward_row(const float* r0, const float* r1, float* out, int64_t ow,
     }
 }
 
-// Max pooling, 2x2 windows, stride 2, on maps of even size at least 8 wide: first the
-// larger of each vertical pair (a window's two rows are adjacent rows of the map), then of
-// each horizontal pair of those, with vectors (the tail of a row is covered by a last vector
-// that overlaps the one before it, which recomputes the same values). The winner is the
-// first maximum in the order (0,0), (0,1), (1,0), (1,1), as in the general loop, so ties go
-// to the lower index. (Windows holding a NaN can differ from the general loop, which never
-// lets a NaN win; their gradients are NaN either way.)
+// Vectors for the 2x2 pooling passes (on AVX2 a 16-lane one is a pair of registers).
 typedef float F16 __attribute__((vector_size(64)));
 typedef int32_t I16 __attribute__((vector_size(64)));
 typedef float F8 __attribute__((vector_size(32)));
 typedef int32_t I8 __attribute__((vector_size(32)));
 
+// Lanes [0, n) of a 16-lane vector read from p (the others zero; nothing past them is
+// read), and lanes [0, n) of v written to p (nothing past them is written), 0 <= n <= 16:
+// masked loads and stores on AVX-512 and AVX2, an element copy elsewhere.
+template <class V, class T>
+inline V load_first(const T* p, int64_t n) {
+    static_assert(sizeof(V) == 64 && sizeof(T) == 4, "16 lanes of 4 bytes");
+#if defined(__AVX512F__)
+    return (V)_mm512_maskz_loadu_epi32(__mmask16((1u << n) - 1u), p);
+#elif defined(__AVX2__)
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const auto* q = reinterpret_cast<const int*>(p);
+    const __m256i lo = _mm256_maskload_epi32(q, _mm256_cmpgt_epi32(_mm256_set1_epi32(int(n)), lane));
+    const __m256i hi =
+        _mm256_maskload_epi32(q + 8, _mm256_cmpgt_epi32(_mm256_set1_epi32(int(n) - 8), lane));
+    V v;
+    std::memcpy(&v, &lo, 32);
+    std::memcpy(reinterpret_cast<char*>(&v) + 32, &hi, 32);
+    return v;
+#else
+    V v = {};
+    std::memcpy(&v, p, size_t(n) * 4);
+    return v;
+#endif
+}
+
+template <class V, class T>
+inline void store_first(T* p, V v, int64_t n) {
+    static_assert(sizeof(V) == 64 && sizeof(T) == 4, "16 lanes of 4 bytes");
+#if defined(__AVX512F__)
+    _mm512_mask_storeu_epi32(p, __mmask16((1u << n) - 1u), (__m512i)v);
+#elif defined(__AVX2__)
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    __m256i lo, hi;
+    std::memcpy(&lo, &v, 32);
+    std::memcpy(&hi, reinterpret_cast<const char*>(&v) + 32, 32);
+    auto* q = reinterpret_cast<int*>(p);
+    _mm256_maskstore_epi32(q, _mm256_cmpgt_epi32(_mm256_set1_epi32(int(n)), lane), lo);
+    _mm256_maskstore_epi32(q + 8, _mm256_cmpgt_epi32(_mm256_set1_epi32(int(n) - 8), lane), hi);
+#else
+    std::memcpy(p, &v, size_t(n) * 4);
+#endif
+}
+
+const I16 kLane = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+const I16 kEven = {0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30};
+const I16 kOdd = kEven + 1;
+// Interleaves: lanes 0..7 of a with those of b (a0 b0 a1 b1 ...), then lanes 8..15.
+const I16 kZipLo = {0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23};
+const I16 kZipHi = kZipLo + 8;
+
+// Average pooling, 2x2 windows, stride 2, of one map of `rows` * 2 rows of W floats (W
+// even) into `out`: the same sums in the same order as pool2_forward_row.
+void avgpool2_rows(const float* x, int64_t rows, int64_t W, float* out) {
+    const int64_t OW = W / 2;
+    for (int64_t r = 0; r < rows; ++r) {
+        const float* top = x + 2 * r * W;
+        for (int64_t j = 0; j < OW; j += 16) {
+            const int64_t n = std::min<int64_t>(16, OW - j);
+            const int64_t c0 = std::min<int64_t>(16, 2 * n), c1 = 2 * n - c0;
+            const F16 a0 = load_first<F16>(top + 2 * j, c0), a1 = load_first<F16>(top + 2 * j + 16, c1);
+            const F16 b0 = load_first<F16>(top + W + 2 * j, c0);
+            const F16 b1 = load_first<F16>(top + W + 2 * j + 16, c1);
+            const F16 sum = ((__builtin_shuffle(a0, a1, kEven) + __builtin_shuffle(a0, a1, kOdd)) +
+                             __builtin_shuffle(b0, b1, kEven)) +
+                            __builtin_shuffle(b0, b1, kOdd);
+            store_first(out + r * OW + j, sum * 0.25f, n);
+        }
+    }
+}
+
+// Max pooling, 2x2 windows, stride 2, on maps of even size at least 8 wide: first the
+// larger of each vertical pair (a window's two rows are adjacent rows of the map), then of
+// each horizontal pair of those, with vectors over the whole map (the tail of a row is
+// covered by a last vector that overlaps the one before it, which recomputes the same
+// values). The winner is the first maximum in the order (0,0), (0,1), (1,0), (1,1), as in
+// the general loop, so ties go to the lower index. (Windows holding a NaN can differ from
+// the general loop, which never lets a NaN win; their gradients are NaN either way.)
+// Working over the whole map rather than row by row keeps every lane busy on narrow maps.
+//
 // With relu, every value first goes through the ReLU as Eigen's cwiseMax(0) computes it
 // (0 > v ? 0 : v, which keeps -0 and NaN).
 template <class F, class I, int N>
@@ -366,8 +443,11 @@ void pool2_forward(const AnnLayer& l, const AnnMatrix& x, AnnMatrix& y, int32_t*
     const int64_t C = l.in_shape[0], H = l.in_shape[1], W = l.in_shape[2];
     const int64_t OH = l.out_shape[1], OW = l.out_shape[2], O = C * OH * OW;
     const bool mx = l.kind == AnnLayerKind::MaxPool;
-    if (mx && H % 2 == 0 && W % 2 == 0 && W >= 8) {
-        maxpool2_even(x.data(), x.cols(), x.rows(), y.data(), y.cols(), argmax, C * OH, W, false);
+    if (H % 2 == 0 && W % 2 == 0 && (!mx || W >= 8)) {
+        if (mx)
+            maxpool2_even(x.data(), x.cols(), x.rows(), y.data(), y.cols(), argmax, C * OH, W, false);
+        else
+            for (int64_t b = 0; b < x.rows(); ++b) avgpool2_rows(x.row(b).data(), C * OH, W, y.row(b).data());
         return;
     }
     for (int64_t b = 0; b < x.rows(); ++b)
@@ -409,94 +489,55 @@ void relu_and_mask(float* __restrict v, uint8_t* __restrict pos, int64_t n) {
     }
 }
 
-// out[2i] = out[2i + 1] = g[i] / 4 for i < n.
-void spread_quarters(const float* g, float* out, int64_t n) {
-    const I16 lo = {0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7};
-    const I16 hi = lo + 8;
-    int64_t i = 0;
-    for (; i + 16 <= n; i += 16) {
-        F16 v;
-        std::memcpy(&v, g + i, sizeof v);
-        v *= 0.25f;
-        const F16 a = __builtin_shuffle(v, lo), b = __builtin_shuffle(v, hi);
-        std::memcpy(out + 2 * i, &a, sizeof a);
-        std::memcpy(out + 2 * i + 16, &b, sizeof b);
-    }
-    for (; i < n; ++i) out[2 * i] = out[2 * i + 1] = g[i] * 0.25f;
-}
-
 // v[i] stays where pos[i] is set and becomes 0 elsewhere.
 void mask_positive(float* __restrict v, const uint8_t* __restrict pos, int64_t n) {
     for (int64_t i = 0; i < n; ++i) v[i] = pos[i] ? v[i] : 0.0f;
 }
 
 // The gradient at the input of a 2x2 max pooling that follows a ReLU, from the gradient g
-// at its output y, for the n outputs of one sample: each window's winner (at, an input
-// index; base, that of the window's top left corner) gets 0 + g where the pooled value is
-// positive (the sum a zeroed buffer would hold; the ReLU passes it), every other input 0.
-// top and bottom receive the windows' two rows, 2n floats each, in the outputs' order.
-void maxpool2_spread(const float* g, const float* y, const int32_t* at, const int32_t* base,
-                     int64_t n, int64_t w, float* top, float* bottom) {
-    const I16 lo = {0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23};
-    const I16 hi = lo + 8;
+// at its output y, for `rows` pooled rows of W / 2 outputs (one sample's map): each
+// window's winner (at, its index in the map) gets 0 + g where the pooled value is positive
+// (the sum a zeroed buffer would hold; the ReLU passes it), every other input 0. Every
+// input of the map `out` (rows * 2 rows of W) is written, so nothing is cleared first.
+void maxpool2_relu_backward(const float* g, const float* y, const int32_t* at, int64_t rows,
+                            int64_t W, float* out) {
+    const int64_t OW = W / 2;
     const F16 zero = {};
-    int64_t i = 0;
-    for (; i + 16 <= n; i += 16) {
-        F16 gv, yv;
-        I16 a, b;
-        std::memcpy(&gv, g + i, sizeof gv);
-        std::memcpy(&yv, y + i, sizeof yv);
-        std::memcpy(&a, at + i, sizeof a);
-        std::memcpy(&b, base + i, sizeof b);
-        const F16 v = yv > zero ? zero + gv : zero;
-        const I16 c = a - b;
-        const F16 te = c == 0 ? v : zero, to = c == 1 ? v : zero;
-        const F16 be = c == int32_t(w) ? v : zero, bo = c == int32_t(w + 1) ? v : zero;
-        const F16 t0 = __builtin_shuffle(te, to, lo), t1 = __builtin_shuffle(te, to, hi);
-        const F16 b0 = __builtin_shuffle(be, bo, lo), b1 = __builtin_shuffle(be, bo, hi);
-        std::memcpy(top + 2 * i, &t0, sizeof t0);
-        std::memcpy(top + 2 * i + 16, &t1, sizeof t1);
-        std::memcpy(bottom + 2 * i, &b0, sizeof b0);
-        std::memcpy(bottom + 2 * i + 16, &b1, sizeof b1);
-    }
-    for (; i < n; ++i) {
-        const float v = y[i] > 0.0f ? 0.0f + g[i] : 0.0f;
-        const int32_t c = at[i] - base[i];
-        top[2 * i] = c == 0 ? v : 0.0f;
-        top[2 * i + 1] = c == 1 ? v : 0.0f;
-        bottom[2 * i] = c == int32_t(w) ? v : 0.0f;
-        bottom[2 * i + 1] = c == int32_t(w + 1) ? v : 0.0f;
-    }
-}
-
-// dst[0, w) = src[0, w) for a short row (a map's width), with whole vectors where it is
-// at least 8 long: the last one overlaps the one before it and copies the same values.
-inline void copy_row(float* dst, const float* src, int64_t w) {
-    if (w >= 16) {
-        for (int64_t j0 = 0; j0 < w; j0 += 16) {
-            const int64_t j = std::min<int64_t>(j0, w - 16);
-            F16 v;
-            std::memcpy(&v, src + j, sizeof v);
-            std::memcpy(dst + j, &v, sizeof v);
+    for (int64_t r = 0; r < rows; ++r) {
+        float* top = out + 2 * r * W;
+        for (int64_t j = 0; j < OW; j += 16) {
+            const int64_t n = std::min<int64_t>(16, OW - j), q = r * OW + j;
+            const F16 gv = load_first<F16>(g + q, n), yv = load_first<F16>(y + q, n);
+            const I16 c = load_first<I16>(at + q, n) - (2 * kLane + int32_t(2 * r * W + 2 * j));
+            const F16 v = yv > zero ? zero + gv : zero;
+            const F16 te = c == 0 ? v : zero, to = c == 1 ? v : zero;
+            const F16 be = c == int32_t(W) ? v : zero, bo = c == int32_t(W + 1) ? v : zero;
+            const int64_t c0 = std::min<int64_t>(16, 2 * n), c1 = 2 * n - c0;
+            store_first(top + 2 * j, __builtin_shuffle(te, to, kZipLo), c0);
+            store_first(top + 2 * j + 16, __builtin_shuffle(te, to, kZipHi), c1);
+            store_first(top + W + 2 * j, __builtin_shuffle(be, bo, kZipLo), c0);
+            store_first(top + W + 2 * j + 16, __builtin_shuffle(be, bo, kZipHi), c1);
         }
-    } else if (w >= 8) {
-        F8 a, b;
-        std::memcpy(&a, src, sizeof a);
-        std::memcpy(&b, src + w - 8, sizeof b);
-        std::memcpy(dst, &a, sizeof a);
-        std::memcpy(dst + w - 8, &b, sizeof b);
-    } else {
-        for (int64_t j = 0; j < w; ++j) dst[j] = src[j];
     }
 }
 
-// A map of 2 * pairs rows of w floats from the rows of two half maps: row 2i of out is row
-// i of top, row 2i + 1 is row i of bottom.
-void write_row_pairs(float* out, const float* top, const float* bottom, int64_t pairs,
-                     int64_t w) {
-    for (int64_t i = 0; i < pairs; ++i) {
-        copy_row(out + 2 * i * w, top + i * w, w);
-        copy_row(out + (2 * i + 1) * w, bottom + i * w, w);
+// The gradient at the input of a 2x2 average pooling (W even) for `rows` pooled rows of
+// W / 2 outputs: every input of a window gets a quarter of its gradient g, written into
+// both rows of the map `out`.
+void avgpool2_backward_rows(const float* g, int64_t rows, int64_t W, float* out) {
+    const int64_t OW = W / 2;
+    for (int64_t r = 0; r < rows; ++r) {
+        float* top = out + 2 * r * W;
+        for (int64_t j = 0; j < OW; j += 16) {
+            const int64_t n = std::min<int64_t>(16, OW - j);
+            const F16 v = load_first<F16>(g + r * OW + j, n) * 0.25f;
+            const F16 lo = __builtin_shuffle(v, v, kZipLo), hi = __builtin_shuffle(v, v, kZipHi);
+            const int64_t c0 = std::min<int64_t>(16, 2 * n), c1 = 2 * n - c0;
+            store_first(top + 2 * j, lo, c0);
+            store_first(top + 2 * j + 16, hi, c1);
+            store_first(top + W + 2 * j, lo, c0);
+            store_first(top + W + 2 * j + 16, hi, c1);
+        }
     }
 }
 
@@ -768,12 +809,7 @@ void conv_block_forward(const AnnLayer& conv, const AnnLayer& pool, const AnnMat
         }
         relu_and_mask(out, cache.positive.data() + r0 * row, n * row);
         for (int64_t b = 0; b < n; ++b)
-            for (int64_t c = 0; c < d.oc; ++c)
-                for (int64_t oh = 0; oh < OH; ++oh) {
-                    const float* r = out + b * row + (c * d.oh + 2 * oh) * d.ow;
-                    pool2_forward_row(r, r + d.ow, y.row(r0 + b).data() + (c * OH + oh) * OW, OW,
-                                      false, nullptr, 0, 0);
-                }
+            avgpool2_rows(out + b * row, d.oc * OH, d.ow, y.row(r0 + b).data());
     });
 }
 
@@ -803,10 +839,6 @@ void conv_block_backward(const AnnLayer& conv, const AnnLayer& pool, const AnnMa
     dp[1].resize(size_t(d.oc));
     if (dx) dx->resize(B, x.cols());
     const ConvGeometry g{d.c, d.h, d.w, d.k, d.oc};
-    // base[q]: the input index of pooled output q's top left corner.
-    std::vector<int32_t> base(mx ? size_t(O) : 0);
-    for (int64_t q = 0; q < int64_t(base.size()); ++q)
-        base[size_t(q)] = int32_t(2 * (q / OW) * d.ow + 2 * (q % OW));
     // Each slice's gradient at the convolution's output, as the pooling's backward pass and
     // then the ReLU's would leave it: max pooling routes 0 + dy (the sum it would add to a
     // zeroed buffer) to the window's winner, which the ReLU passes when it was positive, that
@@ -816,29 +848,16 @@ void conv_block_backward(const AnnLayer& conv, const AnnLayer& pool, const AnnMa
                          dp[1].data(), dx ? dx->data() : nullptr, x.cols(), cache.conv,
                          [&](int64_t r0, int64_t n, float* out) {
         if (mx) {
-            // Each pooled row's window gradients spread into its two input rows, every input
-            // written (the winner's value, zeros elsewhere), so nothing is cleared first.
-            thread_local AlignedFloats rows2;
-            rows2.resize(size_t(O * 4));
-            float* top = rows2.data();
-            float* bottom = top + 2 * O;
-            for (int64_t b = 0; b < n; ++b) {
-                maxpool2_spread(dy.row(r0 + b).data(), y.row(r0 + b).data(),
-                                cache.argmax.data() + (r0 + b) * O, base.data(), O, d.ow, top,
-                                bottom);
-                write_row_pairs(out + b * row, top, bottom, d.oc * OH, d.ow);
-            }
+            for (int64_t b = 0; b < n; ++b)
+                maxpool2_relu_backward(dy.row(r0 + b).data(), y.row(r0 + b).data(),
+                                       cache.argmax.data() + (r0 + b) * O, d.oc * OH, d.ow,
+                                       out + b * row);
             return;
         }
-        // Every input gets a quarter of its window's gradient: each pooled row, its values
-        // doubled side by side, is the window's top row and its bottom row. Then the ReLU's
-        // mask over the whole slice.
-        thread_local AlignedFloats quarter;
-        quarter.resize(size_t(O * 2));
-        for (int64_t b = 0; b < n; ++b) {
-            spread_quarters(dy.row(r0 + b).data(), quarter.data(), O);
-            write_row_pairs(out + b * row, quarter.data(), quarter.data(), d.oc * OH, d.ow);
-        }
+        // Every input gets a quarter of its window's gradient, then the ReLU's mask over the
+        // whole slice.
+        for (int64_t b = 0; b < n; ++b)
+            avgpool2_backward_rows(dy.row(r0 + b).data(), d.oc * OH, d.ow, out + b * row);
         mask_positive(out, cache.positive.data() + r0 * row, n * row);
     });
 }
