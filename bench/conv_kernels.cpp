@@ -3,8 +3,11 @@
 // trainer calls them: the forward pass, the weight (and bias) gradient alone, and the weight
 // and input gradients together, each as GFLOP/s of the convolution's own products
 // (2 x pixels x out_channels x in_channels x k x k per sample and pass) and as a fraction of
-// the core's peak multiply-add rate measured in the same run. Random inputs; the best of
-// `reps` calls of each pass is kept.
+// the core's peak multiply-add rate measured in the same run. Then the same two
+// convolutions as fused conv blocks (convolution + ReLU + 2x2 max or average pooling,
+// reference/src/ann/ann_ops.cpp), forward and backward per block of 32 samples, in
+// microseconds: a block's time less its kernels' is what the ReLU, the pooling and the
+// planes cost. Random inputs; the best of `reps` calls of each pass is kept.
 //
 // usage: bench_conv_kernels [--reps N] [--json]
 #include <cstdio>
@@ -15,6 +18,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "../reference/src/ann/ann_ops.hpp"
 #include "../reference/src/ann/conv_direct.hpp"
 #include "peak_fma.hpp"
 
@@ -63,6 +67,62 @@ nlohmann::json time_layer(const std::string& name, const ConvGeometry& g, int re
               {"both_gradients", both / double(rows) * 1e6}}}};
 }
 
+// A conv block as the trainer runs it: conv2d (k x k, 'same') + ReLU + 2x2 pooling.
+nlohmann::json time_block(const std::string& name, const ConvGeometry& g, bool max_pool, int reps) {
+    using sf::AnnLayer;
+    using sf::AnnLayerKind;
+    std::mt19937 rng(2);
+    std::uniform_real_distribution<float> u(-1, 1);
+    AnnLayer conv;
+    conv.kind = AnnLayerKind::Conv2d;
+    conv.in_shape = {g.c, g.h, g.w};
+    conv.out_shape = {g.oc, g.h, g.w};
+    conv.kernel = g.k;
+    conv.stride = 1;
+    conv.padding = g.k / 2;
+    conv.params.resize(2);
+    conv.params[0].shape = {g.oc, g.c, g.k, g.k};
+    conv.params[0].value.resize(size_t(g.oc * g.c * g.k * g.k));
+    conv.params[1].shape = {g.oc};
+    conv.params[1].value.resize(size_t(g.oc));
+    for (auto& v : conv.params[0].value) v = 0.3f * u(rng);
+    for (auto& v : conv.params[1].value) v = 0.03f * u(rng);
+    AnnLayer pool;
+    pool.kind = max_pool ? AnnLayerKind::MaxPool : AnnLayerKind::AvgPool;
+    pool.in_shape = {g.oc, g.h, g.w};
+    pool.out_shape = {g.oc, g.h / 2, g.w / 2};
+    pool.kernel = 2;
+    pool.stride = 2;
+    const int64_t rows = 32;
+    sf::AnnMatrix x(rows, g.c * g.h * g.w), y, dy, dx;
+    for (int64_t i = 0; i < x.size(); ++i) x.data()[i] = u(rng);
+    sf::ann_detail::LayerCache cache;
+    std::vector<std::vector<float>> dp;
+    // The input gradient as the trainer asks for it: not for a first layer (one channel).
+    const bool want_dx = g.c > 1;
+    double fwd = 1e30, bwd = 1e30;
+    for (int r = 0; r < reps; ++r) {
+        const double t0 = sf_bench::now_seconds();
+        sf::ann_detail::conv_block_forward(conv, pool, x, y, cache);
+        const double t1 = sf_bench::now_seconds();
+        if (r == 0) {
+            dy.resize(y.rows(), y.cols());
+            for (int64_t i = 0; i < dy.size(); ++i) dy.data()[i] = 1e-3f * u(rng);
+        }
+        const double t2 = sf_bench::now_seconds();
+        sf::ann_detail::conv_block_backward(conv, pool, x, y, dy, cache, want_dx ? &dx : nullptr, dp);
+        const double t3 = sf_bench::now_seconds();
+        fwd = std::min(fwd, t1 - t0);
+        bwd = std::min(bwd, t3 - t2);
+    }
+    return {{"block", name},
+            {"pooling", max_pool ? "max" : "average"},
+            {"rows", rows},
+            {"forward_microseconds", fwd * 1e6},
+            {"backward_microseconds", bwd * 1e6},
+            {"input_gradient", want_dx}};
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -87,6 +147,11 @@ int main(int argc, char** argv) {
     r["peak_vector_lanes"] = sf_bench::kPeakLanes;
     r["layers"] = {time_layer("conv1 (1x28x28, 3x3, 32 out)", ConvGeometry{1, 28, 28, 3, 32}, reps),
                    time_layer("conv2 (32x14x14, 3x3, 64 out)", ConvGeometry{32, 14, 14, 3, 64}, reps)};
+    r["blocks"] = nlohmann::json::array();
+    for (bool max_pool : {true, false}) {
+        r["blocks"].push_back(time_block("conv1", ConvGeometry{1, 28, 28, 3, 32}, max_pool, reps));
+        r["blocks"].push_back(time_block("conv2", ConvGeometry{32, 14, 14, 3, 64}, max_pool, reps));
+    }
     if (json) {
         std::printf("%s\n", r.dump().c_str());
         return 0;
@@ -100,5 +165,11 @@ int main(int argc, char** argv) {
                     l["layer"].get<std::string>().c_str(), f, 100 * f / peak, wg, 100 * wg / peak,
                     b, 100 * b / peak);
     }
+    for (const auto& b : r["blocks"])
+        std::printf("%s block (ReLU, %s pooling), %lld samples: forward %.1f us, backward %.1f us%s\n",
+                    b["block"].get<std::string>().c_str(), b["pooling"].get<std::string>().c_str(),
+                    (long long)b["rows"].get<int64_t>(), b["forward_microseconds"].get<double>(),
+                    b["backward_microseconds"].get<double>(),
+                    b["input_gradient"].get<bool>() ? " (with the input gradient)" : "");
     return 0;
 }
