@@ -110,7 +110,8 @@ nlohmann::json time_block(const std::string& name, const ConvGeometry& g, bool m
             for (int64_t i = 0; i < dy.size(); ++i) dy.data()[i] = 1e-3f * u(rng);
         }
         const double t2 = sf_bench::now_seconds();
-        sf::ann_detail::conv_block_backward(conv, pool, x, y, dy, cache, want_dx ? &dx : nullptr, dp);
+        sf::ann_detail::conv_block_backward(conv, pool, x, y, dy, cache, want_dx ? &dx : nullptr,
+                                            dp);
         const double t3 = sf_bench::now_seconds();
         fwd = std::min(fwd, t1 - t0);
         bwd = std::min(bwd, t3 - t2);
@@ -166,7 +167,8 @@ int main(int argc, char** argv) {
                     b, 100 * b / peak);
     }
     for (const auto& b : r["blocks"])
-        std::printf("%s block (ReLU, %s pooling), %lld samples: forward %.1f us, backward %.1f us%s\n",
+        std::printf("%s block (ReLU, %s pooling), %lld samples: forward %.1f us, "
+                    "backward %.1f us%s\n",
                     b["block"].get<std::string>().c_str(), b["pooling"].get<std::string>().c_str(),
                     (long long)b["rows"].get<int64_t>(), b["forward_microseconds"].get<double>(),
                     b["backward_microseconds"].get<double>(),

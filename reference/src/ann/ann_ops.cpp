@@ -294,7 +294,8 @@ inline V load_first(const T* p, int64_t n) {
 #elif defined(__AVX2__)
     const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     const auto* q = reinterpret_cast<const int*>(p);
-    const __m256i lo = _mm256_maskload_epi32(q, _mm256_cmpgt_epi32(_mm256_set1_epi32(int(n)), lane));
+    const __m256i lo =
+        _mm256_maskload_epi32(q, _mm256_cmpgt_epi32(_mm256_set1_epi32(int(n)), lane));
     const __m256i hi =
         _mm256_maskload_epi32(q + 8, _mm256_cmpgt_epi32(_mm256_set1_epi32(int(n) - 8), lane));
     V v;
@@ -342,7 +343,8 @@ void avgpool2_rows(const float* x, int64_t rows, int64_t W, float* out) {
         for (int64_t j = 0; j < OW; j += 16) {
             const int64_t n = std::min<int64_t>(16, OW - j);
             const int64_t c0 = std::min<int64_t>(16, 2 * n), c1 = 2 * n - c0;
-            const F16 a0 = load_first<F16>(top + 2 * j, c0), a1 = load_first<F16>(top + 2 * j + 16, c1);
+            const F16 a0 = load_first<F16>(top + 2 * j, c0);
+            const F16 a1 = load_first<F16>(top + 2 * j + 16, c1);
             const F16 b0 = load_first<F16>(top + W + 2 * j, c0);
             const F16 b1 = load_first<F16>(top + W + 2 * j + 16, c1);
             const F16 sum = ((__builtin_shuffle(a0, a1, kEven) + __builtin_shuffle(a0, a1, kOdd)) +
@@ -444,10 +446,13 @@ void pool2_forward(const AnnLayer& l, const AnnMatrix& x, AnnMatrix& y, int32_t*
     const int64_t OH = l.out_shape[1], OW = l.out_shape[2], O = C * OH * OW;
     const bool mx = l.kind == AnnLayerKind::MaxPool;
     if (H % 2 == 0 && W % 2 == 0 && (!mx || W >= 8)) {
-        if (mx)
-            maxpool2_even(x.data(), x.cols(), x.rows(), y.data(), y.cols(), argmax, C * OH, W, false);
-        else
-            for (int64_t b = 0; b < x.rows(); ++b) avgpool2_rows(x.row(b).data(), C * OH, W, y.row(b).data());
+        if (mx) {
+            maxpool2_even(x.data(), x.cols(), x.rows(), y.data(), y.cols(), argmax, C * OH, W,
+                          false);
+        } else {
+            for (int64_t b = 0; b < x.rows(); ++b)
+                avgpool2_rows(x.row(b).data(), C * OH, W, y.row(b).data());
+        }
         return;
     }
     for (int64_t b = 0; b < x.rows(); ++b)

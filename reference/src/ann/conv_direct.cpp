@@ -329,16 +329,22 @@ void dw_tile_any(int64_t nco, int64_t nk, const float* xplanes, int64_t x_stride
                  int64_t nv, int64_t b0, int64_t b1, float* part, int64_t terms_total,
                  bool first) {
     switch (nco) {
-    case 1: dw_tile_k<1>(nk, xplanes, x_stride, xoff, dcentre, d_stride, len, nv, b0, b1, part, terms_total, first); break;
-    case 2: dw_tile_k<2>(nk, xplanes, x_stride, xoff, dcentre, d_stride, len, nv, b0, b1, part, terms_total, first); break;
-    case 3: dw_tile_k<3>(nk, xplanes, x_stride, xoff, dcentre, d_stride, len, nv, b0, b1, part, terms_total, first); break;
-    case 4: dw_tile_k<4>(nk, xplanes, x_stride, xoff, dcentre, d_stride, len, nv, b0, b1, part, terms_total, first); break;
+#define SF_DW_CO_CASE(n)                                                                    \
+    case n:                                                                                 \
+        dw_tile_k<n>(nk, xplanes, x_stride, xoff, dcentre, d_stride, len, nv, b0, b1, part, \
+                     terms_total, first);                                                   \
+        break;
+        SF_DW_CO_CASE(1)
+        SF_DW_CO_CASE(2)
+        SF_DW_CO_CASE(3)
+        SF_DW_CO_CASE(4)
 #if defined(__AVX512F__)
-    case 5: dw_tile_k<5>(nk, xplanes, x_stride, xoff, dcentre, d_stride, len, nv, b0, b1, part, terms_total, first); break;
-    case 6: dw_tile_k<6>(nk, xplanes, x_stride, xoff, dcentre, d_stride, len, nv, b0, b1, part, terms_total, first); break;
-    case 7: dw_tile_k<7>(nk, xplanes, x_stride, xoff, dcentre, d_stride, len, nv, b0, b1, part, terms_total, first); break;
-    case 8: dw_tile_k<8>(nk, xplanes, x_stride, xoff, dcentre, d_stride, len, nv, b0, b1, part, terms_total, first); break;
+        SF_DW_CO_CASE(5)
+        SF_DW_CO_CASE(6)
+        SF_DW_CO_CASE(7)
+        SF_DW_CO_CASE(8)
 #endif
+#undef SF_DW_CO_CASE
     }
 }
 
