@@ -286,6 +286,11 @@ typedef int32_t I8 __attribute__((vector_size(32)));
 // Lanes [0, n) of a 16-lane vector read from p (the others zero; nothing past them is
 // read), and lanes [0, n) of v written to p (nothing past them is written), 0 <= n <= 16:
 // masked loads and stores on AVX-512 and AVX2, an element copy elsewhere.
+// (These helpers and the pooling passes below that use them live in this file only, so
+// GCC's note that a 64-byte vector is passed differently with and without AVX-512 concerns
+// no interface; it is silenced down to is_pool2.)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpsabi"
 template <class V, class T>
 inline V load_first(const T* p, int64_t n) {
     static_assert(sizeof(V) == 64 && sizeof(T) == 4, "16 lanes of 4 bytes");
@@ -545,6 +550,8 @@ void avgpool2_backward_rows(const float* g, int64_t rows, int64_t W, float* out)
         }
     }
 }
+
+#pragma GCC diagnostic pop
 
 bool is_pool2(const AnnLayer& l) { return l.kernel == 2 && l.stride == 2; }
 
