@@ -8,11 +8,14 @@
 // fraction of it. bench/peers/torch_train.py runs the same work in PyTorch; bench/train_vs_torch.sh
 // runs both.
 //
-// usage: bench_train_speed [--samples N] [--only mlp|cnn|snn]... [--threads T] [--test M] [--json]
+// usage: bench_train_speed [--samples N] [--only mlp|cnn|snn]... [--threads T] [--test M]
+//                          [--breakdown] [--json]
 //        (N training samples timed, default 60000; the epoch time is scaled to 60000 samples;
 //        default models mlp and cnn; T threads for the SNN trainer, default 1; M test
 //        images for the SNN's final accuracy, default 500)
 // "snn" times one epoch of networks/fmnist-snn through the surrogate-gradient trainer.
+// The JSON has, for mlp and cnn, where the epoch's time went, layer by layer (the trainer's
+// AnnLayerTimes); --breakdown prints it as a table too.
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
@@ -68,25 +71,61 @@ layers:
 training: {optimizer: adam, lr: 0.001, batch: 128, epochs: 1, loss: cross_entropy}
 )";
 
-// Multiply-adds of one sample's training step through the dense and conv layers: the
-// forward product, the weight gradient and the input gradient of each, except the input
-// gradient of the first layer, which neither this trainer nor PyTorch computes.
-double training_macs(const AnnModel& m) {
-    double macs = 0, first = -1;
-    for (const auto& l : m.layers) {
-        double f = 0;
-        if (l.kind == AnnLayerKind::Dense) {
-            f = double(l.params[0].shape[0]) * double(l.params[0].shape[1]);
-        } else if (l.kind == AnnLayerKind::Conv2d) {
-            const auto& w = l.params[0].shape;
-            f = double(l.out_shape[1] * l.out_shape[2]) * double(w[0] * w[1] * w[2] * w[3]);
-        } else {
-            continue;
-        }
-        if (first < 0) first = f;
-        macs += 3 * f;
+// Multiply-adds of one sample's forward product through a dense or conv layer (0 for the
+// other kinds).
+double forward_macs(const AnnLayer& l) {
+    if (l.kind == AnnLayerKind::Dense)
+        return double(l.params[0].shape[0]) * double(l.params[0].shape[1]);
+    if (l.kind == AnnLayerKind::Conv2d) {
+        const auto& w = l.params[0].shape;
+        return double(l.out_shape[1] * l.out_shape[2]) * double(w[0] * w[1] * w[2] * w[3]);
     }
-    return macs - std::max(first, 0.0);
+    return 0;
+}
+
+// Multiply-adds of one sample's training step through layer i: the forward product, the
+// weight gradient and the input gradient, except the input gradient of the first layer
+// with products, which neither this trainer nor PyTorch computes.
+double layer_training_macs(const AnnModel& m, size_t i) {
+    const double f = forward_macs(m.layers[i]);
+    bool first = true;
+    for (size_t j = 0; j < i; ++j) first = first && forward_macs(m.layers[j]) == 0;
+    return f == 0 ? 0 : (first ? 2 : 3) * f;
+}
+
+double training_macs(const AnnModel& m) {
+    double macs = 0;
+    for (size_t i = 0; i < m.layers.size(); ++i) macs += layer_training_macs(m, i);
+    return macs;
+}
+
+// Where the epoch's time went, layer by layer (a fused conv block is booked on its conv2d
+// layer: the ReLU and pooling after it show no time), with each product layer's rate.
+nlohmann::json layer_breakdown(const AnnModel& m, const AnnLayerTimes& t, double seconds,
+                               int64_t samples) {
+    nlohmann::json rows = nlohmann::json::array();
+    double booked = t.step;
+    for (size_t i = 0; i < m.layers.size() && i < t.forward.size(); ++i) {
+        const double s = t.forward[i] + t.backward[i];
+        booked += s;
+        nlohmann::json r = {{"layer", i},
+                            {"name", m.layers[i].name},
+                            {"kind", ann_layer_kind_name(m.layers[i].kind)},
+                            {"forward_seconds", t.forward[i]},
+                            {"backward_seconds", t.backward[i]},
+                            {"share", s / seconds}};
+        // A conv layer whose ReLU and pooling show no time ran with them as one fused block.
+        if (m.layers[i].kind == AnnLayerKind::Conv2d && i + 2 < t.forward.size() &&
+            t.forward[i + 1] + t.forward[i + 2] == 0 && s > 0)
+            r["kind"] = std::string("conv2d+") + ann_layer_kind_name(m.layers[i + 1].kind) + "+" +
+                        ann_layer_kind_name(m.layers[i + 2].kind);
+        const double macs = layer_training_macs(m, i);
+        if (macs > 0 && s > 0) r["gflops"] = 2.0 * macs * double(samples) / s / 1e9;
+        rows.push_back(r);
+    }
+    return {{"layers", rows},
+            {"optimiser_seconds", t.step},
+            {"other_seconds", seconds - booked}};
 }
 
 nlohmann::json time_model(const char* yaml, const Dataset& train, int64_t samples) {
@@ -101,11 +140,14 @@ nlohmann::json time_model(const char* yaml, const Dataset& train, int64_t sample
     fo.epochs = 1;
     fo.seed = 1;
     fo.max_train = samples;
+    AnnLayerTimes times;
+    fo.layer_times = &times;
     const double t0 = sf_bench::now_seconds();
     auto st = fit_ann(m, train, opt, fo);
     const double dt = sf_bench::now_seconds() - t0;
     const double flops = 2.0 * training_macs(m) * double(samples);
     return {{"model", m.name},
+            {"breakdown", layer_breakdown(m, times, dt, samples)},
             {"samples_timed", samples},
             {"seconds", dt},
             {"epoch_seconds_60k", dt * 60000.0 / double(samples)},
@@ -177,11 +219,34 @@ nlohmann::json time_snn(int64_t samples, int threads, int64_t test) {
             {"test_accuracy", r["accuracy"]}};
 }
 
+// The breakdown as a table: each layer's forward and backward milliseconds, its share of
+// the epoch and, for product layers, its rate against the peak.
+void print_breakdown(const nlohmann::json& model, double peak) {
+    const nlohmann::json& b = model["breakdown"];
+    const double seconds = model["seconds"].get<double>();
+    std::printf("  %-3s %-10s %-22s %10s %10s %7s %9s %6s\n", "#", "layer", "kind", "fwd ms",
+                "bwd ms", "share", "GFLOP/s", "peak");
+    for (const auto& r : b["layers"]) {
+        const double f = r["forward_seconds"].get<double>(), w = r["backward_seconds"].get<double>();
+        if (f + w < 0.0005 * seconds) continue;
+        std::printf("  %-3d %-10s %-22s %10.1f %10.1f %6.1f%%", r["layer"].get<int>(),
+                    r["name"].get<std::string>().c_str(), r["kind"].get<std::string>().c_str(),
+                    1e3 * f, 1e3 * w, 100.0 * r["share"].get<double>());
+        if (r.contains("gflops"))
+            std::printf(" %9.1f %5.0f%%", r["gflops"].get<double>(),
+                        100.0 * r["gflops"].get<double>() / peak);
+        std::printf("\n");
+    }
+    const double opt = b["optimiser_seconds"].get<double>(), other = b["other_seconds"].get<double>();
+    std::printf("  optimiser steps %.1f ms (%.1f%%); batches and losses %.1f ms (%.1f%%)\n",
+                1e3 * opt, 100.0 * opt / seconds, 1e3 * other, 100.0 * other / seconds);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     int64_t samples = 60000;
-    bool json = false;
+    bool json = false, breakdown = false;
     int threads = 1;
     int64_t test = 500;
     std::vector<std::string> only;
@@ -190,6 +255,8 @@ int main(int argc, char** argv) {
             samples = std::atoll(argv[++i]);
         else if (!std::strcmp(argv[i], "--json"))
             json = true;
+        else if (!std::strcmp(argv[i], "--breakdown"))
+            breakdown = true;
         else if (!std::strcmp(argv[i], "--only") && i + 1 < argc)
             only.push_back(argv[++i]);
         else if (!std::strcmp(argv[i], "--threads") && i + 1 < argc)
@@ -199,7 +266,7 @@ int main(int argc, char** argv) {
         else {
             std::fprintf(stderr,
                          "usage: %s [--samples N] [--only mlp|cnn|snn]... [--threads T] [--test M] "
-                         "[--json]\n",
+                         "[--breakdown] [--json]\n",
                          argv[0]);
             return 2;
         }
@@ -258,6 +325,7 @@ int main(int argc, char** argv) {
                     k.c_str(), r[k]["epoch_seconds_60k"].get<double>(), (long long)samples,
                     r[k]["gflops"].get<double>(), 100.0 * r[k]["fraction_of_gemm"].get<double>(),
                     100.0 * r[k]["fraction_of_peak"].get<double>());
+                if (breakdown) print_breakdown(r[k], r["peak_fma_gflops"].get<double>());
             }
         }
     } catch (const std::exception& e) {

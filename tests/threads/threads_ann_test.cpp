@@ -128,6 +128,71 @@ training: {optimizer: sgd, lr: 0.05, momentum: 0.9, batch: 96, epochs: 2, loss: 
     check_same(t1, t4, n);
 }
 
+TEST_CASE("the trainer's layer times book every layer and change no bit",
+          "[threads][ann][train]") {
+    const ModelDir d("times", R"(name: digits-cnn-times
+input_shape: [1, 8, 8]
+dataset: digits
+layers:
+  - {kind: conv2d, name: conv1, out_channels: 6, kernel: 3, padding: 1}
+  - {kind: relu}
+  - {kind: maxpool, kernel: 2}
+  - {kind: flatten}
+  - {kind: dense, name: fc1, units: 10}
+  - {kind: softmax}
+training: {optimizer: adam, lr: 0.01, batch: 64, epochs: 2, loss: cross_entropy}
+)");
+    const sf::Dataset data = sf::load_dataset("digits", sf::Split::Train, 200);
+    // feedback: with a hook (which leaves the gradients as they are) the trainer runs every
+    // layer on its own instead of the fused conv block.
+    auto run = [&](int threads, sf::AnnLayerTimes* times, bool feedback) {
+        sf::AnnModel m = sf::load_ann(d.model());
+        sf::AnnOptimizer opt;
+        sf::AnnFitOptions fo;
+        fo.epochs = 2;
+        fo.seed = 5;
+        fo.threads = threads;
+        fo.layer_times = times;
+        if (feedback)
+            fo.feedback = [](size_t, const sf::AnnMatrix&, const sf::AnnMatrix&, sf::AnnMatrix&) {};
+        Trained t;
+        t.stats = sf::fit_ann(m, data, opt, fo);
+        t.params = all_params(m);
+        return t;
+    };
+    const size_t n = 6 * 9 + 6 + 10 * 6 * 4 * 4 + 10;
+    for (const bool feedback : {false, true}) {
+        CAPTURE(feedback);
+        sf::AnnLayerTimes one, two;
+        const Trained plain = run(1, nullptr, feedback);
+        const Trained timed = run(1, &one, feedback);
+        check_same(plain, timed, n);
+        check_same(plain, run(2, &two, feedback), n);
+        REQUIRE(one.forward.size() == 6);
+        REQUIRE(one.backward.size() == 6);
+        // The fused block is booked on its conv layer; run layer by layer, the ReLU and the
+        // pooling have times of their own.
+        for (const size_t i : {size_t(0), size_t(4)}) {
+            CHECK(one.forward[i] > 0);
+            CHECK(one.backward[i] > 0);
+        }
+        CHECK((one.forward[1] > 0) == feedback);
+        CHECK((one.forward[2] > 0) == feedback);
+        CHECK(one.step > 0);
+        CHECK(two.step > 0);
+        // On one thread, the parts fit inside the epochs' own time.
+        double booked = one.step;
+        for (size_t i = 0; i < 6; ++i) {
+            CHECK(one.forward[i] >= 0);
+            CHECK(one.backward[i] >= 0);
+            booked += one.forward[i] + one.backward[i];
+        }
+        const double epochs = timed.stats[0].seconds + timed.stats[1].seconds;
+        CHECK(booked <= epochs);
+        CHECK(booked > 0.2 * epochs);
+    }
+}
+
 TEST_CASE("autoencoder training with mse and input noise is bit-identical on 1 and 3 threads",
           "[threads][ann][train]") {
     const ModelDir d("ae", R"(name: digits-dae-threads

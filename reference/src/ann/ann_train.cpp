@@ -73,7 +73,30 @@ struct AnnWorkspace {
     std::vector<AnnMatrix> dx;  // dx[i]: gradient at layer i's input (one buffer per layer,
                                 // so none is reallocated when the next layer's has another size)
     std::vector<char> block;    // block[i]: layers i .. i+2 ran as one conv block
+    bool timed = false;   // when set, each layer's pass time is added to `times`
+    AnnLayerTimes times;  // (one per workspace, so threads never share one)
 };
+
+double seconds_now() {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+
+// Adds the layer times `more` to `into`.
+void add_times(AnnLayerTimes& into, const AnnLayerTimes& more) {
+    into.forward.resize(std::max(into.forward.size(), more.forward.size()), 0.0);
+    into.backward.resize(std::max(into.backward.size(), more.backward.size()), 0.0);
+    for (size_t i = 0; i < more.forward.size(); ++i) into.forward[i] += more.forward[i];
+    for (size_t i = 0; i < more.backward.size(); ++i) into.backward[i] += more.backward[i];
+}
+
+// Adds the seconds since `t0` to times[i] when timing (and returns the time it read).
+double book(std::vector<double>* times, size_t i, double t0) {
+    if (!times) return 0;
+    const double t = seconds_now();
+    (*times)[i] += t - t0;
+    return t;
+}
 
 // ann_loss on `x`, which may be a block of rows of a larger batch: the mean is taken over
 // `batch_rows` rows (the whole batch), so the gradients of a batch's blocks add up to the
@@ -96,15 +119,26 @@ float batch_loss(const AnnModel& m, const AnnMatrix& x, const AnnMatrix& target,
     // alignment, whose hook wants every layer's input gradient.
     const bool fuse = !(grads && grads->feedback);
     ws.block.assign(L, 0);
+    std::vector<double>* fwd_times = nullptr;
+    std::vector<double>* bwd_times = nullptr;
+    if (ws.timed) {
+        ws.times.forward.resize(L, 0.0);
+        ws.times.backward.resize(L, 0.0);
+        fwd_times = &ws.times.forward;
+        bwd_times = &ws.times.backward;
+    }
+    double t0 = fwd_times ? seconds_now() : 0;
     for (size_t i = 0; i < L; ++i) {
         if (fuse && ann_detail::conv_block_fuses(m.layers, i)) {
             ann_detail::conv_block_forward(m.layers[i], m.layers[i + 2], acts[i], acts[i + 3],
                                            caches[i]);
+            t0 = book(fwd_times, i, t0);
             ws.block[i] = 1;
             i += 2;
             continue;
         }
         ann_detail::layer_forward(m.layers[i], acts[i], acts[i + 1], &caches[i], train, &rng);
+        t0 = book(fwd_times, i, t0);
     }
     const AnnMatrix& out = acts[L];
     if (output) *output = out;
@@ -149,6 +183,7 @@ float batch_loss(const AnnModel& m, const AnnMatrix& x, const AnnMatrix& target,
     const AnnMatrix output_error = grads->feedback ? g : AnnMatrix();
     ws.dx.resize(L);
     const AnnMatrix* dy = &g;
+    t0 = bwd_times ? seconds_now() : 0;
     for (size_t i = start; i-- > 0;) {
         if (i >= 2 && ws.block[i - 2]) {
             // A conv block ends at layer i: layers i-1 and i have no parameters.
@@ -166,6 +201,7 @@ float batch_loss(const AnnModel& m, const AnnMatrix& x, const AnnMatrix& target,
         else
             ann_detail::layer_backward(m.layers[i], acts[i], acts[i + 1], *dy, caches[i],
                                        need_dx ? &dx : nullptr, grads->params[i]);
+        t0 = book(bwd_times, i, t0);
         if (need_dx && grads->feedback) grads->feedback(i, output_error, *dy, dx);
         if (need_dx) dy = &dx;
     }
@@ -203,12 +239,14 @@ struct TrainBlock {
 // what ann_loss does), block b > 0 from mix_seed(dropout_seed, b).
 float blocked_loss(const AnnModel& m, const AnnMatrix& x, const AnnMatrix& y,
                    const std::string& loss, uint64_t dropout_seed, int threads,
-                   std::vector<TrainBlock>& blocks, std::vector<AnnWorkspace>& ws, AnnMatrix& out) {
+                   std::vector<TrainBlock>& blocks, std::vector<AnnWorkspace>& ws, AnnMatrix& out,
+                   bool timed) {
     const int64_t B = x.rows();
     const int64_t nblocks = (B + kTrainBlock - 1) / kTrainBlock;
     if (int64_t(blocks.size()) < nblocks) blocks.resize(size_t(nblocks));
     const int chunks = parallel_chunk_count(nblocks, threads);
     if (int(ws.size()) < chunks) ws.resize(size_t(chunks));
+    for (auto& w : ws) w.timed = timed;
     parallel_chunks(nblocks, threads, [&](int c, int64_t b0, int64_t b1) {
         for (int64_t b = b0; b < b1; ++b) {
             TrainBlock& tb = blocks[size_t(b)];
@@ -387,6 +425,8 @@ std::vector<AnnEpochStat> fit_ann(AnnModel& model, const Dataset& train, AnnOpti
         AnnMatrix out;
         std::vector<TrainBlock> blocks;
         std::vector<AnnWorkspace> workspaces;
+        AnnWorkspace serial;  // feedback alignment's (whole batches on this thread)
+        serial.timed = o.layer_times != nullptr;
         std::normal_distribution<float> noise(0.0f, 1.0f);
         for (int64_t s = 0; s < N; s += B) {
             const int64_t nb = std::min(B, N - s);
@@ -405,18 +445,22 @@ std::vector<AnnEpochStat> fit_ann(AnnModel& model, const Dataset& train, AnnOpti
             // Feedback alignment's angle sums see whole batches, so fa/dfa keep the
             // single pass over the batch (serial); backprop runs in blocks over threads.
             const uint64_t dropout_seed = rng();
-            const float l = o.feedback ? ann_loss(model, x, y, t.loss, &g, true, dropout_seed, &out)
-                                       : blocked_loss(model, x, y, t.loss, dropout_seed, o.threads,
-                                                      blocks, workspaces, out);
+            const float l =
+                o.feedback ? batch_loss(model, x, y, t.loss, x.rows(), serial, &g, true,
+                                        dropout_seed, &out)
+                           : blocked_loss(model, x, y, t.loss, dropout_seed, o.threads, blocks,
+                                          workspaces, out, o.layer_times != nullptr);
             if (!std::isfinite(l))
                 throw InputError("training diverged (loss is " + std::to_string(l) + ") in epoch " +
                                      std::to_string(e + 1),
                                  "", "lower training.lr");
+            const double step0 = o.layer_times ? seconds_now() : 0;
             if (o.feedback)
                 opt.apply(model, g, t, lr);
             else
                 blocked_step(opt, model, blocks, (nb + kTrainBlock - 1) / kTrainBlock, t, lr,
                              o.threads);
+            if (o.layer_times) o.layer_times->step += seconds_now() - step0;
             loss_sum += double(l) * double(nb);
             seen += nb;
             if (!recon) {
@@ -430,6 +474,10 @@ std::vector<AnnEpochStat> fit_ann(AnnModel& model, const Dataset& train, AnnOpti
             bar.update(seen, extra);
         }
         bar.finish();
+        if (o.layer_times) {
+            workspaces.push_back(std::move(serial));
+            for (const AnnWorkspace& w : workspaces) add_times(*o.layer_times, w.times);
+        }
         AnnEpochStat st;
         st.epoch = int(e);
         st.loss = float(loss_sum / double(seen));

@@ -50,6 +50,15 @@ struct AnnOptimizer {
     void apply(AnnModel& model, const AnnGradients& g, const AnnTraining& t, float lr);
 };
 
+// Where a fit's time goes: seconds in each layer's forward and backward pass (summed over
+// the blocks of every batch and over the threads that ran them; a fused conv block,
+// conv2d + ReLU + 2x2 pooling, is booked whole on its conv2d layer) and in the optimiser
+// steps. What is left of an epoch's time is the batches' assembly and their losses.
+struct AnnLayerTimes {
+    std::vector<double> forward, backward;  // [layer]
+    double step = 0;                        // adding the blocks' gradients and updating
+};
+
 struct AnnFitOptions {
     int first_epoch = 0;       // > 0 when resuming
     int epochs = 10;
@@ -64,6 +73,9 @@ struct AnnFitOptions {
     // Worker threads. A batch runs in fixed blocks of 32 rows whose gradients are added in
     // block order, so the trained bits are the same for any count.
     int threads = 1;
+    // When set, receives where the time went (added to what it holds). Timing changes no
+    // result.
+    AnnLayerTimes* layer_times = nullptr;
 };
 
 struct AnnEpochStat {
