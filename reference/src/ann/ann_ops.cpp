@@ -398,17 +398,43 @@ void max_rows(const float* in, float* vv, int32_t* vi, int64_t rows, int64_t W, 
     }
 }
 
+// Window codes (see LayerCache::winner) from winners' input indices: `corner` holds each
+// output's window's top-left index in the map (O per map, for maps of rows * 2 rows of W).
+const std::vector<int32_t>& window_corners(int64_t rows, int64_t W) {
+    thread_local std::vector<int32_t> corner;
+    thread_local int64_t for_rows = -1, for_w = -1;
+    if (for_rows != rows || for_w != W) {
+        const int64_t OW = W / 2;
+        corner.resize(size_t(rows * OW));
+        for (int64_t r = 0; r < rows; ++r)
+            for (int64_t j = 0; j < OW; ++j) corner[size_t(r * OW + j)] = int32_t(2 * r * W + 2 * j);
+        for_rows = rows;
+        for_w = W;
+    }
+    return corner;
+}
+
+// The code of a window whose winner sits `d` after its top-left corner (0, 1, W or W + 1)
+// and whose pooled value is m.
+inline uint8_t window_code(int32_t d, float m, int64_t W) {
+    return m > 0.0f ? uint8_t((d >= W ? 2 : 0) | (d & 1)) : uint8_t(4);
+}
+
 // n maps of `rows` * 2 rows of W floats each, `x_stride` floats apart, into pooled maps
-// `y_stride` apart; argmax (optional) receives each output's input index, O per map.
+// `y_stride` apart; argmax (optional) receives each output's input index, O per map, and
+// code (optional) each window's code (LayerCache::winner), O per map.
 void maxpool2_even(const float* x, int64_t x_stride, int64_t n, float* y, int64_t y_stride,
-                   int32_t* argmax, int64_t rows, int64_t W, bool relu) {
+                   int32_t* argmax, uint8_t* code, int64_t rows, int64_t W, bool relu) {
     using F = F16;
     using I = I16;
+    typedef uint8_t C16 __attribute__((vector_size(16)));
     const int64_t half = rows * W, O = half / 2;
     thread_local std::vector<float> vv;
     thread_local std::vector<int32_t> vi;
     vv.resize(size_t(half));
     vi.resize(size_t(half));
+    const int32_t* corner = code ? window_corners(rows, W).data() : nullptr;
+    const F zero = {};
     const I even = {0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30};
     const I odd = even + 1;
     for (int64_t b = 0; b < n; ++b) {
@@ -418,6 +444,7 @@ void maxpool2_even(const float* x, int64_t x_stride, int64_t n, float* y, int64_
             max_rows<F8, I8, 8>(x + b * x_stride, vv.data(), vi.data(), rows, W, relu);
         float* out = y + b * y_stride;
         int32_t* arg = argmax ? argmax + b * O : nullptr;
+        uint8_t* cd = code ? code + b * O : nullptr;
         int64_t j = 0;
         for (; j + 16 <= O; j += 16) {
             F a0, a1;
@@ -431,9 +458,15 @@ void maxpool2_even(const float* x, int64_t x_stride, int64_t n, float* y, int64_
             const I right = (q > p) | ((q == p) & (iq < ip));
             const F m = right ? q : p;
             std::memcpy(out + j, &m, sizeof m);
-            if (arg) {
-                const I mi = right ? iq : ip;
-                std::memcpy(arg + j, &mi, sizeof mi);
+            const I mi = right ? iq : ip;
+            if (arg) std::memcpy(arg + j, &mi, sizeof mi);
+            if (cd) {
+                I c0;
+                std::memcpy(&c0, corner + j, sizeof c0);
+                const I d = mi - c0;
+                const I c = m > zero ? ((d >= int32_t(W)) & 2) | (d & 1) : I{} + 4;
+                const C16 c8 = __builtin_convertvector(c, C16);
+                std::memcpy(cd + j, &c8, sizeof c8);
             }
         }
         for (; j < O; ++j) {
@@ -442,6 +475,7 @@ void maxpool2_even(const float* x, int64_t x_stride, int64_t n, float* y, int64_
             const bool right = q > p || (q == p && iq < ip);
             out[j] = right ? q : p;
             if (arg) arg[j] = right ? iq : ip;
+            if (cd) cd[j] = window_code((right ? iq : ip) - corner[j], out[j], W);
         }
     }
 }
@@ -452,8 +486,8 @@ void pool2_forward(const AnnLayer& l, const AnnMatrix& x, AnnMatrix& y, int32_t*
     const bool mx = l.kind == AnnLayerKind::MaxPool;
     if (H % 2 == 0 && W % 2 == 0 && (!mx || W >= 8)) {
         if (mx) {
-            maxpool2_even(x.data(), x.cols(), x.rows(), y.data(), y.cols(), argmax, C * OH, W,
-                          false);
+            maxpool2_even(x.data(), x.cols(), x.rows(), y.data(), y.cols(), argmax, nullptr,
+                          C * OH, W, false);
         } else {
             for (int64_t b = 0; b < x.rows(); ++b)
                 avgpool2_rows(x.row(b).data(), C * OH, W, y.row(b).data());
@@ -505,23 +539,26 @@ void mask_positive(float* __restrict v, const uint8_t* __restrict pos, int64_t n
 }
 
 // The gradient at the input of a 2x2 max pooling that follows a ReLU, from the gradient g
-// at its output y, for `rows` pooled rows of W / 2 outputs (one sample's map): each
-// window's winner (at, its index in the map) gets 0 + g where the pooled value is positive
-// (the sum a zeroed buffer would hold; the ReLU passes it), every other input 0. Every
-// input of the map `out` (rows * 2 rows of W) is written, so nothing is cleared first.
-void maxpool2_relu_backward(const float* g, const float* y, const int32_t* at, int64_t rows,
-                            int64_t W, float* out) {
+// at its output, for `rows` pooled rows of W / 2 outputs (one sample's map) whose windows'
+// codes (LayerCache::winner, with slack after the last) are `code`: each window's winner
+// gets 0 + g where the pooled value was positive (the sum a zeroed buffer would hold; the
+// ReLU passes it), every other input 0. Every input of the map `out` (rows * 2 rows of W)
+// is written, so nothing is cleared first.
+void maxpool2_relu_backward(const float* g, const uint8_t* code, int64_t rows, int64_t W,
+                            float* out) {
+    typedef uint8_t C16 __attribute__((vector_size(16)));
     const int64_t OW = W / 2;
     const F16 zero = {};
     for (int64_t r = 0; r < rows; ++r) {
         float* top = out + 2 * r * W;
         for (int64_t j = 0; j < OW; j += 16) {
             const int64_t n = std::min<int64_t>(16, OW - j), q = r * OW + j;
-            const F16 gv = load_first<F16>(g + q, n), yv = load_first<F16>(y + q, n);
-            const I16 c = load_first<I16>(at + q, n) - (2 * kLane + int32_t(2 * r * W + 2 * j));
-            const F16 v = yv > zero ? zero + gv : zero;
+            const F16 v = zero + load_first<F16>(g + q, n);
+            C16 c8;
+            std::memcpy(&c8, code + q, sizeof c8);  // lanes past n are not stored below
+            const I16 c = __builtin_convertvector(c8, I16);
             const F16 te = c == 0 ? v : zero, to = c == 1 ? v : zero;
-            const F16 be = c == int32_t(W) ? v : zero, bo = c == int32_t(W + 1) ? v : zero;
+            const F16 be = c == 2 ? v : zero, bo = c == 3 ? v : zero;
             const int64_t c0 = std::min<int64_t>(16, 2 * n), c1 = 2 * n - c0;
             store_first(top + 2 * j, __builtin_shuffle(te, to, kZipLo), c0);
             store_first(top + 2 * j + 16, __builtin_shuffle(te, to, kZipHi), c1);
@@ -807,7 +844,7 @@ void conv_block_forward(const AnnLayer& conv, const AnnLayer& pool, const AnnMat
     const bool mx = pool.kind == AnnLayerKind::MaxPool;
     y.resize(B, O);
     if (mx)
-        cache.argmax.resize(size_t(B * O));
+        cache.winner.resize(size_t(B * O + 16));
     else
         cache.positive.resize(size_t(B * row));
     const ConvGeometry g{d.c, d.h, d.w, d.k, d.oc};
@@ -815,8 +852,8 @@ void conv_block_forward(const AnnLayer& conv, const AnnLayer& pool, const AnnMat
                         conv.params[1].value.data(), nullptr, 0, cache.conv,
                         [&](int64_t r0, int64_t n, float* out) {
         if (mx) {
-            maxpool2_even(out, row, n, y.row(r0).data(), O, cache.argmax.data() + r0 * O,
-                          d.oc * OH, d.ow, true);
+            maxpool2_even(out, row, n, y.row(r0).data(), O, nullptr,
+                          cache.winner.data() + r0 * O, d.oc * OH, d.ow, true);
             return;
         }
         relu_and_mask(out, cache.positive.data() + r0 * row, n * row);
@@ -861,8 +898,8 @@ void conv_block_backward(const AnnLayer& conv, const AnnLayer& pool, const AnnMa
                          [&](int64_t r0, int64_t n, float* out) {
         if (mx) {
             for (int64_t b = 0; b < n; ++b)
-                maxpool2_relu_backward(dy.row(r0 + b).data(), y.row(r0 + b).data(),
-                                       cache.argmax.data() + (r0 + b) * O, d.oc * OH, d.ow,
+                maxpool2_relu_backward(dy.row(r0 + b).data(),
+                                       cache.winner.data() + (r0 + b) * O, d.oc * OH, d.ow,
                                        out + b * row);
             return;
         }

@@ -18,6 +18,9 @@ struct LayerCache {
     AnnMatrix mask;                 // dropout: scaled keep mask
     std::vector<int32_t> argmax;    // max pooling: input index of each output
     std::vector<uint8_t> positive;  // conv block with average pooling: conv output > 0
+    // Conv block with max pooling: each window's winner (0 to 3, row by row) where the pooled
+    // value is positive, else 4 (no gradient passes); 16 bytes of slack follow the last.
+    std::vector<uint8_t> winner;
     std::vector<AnnMatrix> h, c, gates;  // rnn/lstm per time step
 };
 
