@@ -67,6 +67,13 @@ inline float lane_sum(const float* v) {
     return t[0];
 }
 
+// Asks for the cache lines of `count` floats from p to be fetched (a hint; no effect on
+// results).
+inline void prefetch_floats(const float* p, int64_t count) {
+    for (int64_t i = 0; i < count; i += 64 / int64_t(sizeof(float))) __builtin_prefetch(p + i);
+    __builtin_prefetch(p + count - 1);
+}
+
 // Sizes of the shifted planes of one layer. A plane's pixel p sits at lead + pad*W + p
 // from the plane's start; the lead puts pixel 0 on a 64-byte boundary, so the unshifted
 // row's loads (the output gradient's in the weight gradient) never straddle cache lines.
@@ -465,11 +472,19 @@ void conv_direct_backward(const ConvGeometry& g, int64_t rows, const float* dy,
         }
         const float* xplanes = s.xplanes.data() + r0 * x_stride;
         for (int64_t o0 = 0; o0 < g.oc; o0 += kDwCo)
-            for (int64_t t0 = 0; t0 < terms; t0 += kDwK)
+            for (int64_t t0 = 0; t0 < terms; t0 += kDwK) {
+                // The forward pass built these input planes long ago, so the first row of
+                // tiles finds them far down the cache hierarchy: it asks for the next tile's
+                // while this one runs.
+                if (o0 == 0 && t0 + kDwK < terms)
+                    for (int64_t b = 0; b < n; ++b)
+                        prefetch_floats(xplanes + b * x_stride + xoff[size_t(t0 + kDwK)],
+                                        (g.k - 1) * pl.w + pl.nv * kLanes);
                 dw_tile_any(std::min<int64_t>(kDwCo, g.oc - o0), std::min<int64_t>(kDwK, terms - t0),
                             xplanes, x_stride, xoff.data() + t0, dsrc + o0 * dchannel, dsample,
                             dchannel, pl.nv, 0, n, s.part.data() + (o0 * terms + t0) * kLanes,
                             terms, first);
+            }
         if (shifts)
             conv_planes(pl, n, s.dplanes.data(), d_stride, doff, s.wt.data(), g.c, nullptr,
                         dx + r0 * dx_stride, dx_stride);
