@@ -475,7 +475,7 @@ std::vector<AnnEpochStat> fit_ann(AnnModel& model, const Dataset& train, AnnOpti
         }
         bar.finish();
         if (o.layer_times) {
-            workspaces.push_back(std::move(serial));
+            add_times(*o.layer_times, serial.times);
             for (const AnnWorkspace& w : workspaces) add_times(*o.layer_times, w.times);
         }
         AnnEpochStat st;
