@@ -16,6 +16,8 @@
 
 #include "sf/core/error.hpp"
 
+#include "dense_gemm.hpp"
+
 namespace sf::ann_detail {
 
 namespace {
@@ -606,7 +608,9 @@ void layer_forward(const AnnLayer& l, const AnnMatrix& x, AnnMatrix& y, LayerCac
     switch (l.kind) {
     case AnnLayerKind::Dense: {
         const int64_t in = x.cols(), out = l.units;
-        y.noalias() = x * pmat(l, 0, out, in).transpose();
+        y.resize(B, out);
+        if (!dense_product_forward(B, in, out, x.data(), l.params[0].value.data(), y.data()))
+            y.noalias() = x * pmat(l, 0, out, in).transpose();
         y.rowwise() += pmat(l, 1, 1, out).row(0);
         break;
     }
@@ -724,10 +728,16 @@ void layer_backward(const AnnLayer& l, const AnnMatrix& x, const AnnMatrix& y,
         // Straight into the gradient's storage: no temporary to allocate and copy (the
         // trainer calls this once per block of 32 samples).
         dp[0].resize(size_t(out * in));
-        MMap(dp[0].data(), out, in).noalias() = dy.transpose() * x;
+        if (!dense_product_weight_grad(B, in, out, dy.data(), x.data(), dp[0].data()))
+            MMap(dp[0].data(), out, in).noalias() = dy.transpose() * x;
         const RowVec db = dy.colwise().sum();
         dp[1].assign(db.data(), db.data() + db.size());
-        if (dx) dx->noalias() = dy * pmat(l, 0, out, in);
+        if (dx) {
+            dx->resize(B, in);
+            if (!dense_product_input_grad(B, in, out, dy.data(), l.params[0].value.data(),
+                                          dx->data()))
+                dx->noalias() = dy * pmat(l, 0, out, in);
+        }
         break;
     }
     case AnnLayerKind::Conv2d: {

@@ -1,0 +1,241 @@
+// A dense layer's matrix products in Eigen's summation order (see dense_gemm.hpp).
+//
+// All three are one product in a common frame: out(v, s) = sum over k of A(k, v) * S(k, s),
+// where v runs along contiguous floats of A and of out (the vector lanes) and S(k, s) is
+// one float that every lane of a term shares (a broadcast):
+//   input gradient   v = i, s = b, k = o:  A = w,     S(k, s) = dy[s][k], out = dx
+//   weight gradient  v = i, s = o, k = b:  A = x,     S(k, s) = dy[k][s], out = dw
+//   forward          v = b, s = o, k = i:  A = x^T,   S(k, s) = w[s][k],  out = y^T
+// Eigen's rows are v in the first two and s in the forward pass.
+#include "dense_gemm.hpp"
+
+#include <algorithm>
+#include <array>
+#include <utility>
+
+#include <Eigen/Core>
+
+#include "conv_direct.hpp"
+
+#if defined(__AVX512F__) && defined(__FMA__)
+#include <immintrin.h>
+#define SF_DENSE_KERNELS 1
+#endif
+
+namespace sf::ann_detail {
+
+#if defined(SF_DENSE_KERNELS)
+namespace {
+
+constexpr int kLanes = 16;
+// Broadcasts per tile: a plain tile has 2 vectors x 12 = 24 accumulators, a split one
+// 1 x 12, twice (even and odd terms).
+constexpr int kTileS = 12;
+
+// Eigen's blocking of a product with `rows` x `cols` result (its column-major frame) and
+// `depth` terms per sum: the same call its matrix product makes.
+struct Blocking {
+    int64_t kc, mc, nc;
+};
+
+Blocking eigen_blocking(int64_t rows, int64_t cols, int64_t depth) {
+    Eigen::Index kc = depth, mc = rows, nc = cols;
+    Eigen::internal::computeProductBlockingSizes<float, float, 1>(kc, mc, nc, Eigen::Index(1));
+    return {int64_t(kc), int64_t(mc), int64_t(nc)};
+}
+
+// Where Eigen's kernel starts its one-packet row panels in a panel of n rows: after the
+// panels of three packets (48 rows) and of two (32).
+int64_t split_start(int64_t n) {
+    const int64_t p3 = n / 48 * 48;
+    return p3 + (n - p3) / 32 * 32;
+}
+
+// True when Eigen's product of a [dst_rows x depth] by [depth x dst_cols] matrix into a
+// row-major destination goes through its blocked kernel (not the coefficient-wise product
+// it uses below 20, nor a matrix-vector product), and every row panel of its kernel is a
+// multiple of four rows (so none of the kernel's scalar rows run).
+bool kernel_applies(int64_t dst_rows, int64_t dst_cols, int64_t depth, const Blocking& bk,
+                    int64_t rows) {
+    if (dst_rows < 2 || dst_cols < 2 || depth < 1 || depth + dst_rows + dst_cols < 20)
+        return false;
+    for (int64_t i2 = 0; i2 < rows; i2 += bk.mc)
+        if ((std::min(bk.mc, rows - i2)) % 4 != 0) return false;
+    return true;
+}
+
+// The operands of out(v, s) = sum over k of A(k, v) * S(k, s).
+struct Operands {
+    const float* a;
+    int64_t lda;  // A(k, v) = a[k*lda + v]
+    const float* s;
+    int64_t sk, ss;  // S(k, s) = s[k*sk + s*ss]
+    float* out;
+    int64_t os;  // out(v, s) = out[s*os + v]
+};
+
+__mmask16 lane_mask(int64_t n) { return n >= kLanes ? __mmask16(0xFFFF) : __mmask16((1u << n) - 1); }
+
+// One register tile: NV vectors from v0 (with kTail, the last one only `tail` lanes wide)
+// by NS broadcasts from s0, over the d terms from k0. Adds the tile's sums to out, or, for
+// the first block of terms, to +0 (out is not read). kSplit: the chain is Eigen's
+// one-packet panel's, even terms of the first multiple of eight into acc and odd ones into
+// odd. (Masked loads are kept out of the full tiles: with them in the loop, GCC 12 keeps
+// the accumulators in memory.)
+template <int NV, int NS, bool kSplit, bool kTail>
+void tile(const Operands& p, int64_t v0, int64_t s0, int64_t k0, int64_t d, __mmask16 tail,
+          bool first) {
+    const int64_t lda = p.lda, sk = p.sk, ss = p.ss;
+    const float* a = p.a + k0 * lda + v0;
+    const float* s = p.s + k0 * sk + s0 * ss;
+    __m512 acc[NV][NS], odd[NV][NS];
+    for (int v = 0; v < NV; ++v)
+        for (int j = 0; j < NS; ++j) acc[v][j] = odd[v][j] = _mm512_setzero_ps();
+    const int64_t peeled = kSplit ? d & ~int64_t(7) : 0;
+    for (int64_t k = 0; k < d; ++k, a += lda, s += sk) {
+        __m512 av[NV];
+        for (int v = 0; v < NV; ++v)
+            av[v] = kTail && v + 1 == NV ? _mm512_maskz_loadu_ps(tail, a + v * kLanes)
+                                         : _mm512_loadu_ps(a + v * kLanes);
+        if (kSplit && k < peeled && (k & 1)) {
+            for (int j = 0; j < NS; ++j) {
+                const __m512 b = _mm512_set1_ps(s[j * ss]);
+                for (int v = 0; v < NV; ++v) odd[v][j] = _mm512_fmadd_ps(av[v], b, odd[v][j]);
+            }
+        } else {
+            for (int j = 0; j < NS; ++j) {
+                const __m512 b = _mm512_set1_ps(s[j * ss]);
+                for (int v = 0; v < NV; ++v) acc[v][j] = _mm512_fmadd_ps(av[v], b, acc[v][j]);
+            }
+        }
+        if (kSplit && k + 1 == peeled)
+            for (int v = 0; v < NV; ++v)
+                for (int j = 0; j < NS; ++j) acc[v][j] = _mm512_add_ps(acc[v][j], odd[v][j]);
+    }
+    float* out = p.out + s0 * p.os + v0;
+    for (int j = 0; j < NS; ++j)
+        for (int v = 0; v < NV; ++v) {
+            float* o = out + j * p.os + v * kLanes;
+            const __mmask16 m = v + 1 < NV ? __mmask16(0xFFFF) : tail;
+            const __m512 prev = first ? _mm512_setzero_ps() : _mm512_maskz_loadu_ps(m, o);
+            _mm512_mask_storeu_ps(o, m, _mm512_add_ps(prev, acc[v][j]));
+        }
+}
+
+using TileFn = void (*)(const Operands&, int64_t, int64_t, int64_t, int64_t, __mmask16, bool);
+
+template <int NV, bool kSplit, bool kTail, int... NS>
+constexpr std::array<TileFn, sizeof...(NS)> tile_table(std::integer_sequence<int, NS...>) {
+    return {&tile<NV, NS + 1, kSplit, kTail>...};
+}
+
+// The tiles of one rectangle [v0, v1) x [s0, s1) of out, for the terms [k0, k0 + d).
+void rectangle(const Operands& p, int64_t v0, int64_t v1, int64_t s0, int64_t s1, bool split,
+               int64_t k0, int64_t d, bool first) {
+    // [split][tail][NV - 1][NS - 1]
+    using Row = std::array<TileFn, kTileS>;
+    static constexpr Row kTiles[2][2][2] = {
+        {{tile_table<1, false, false>(std::make_integer_sequence<int, kTileS>{}),
+          tile_table<2, false, false>(std::make_integer_sequence<int, kTileS>{})},
+         {tile_table<1, false, true>(std::make_integer_sequence<int, kTileS>{}),
+          tile_table<2, false, true>(std::make_integer_sequence<int, kTileS>{})}},
+        {{tile_table<1, true, false>(std::make_integer_sequence<int, kTileS>{}), Row{}},
+         {tile_table<1, true, true>(std::make_integer_sequence<int, kTileS>{}), Row{}}}};
+    const int64_t vstep = split ? kLanes : 2 * kLanes;
+    for (int64_t v = v0; v < v1; v += vstep) {
+        const int64_t nv = std::min(vstep, v1 - v), vectors = (nv + kLanes - 1) / kLanes;
+        const int64_t last = nv - (vectors - 1) * kLanes;
+        const bool masked = last < kLanes;
+        for (int64_t s = s0; s < s1; s += kTileS) {
+            const int64_t ns = std::min<int64_t>(kTileS, s1 - s);
+            kTiles[split][masked][vectors - 1][ns - 1](p, v, s, k0, d, lane_mask(last), first);
+        }
+    }
+}
+
+// The whole product, Eigen's rows being v (rows_are_v) or s. nv, ns: the extents.
+void product(const Operands& p, int64_t nv, int64_t ns, int64_t depth, bool rows_are_v,
+             const Blocking& bk) {
+    const int64_t rows = rows_are_v ? nv : ns, cols = rows_are_v ? ns : nv;
+    for (int64_t k0 = 0; k0 < depth; k0 += bk.kc) {
+        const int64_t d = std::min(bk.kc, depth - k0);
+        for (int64_t i2 = 0; i2 < rows; i2 += bk.mc) {
+            const int64_t mc = std::min(bk.mc, rows - i2), sp = i2 + split_start(mc);
+            for (int64_t j2 = 0; j2 < cols; j2 += bk.nc) {
+                const int64_t nc = std::min(bk.nc, cols - j2), c4 = j2 + nc / 4 * 4;
+                // {row range, column range, split}: Eigen's kernel splits the chain only
+                // in its one-packet rows and the columns that fill groups of four.
+                const int64_t parts[3][5] = {{i2, sp, j2, j2 + nc, 0},
+                                             {sp, i2 + mc, j2, c4, 1},
+                                             {sp, i2 + mc, c4, j2 + nc, 0}};
+                for (const auto& r : parts) {
+                    if (r[0] >= r[1] || r[2] >= r[3]) continue;
+                    if (rows_are_v)
+                        rectangle(p, r[0], r[1], r[2], r[3], r[4] != 0, k0, d, k0 == 0);
+                    else
+                        rectangle(p, r[2], r[3], r[0], r[1], r[4] != 0, k0, d, k0 == 0);
+                }
+            }
+        }
+    }
+}
+
+}  // namespace
+
+bool dense_product_forward(int64_t batch, int64_t in, int64_t out, const float* x,
+                           const float* w, float* y) {
+    // Eigen's frame: y^T [out x batch] = w [out x in] * x^T.
+    const Blocking bk = eigen_blocking(out, batch, in);
+    if (!kernel_applies(batch, out, in, bk, out)) return false;
+    thread_local AlignedFloats xt, yt;
+    xt.resize(size_t(in * batch));
+    yt.resize(size_t(out * batch));
+    constexpr int64_t kT = 16;
+    for (int64_t b0 = 0; b0 < batch; b0 += kT)
+        for (int64_t i0 = 0; i0 < in; i0 += kT) {
+            const int64_t b1 = std::min(batch, b0 + kT), i1 = std::min(in, i0 + kT);
+            for (int64_t i = i0; i < i1; ++i)
+                for (int64_t b = b0; b < b1; ++b) xt[size_t(i * batch + b)] = x[b * in + i];
+        }
+    const Operands p{xt.data(), batch, w, 1, in, yt.data(), batch};
+    product(p, batch, out, in, false, bk);
+    for (int64_t b = 0; b < batch; ++b)
+        for (int64_t o = 0; o < out; ++o) y[b * out + o] = yt[size_t(o * batch + b)];
+    return true;
+}
+
+bool dense_product_weight_grad(int64_t batch, int64_t in, int64_t out, const float* dy,
+                               const float* x, float* dw) {
+    // Eigen's frame: dw^T [in x out] = x^T [in x batch] * dy.
+    const Blocking bk = eigen_blocking(in, out, batch);
+    if (!kernel_applies(out, in, batch, bk, in)) return false;
+    const Operands p{x, in, dy, out, 1, dw, in};
+    product(p, in, out, batch, true, bk);
+    return true;
+}
+
+bool dense_product_input_grad(int64_t batch, int64_t in, int64_t out, const float* dy,
+                              const float* w, float* dx) {
+    // Eigen's frame: dx^T [in x batch] = w^T [in x out] * dy^T.
+    const Blocking bk = eigen_blocking(in, batch, out);
+    if (!kernel_applies(batch, in, out, bk, in)) return false;
+    const Operands p{w, in, dy, 1, out, dx, in};
+    product(p, in, batch, out, true, bk);
+    return true;
+}
+
+#else  // no AVX-512 with FMA: the callers keep Eigen's expressions
+
+bool dense_product_forward(int64_t, int64_t, int64_t, const float*, const float*, float*) {
+    return false;
+}
+bool dense_product_weight_grad(int64_t, int64_t, int64_t, const float*, const float*, float*) {
+    return false;
+}
+bool dense_product_input_grad(int64_t, int64_t, int64_t, const float*, const float*, float*) {
+    return false;
+}
+
+#endif
+
+}  // namespace sf::ann_detail

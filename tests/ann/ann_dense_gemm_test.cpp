@@ -1,0 +1,134 @@
+// The dense layer's own matrix products against the Eigen expressions they replace, bit
+// for bit, on random shapes: row counts that do and do not leave Eigen's kernel a
+// one-packet panel (where it splits its sums in two), sums longer than one of Eigen's
+// blocks of terms, block lengths that are not a multiple of eight, column counts that are
+// not a multiple of four, and the small products Eigen sends elsewhere (where the kernels
+// must decline). The data mix magnitudes so that any change in the order of a sum shows.
+#include <catch2/catch.hpp>
+
+#include <cstring>
+#include <random>
+#include <sstream>
+
+#include <Eigen/Core>
+
+#include "../../reference/src/ann/dense_gemm.hpp"
+
+using namespace sf::ann_detail;
+
+namespace {
+
+using Mat = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+using Map = Eigen::Map<Mat>;
+using CMap = Eigen::Map<const Mat>;
+
+// Values from 1e-3 to 1e3 of either sign, and some exact zeros: sums of them round
+// differently in almost any other order.
+Mat random_matrix(int64_t r, int64_t c, std::mt19937_64& rng) {
+    std::uniform_real_distribution<float> u(-1, 1);
+    std::uniform_int_distribution<int> e(-3, 3), zero(0, 15);
+    Mat m(r, c);
+    for (int64_t i = 0; i < m.size(); ++i)
+        m.data()[i] = zero(rng) == 0 ? 0.0f : u(rng) * std::pow(10.0f, float(e(rng)));
+    return m;
+}
+
+// The index of the first element where a and b differ in their bits, or -1.
+int64_t first_difference(const Mat& a, const Mat& b) {
+    for (int64_t i = 0; i < a.size(); ++i)
+        if (std::memcmp(a.data() + i, b.data() + i, sizeof(float)) != 0) return i;
+    return -1;
+}
+
+std::string where(const char* what, int64_t batch, int64_t in, int64_t out, int64_t i,
+                  int64_t cols, const Mat& a, const Mat& b) {
+    std::ostringstream s;
+    s << what << " batch " << batch << " in " << in << " out " << out << ": first difference at ["
+      << i / cols << "][" << i % cols << "]: " << a.data()[i] << " vs Eigen " << b.data()[i];
+    return s.str();
+}
+
+// Runs the three products for one shape; returns how many the kernels took.
+int check_shape(int64_t batch, int64_t in, int64_t out, std::mt19937_64& rng) {
+    const Mat x = random_matrix(batch, in, rng), w = random_matrix(out, in, rng),
+              dy = random_matrix(batch, out, rng);
+    const CMap W(w.data(), out, in);
+    int taken = 0;
+
+    Mat y_eigen(batch, out);
+    y_eigen.noalias() = x * W.transpose();
+    Mat y(batch, out);
+    if (dense_product_forward(batch, in, out, x.data(), w.data(), y.data())) {
+        ++taken;
+        const int64_t d = first_difference(y, y_eigen);
+        INFO(where("forward", batch, in, out, d, out, y, y_eigen));
+        CHECK(d == -1);
+    }
+
+    Mat dw_eigen(out, in);
+    Map(dw_eigen.data(), out, in).noalias() = dy.transpose() * x;
+    Mat dw(out, in);
+    if (dense_product_weight_grad(batch, in, out, dy.data(), x.data(), dw.data())) {
+        ++taken;
+        const int64_t d = first_difference(dw, dw_eigen);
+        INFO(where("weight gradient", batch, in, out, d, in, dw, dw_eigen));
+        CHECK(d == -1);
+    }
+
+    Mat dx_eigen(batch, in);
+    dx_eigen.noalias() = dy * W;
+    Mat dx(batch, in);
+    if (dense_product_input_grad(batch, in, out, dy.data(), w.data(), dx.data())) {
+        ++taken;
+        const int64_t d = first_difference(dx, dx_eigen);
+        INFO(where("input gradient", batch, in, out, d, in, dx, dx_eigen));
+        CHECK(d == -1);
+    }
+    return taken;
+}
+
+}  // namespace
+
+TEST_CASE("the dense layer's products have Eigen's bits on the trainers' shapes", "[ann]") {
+    std::mt19937_64 rng(11);
+    // {batch, in, out}: the CNN's fc1 and fc2 on blocks of 32 samples, the MLP's layers,
+    // the last block of a batch that is not a multiple of 32.
+    const int64_t shapes[][3] = {{32, 3136, 128}, {32, 128, 10},  {32, 784, 256},
+                                 {32, 256, 128},  {20, 3136, 128}, {7, 784, 256},
+                                 {128, 784, 256}, {64, 1568, 128}};
+    int taken = 0;
+    for (const auto& s : shapes) taken += check_shape(s[0], s[1], s[2], rng);
+#if defined(__AVX512F__) && defined(__FMA__)
+    // Every product of these shapes but fc2's forward pass (Eigen's rows are its 10 outputs,
+    // two of which its kernel runs as scalar rows) goes through the kernels.
+    CHECK(taken == 3 * 8 - 1);
+#else
+    CHECK(taken == 0);
+#endif
+}
+
+TEST_CASE("the dense layer's products have Eigen's bits on random shapes", "[ann]") {
+    std::mt19937_64 rng(12);
+    std::uniform_int_distribution<int64_t> batch(1, 70), in(1, 400), out(1, 90);
+    int taken = 0;
+    for (int t = 0; t < 150; ++t) {
+        int64_t b = batch(rng), i = in(rng), o = out(rng);
+        // Half the shapes with every dimension a multiple of four, so that most take the
+        // kernels; the rest decline wherever Eigen would run scalar rows.
+        if (t % 2 == 0) {
+            b = (b + 3) / 4 * 4;
+            i = (i + 3) / 4 * 4;
+            o = (o + 3) / 4 * 4;
+        }
+        taken += check_shape(b, i, o, rng);
+    }
+    // Long sums: more terms than one of Eigen's blocks.
+    for (int64_t depth : {1000, 2500, 4100}) {
+        taken += check_shape(36, depth, 52, rng);
+        taken += check_shape(44, 60, depth / 4 * 4, rng);
+        taken += check_shape(depth, 24, 40, rng);
+    }
+#if defined(__AVX512F__) && defined(__FMA__)
+    CHECK(taken > 200);
+#endif
+}
