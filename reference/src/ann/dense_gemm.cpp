@@ -72,6 +72,9 @@ struct Operands {
     int64_t sk, ss;  // S(k, s) = s[k*sk + s*ss]
     float* out;
     int64_t os;  // out(v, s) = out[s*os + v]
+    // Tile order: s outside v where out's rows are long and A's are short (the weight
+    // gradient writes each row of dw in one sweep; its A, the input, stays in the cache).
+    bool s_outer;
 };
 
 __mmask16 lane_mask(int64_t n) { return n >= kLanes ? __mmask16(0xFFFF) : __mmask16((1u << n) - 1); }
@@ -142,15 +145,46 @@ void rectangle(const Operands& p, int64_t v0, int64_t v1, int64_t s0, int64_t s1
         {{tile_table<1, true, false>(std::make_integer_sequence<int, kTileS>{}), Row{}},
          {tile_table<1, true, true>(std::make_integer_sequence<int, kTileS>{}), Row{}}}};
     const int64_t vstep = split ? kLanes : 2 * kLanes;
-    for (int64_t v = v0; v < v1; v += vstep) {
+    auto run = [&](int64_t v, int64_t s) {
         const int64_t nv = std::min(vstep, v1 - v), vectors = (nv + kLanes - 1) / kLanes;
         const int64_t last = nv - (vectors - 1) * kLanes;
         const bool masked = last < kLanes;
-        for (int64_t s = s0; s < s1; s += kTileS) {
-            const int64_t ns = std::min<int64_t>(kTileS, s1 - s);
-            kTiles[split][masked][vectors - 1][ns - 1](p, v, s, k0, d, lane_mask(last), first);
-        }
+        const int64_t ns = std::min<int64_t>(kTileS, s1 - s);
+        kTiles[split][masked][vectors - 1][ns - 1](p, v, s, k0, d, lane_mask(last), first);
+    };
+    if (p.s_outer) {
+        for (int64_t s = s0; s < s1; s += kTileS)
+            for (int64_t v = v0; v < v1; v += vstep) run(v, s);
+    } else {
+        for (int64_t v = v0; v < v1; v += vstep)
+            for (int64_t s = s0; s < s1; s += kTileS) run(v, s);
     }
+}
+
+// dst [cols][rows] = src [rows][cols] transposed, in 8 x 8 blocks of registers.
+void transpose(const float* src, int64_t rows, int64_t cols, float* dst) {
+    const int64_t r8 = rows / 8 * 8, c8 = cols / 8 * 8;
+    for (int64_t r0 = 0; r0 < r8; r0 += 8)
+        for (int64_t c0 = 0; c0 < c8; c0 += 8) {
+            __m256 r[8], t[8];
+            for (int i = 0; i < 8; ++i) r[i] = _mm256_loadu_ps(src + (r0 + i) * cols + c0);
+            for (int i = 0; i < 8; i += 2) {
+                t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
+                t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+            }
+            for (int i = 0; i < 8; i += 4) {
+                r[i] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(1, 0, 1, 0));
+                r[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(3, 2, 3, 2));
+                r[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+                r[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+            }
+            for (int i = 0; i < 4; ++i) {
+                _mm256_storeu_ps(dst + (c0 + i) * rows + r0, _mm256_permute2f128_ps(r[i], r[i + 4], 0x20));
+                _mm256_storeu_ps(dst + (c0 + i + 4) * rows + r0, _mm256_permute2f128_ps(r[i], r[i + 4], 0x31));
+            }
+        }
+    for (int64_t r = 0; r < rows; ++r)
+        for (int64_t c = r < r8 ? c8 : 0; c < cols; ++c) dst[c * rows + r] = src[r * cols + c];
 }
 
 // The whole product, Eigen's rows being v (rows_are_v) or s. nv, ns: the extents.
@@ -190,17 +224,10 @@ bool dense_product_forward(int64_t batch, int64_t in, int64_t out, const float* 
     thread_local AlignedFloats xt, yt;
     xt.resize(size_t(in * batch));
     yt.resize(size_t(out * batch));
-    constexpr int64_t kT = 16;
-    for (int64_t b0 = 0; b0 < batch; b0 += kT)
-        for (int64_t i0 = 0; i0 < in; i0 += kT) {
-            const int64_t b1 = std::min(batch, b0 + kT), i1 = std::min(in, i0 + kT);
-            for (int64_t i = i0; i < i1; ++i)
-                for (int64_t b = b0; b < b1; ++b) xt[size_t(i * batch + b)] = x[b * in + i];
-        }
-    const Operands p{xt.data(), batch, w, 1, in, yt.data(), batch};
+    transpose(x, batch, in, xt.data());
+    const Operands p{xt.data(), batch, w, 1, in, yt.data(), batch, false};
     product(p, batch, out, in, false, bk);
-    for (int64_t b = 0; b < batch; ++b)
-        for (int64_t o = 0; o < out; ++o) y[b * out + o] = yt[size_t(o * batch + b)];
+    transpose(yt.data(), out, batch, y);
     return true;
 }
 
@@ -209,7 +236,7 @@ bool dense_product_weight_grad(int64_t batch, int64_t in, int64_t out, const flo
     // Eigen's frame: dw^T [in x out] = x^T [in x batch] * dy.
     const Blocking bk = eigen_blocking(in, out, batch);
     if (!kernel_applies(out, in, batch, bk, in)) return false;
-    const Operands p{x, in, dy, out, 1, dw, in};
+    const Operands p{x, in, dy, out, 1, dw, in, true};
     product(p, in, out, batch, true, bk);
     return true;
 }
@@ -219,7 +246,7 @@ bool dense_product_input_grad(int64_t batch, int64_t in, int64_t out, const floa
     // Eigen's frame: dx^T [in x batch] = w^T [in x out] * dy^T.
     const Blocking bk = eigen_blocking(in, batch, out);
     if (!kernel_applies(batch, in, out, bk, in)) return false;
-    const Operands p{w, in, dy, 1, out, dx, in};
+    const Operands p{w, in, dy, 1, out, dx, in, false};
     product(p, in, batch, out, true, bk);
     return true;
 }
