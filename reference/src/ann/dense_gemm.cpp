@@ -17,7 +17,7 @@
 
 #include "conv_direct.hpp"
 
-#if defined(__AVX512F__) && defined(__FMA__)
+#if (defined(__AVX512F__) || defined(__AVX2__)) && defined(__FMA__)
 #include <immintrin.h>
 #define SF_DENSE_KERNELS 1
 #endif
@@ -27,10 +27,40 @@ namespace sf::ann_detail {
 #if defined(SF_DENSE_KERNELS)
 namespace {
 
+// The vector unit, the width of Eigen's float packet on the same build: AVX-512 (16 lanes,
+// 32 registers) or AVX2 with FMA (8 lanes, 16 registers). A plain register tile is kTileV
+// vectors by kTileS broadcasts, a split one 1 by kTileS, twice (even and odd terms): 24
+// accumulators of 32 registers, or 12 of 16.
+#if defined(__AVX512F__)
+using Vec = __m512;
+using Mask = __mmask16;
 constexpr int kLanes = 16;
-// Broadcasts per tile: a plain tile has 2 vectors x 12 = 24 accumulators, a split one
-// 1 x 12, twice (even and odd terms).
-constexpr int kTileS = 12;
+constexpr int kTileV = 2, kTileS = 12;
+inline Mask lane_mask(int64_t n) { return n >= kLanes ? Mask(0xFFFF) : Mask((1u << n) - 1); }
+inline Vec vzero() { return _mm512_setzero_ps(); }
+inline Vec vset(float f) { return _mm512_set1_ps(f); }
+inline Vec vload(const float* p) { return _mm512_loadu_ps(p); }
+inline Vec vload(Mask m, const float* p) { return _mm512_maskz_loadu_ps(m, p); }
+inline Vec vfma(Vec a, Vec b, Vec c) { return _mm512_fmadd_ps(a, b, c); }
+inline Vec vadd(Vec a, Vec b) { return _mm512_add_ps(a, b); }
+inline void vstore(float* p, Mask m, Vec v) { _mm512_mask_storeu_ps(p, m, v); }
+#else
+using Vec = __m256;
+using Mask = __m256i;
+constexpr int kLanes = 8;
+constexpr int kTileV = 3, kTileS = 4;
+inline Mask lane_mask(int64_t n) {
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(int(std::min<int64_t>(n, kLanes))),
+                              _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+inline Vec vzero() { return _mm256_setzero_ps(); }
+inline Vec vset(float f) { return _mm256_set1_ps(f); }
+inline Vec vload(const float* p) { return _mm256_loadu_ps(p); }
+inline Vec vload(Mask m, const float* p) { return _mm256_maskload_ps(p, m); }
+inline Vec vfma(Vec a, Vec b, Vec c) { return _mm256_fmadd_ps(a, b, c); }
+inline Vec vadd(Vec a, Vec b) { return _mm256_add_ps(a, b); }
+inline void vstore(float* p, Mask m, Vec v) { _mm256_maskstore_ps(p, m, v); }
+#endif
 
 // Eigen's blocking of a product with `rows` x `cols` result (its column-major frame) and
 // `depth` terms per sum: the same call its matrix product makes.
@@ -45,10 +75,10 @@ Blocking eigen_blocking(int64_t rows, int64_t cols, int64_t depth) {
 }
 
 // Where Eigen's kernel starts its one-packet row panels in a panel of n rows: after the
-// panels of three packets (48 rows) and of two (32).
+// panels of three packets and of two (a packet is kLanes rows).
 int64_t split_start(int64_t n) {
-    const int64_t p3 = n / 48 * 48;
-    return p3 + (n - p3) / 32 * 32;
+    const int64_t p3 = n / (3 * kLanes) * (3 * kLanes);
+    return p3 + (n - p3) / (2 * kLanes) * (2 * kLanes);
 }
 
 // True when Eigen's product of a [dst_rows x depth] by [depth x dst_cols] matrix into a
@@ -78,59 +108,57 @@ struct Operands {
     int64_t prefetch;  // floats ahead of A(k, v0) to fetch into the cache each term (0: none)
 };
 
-__mmask16 lane_mask(int64_t n) { return n >= kLanes ? __mmask16(0xFFFF) : __mmask16((1u << n) - 1); }
-
-// One register tile: NV vectors from v0 (with kTail, the last one only `tail` lanes wide)
+// One register tile: NV vectors from v0 (with kTail, the last one only tail_lanes wide)
 // by NS broadcasts from s0, over the d terms from k0. Adds the tile's sums to out, or, for
 // the first block of terms, to +0 (out is not read). kSplit: the chain is Eigen's
 // one-packet panel's, even terms of the first multiple of eight into acc and odd ones into
 // odd. (Masked loads are kept out of the full tiles: with them in the loop, GCC 12 keeps
 // the accumulators in memory.)
 template <int NV, int NS, bool kSplit, bool kTail>
-void tile(const Operands& p, int64_t v0, int64_t s0, int64_t k0, int64_t d, __mmask16 tail,
+void tile(const Operands& p, int64_t v0, int64_t s0, int64_t k0, int64_t d, int64_t tail_lanes,
           bool first) {
+    const Mask tail = lane_mask(tail_lanes);
     const int64_t lda = p.lda, sk = p.sk, ss = p.ss;
     const float* a = p.a + k0 * lda + v0;
     const float* s = p.s + k0 * sk + s0 * ss;
-    __m512 acc[NV][NS], odd[NV][NS];
+    Vec acc[NV][NS], odd[NV][NS];
     for (int v = 0; v < NV; ++v)
-        for (int j = 0; j < NS; ++j) acc[v][j] = odd[v][j] = _mm512_setzero_ps();
+        for (int j = 0; j < NS; ++j) acc[v][j] = odd[v][j] = vzero();
     const int64_t peeled = kSplit ? d & ~int64_t(7) : 0;
     for (int64_t k = 0; k < d; ++k, a += lda, s += sk) {
-        if (p.prefetch) {
-            _mm_prefetch(reinterpret_cast<const char*>(a + p.prefetch), _MM_HINT_T0);
-            _mm_prefetch(reinterpret_cast<const char*>(a + p.prefetch + kLanes), _MM_HINT_T0);
-        }
-        __m512 av[NV];
+        if (p.prefetch)
+            for (int f = 0; f < NV * kLanes; f += 16)
+                _mm_prefetch(reinterpret_cast<const char*>(a + p.prefetch + f), _MM_HINT_T0);
+        Vec av[NV];
         for (int v = 0; v < NV; ++v)
-            av[v] = kTail && v + 1 == NV ? _mm512_maskz_loadu_ps(tail, a + v * kLanes)
-                                         : _mm512_loadu_ps(a + v * kLanes);
+            av[v] = kTail && v + 1 == NV ? vload(tail, a + v * kLanes) : vload(a + v * kLanes);
         if (kSplit && k < peeled && (k & 1)) {
             for (int j = 0; j < NS; ++j) {
-                const __m512 b = _mm512_set1_ps(s[j * ss]);
-                for (int v = 0; v < NV; ++v) odd[v][j] = _mm512_fmadd_ps(av[v], b, odd[v][j]);
+                const Vec b = vset(s[j * ss]);
+                for (int v = 0; v < NV; ++v) odd[v][j] = vfma(av[v], b, odd[v][j]);
             }
         } else {
             for (int j = 0; j < NS; ++j) {
-                const __m512 b = _mm512_set1_ps(s[j * ss]);
-                for (int v = 0; v < NV; ++v) acc[v][j] = _mm512_fmadd_ps(av[v], b, acc[v][j]);
+                const Vec b = vset(s[j * ss]);
+                for (int v = 0; v < NV; ++v) acc[v][j] = vfma(av[v], b, acc[v][j]);
             }
         }
         if (kSplit && k + 1 == peeled)
             for (int v = 0; v < NV; ++v)
-                for (int j = 0; j < NS; ++j) acc[v][j] = _mm512_add_ps(acc[v][j], odd[v][j]);
+                for (int j = 0; j < NS; ++j) acc[v][j] = vadd(acc[v][j], odd[v][j]);
     }
+    const Mask full = lane_mask(kLanes);
     float* out = p.out + s0 * p.os + v0;
     for (int j = 0; j < NS; ++j)
         for (int v = 0; v < NV; ++v) {
             float* o = out + j * p.os + v * kLanes;
-            const __mmask16 m = v + 1 < NV ? __mmask16(0xFFFF) : tail;
-            const __m512 prev = first ? _mm512_setzero_ps() : _mm512_maskz_loadu_ps(m, o);
-            _mm512_mask_storeu_ps(o, m, _mm512_add_ps(prev, acc[v][j]));
+            const Mask m = v + 1 < NV ? full : tail;
+            const Vec prev = first ? vzero() : vload(m, o);
+            vstore(o, m, vadd(prev, acc[v][j]));
         }
 }
 
-using TileFn = void (*)(const Operands&, int64_t, int64_t, int64_t, int64_t, __mmask16, bool);
+using TileFn = void (*)(const Operands&, int64_t, int64_t, int64_t, int64_t, int64_t, bool);
 
 template <int NV, bool kSplit, bool kTail, int... NS>
 constexpr std::array<TileFn, sizeof...(NS)> tile_table(std::integer_sequence<int, NS...>) {
@@ -140,22 +168,23 @@ constexpr std::array<TileFn, sizeof...(NS)> tile_table(std::integer_sequence<int
 // The tiles of one rectangle [v0, v1) x [s0, s1) of out, for the terms [k0, k0 + d).
 void rectangle(const Operands& p, int64_t v0, int64_t v1, int64_t s0, int64_t s1, bool split,
                int64_t k0, int64_t d, bool first) {
-    // [split][tail][NV - 1][NS - 1]
+    // [split][tail][NV - 1][NS - 1]; split tiles are one vector wide.
     using Row = std::array<TileFn, kTileS>;
-    static constexpr Row kTiles[2][2][2] = {
-        {{tile_table<1, false, false>(std::make_integer_sequence<int, kTileS>{}),
-          tile_table<2, false, false>(std::make_integer_sequence<int, kTileS>{})},
-         {tile_table<1, false, true>(std::make_integer_sequence<int, kTileS>{}),
-          tile_table<2, false, true>(std::make_integer_sequence<int, kTileS>{})}},
-        {{tile_table<1, true, false>(std::make_integer_sequence<int, kTileS>{}), Row{}},
-         {tile_table<1, true, true>(std::make_integer_sequence<int, kTileS>{}), Row{}}}};
-    const int64_t vstep = split ? kLanes : 2 * kLanes;
+    constexpr auto ns = std::make_integer_sequence<int, kTileS>{};
+    static constexpr Row kTiles[2][2][3] = {
+        {{tile_table<1, false, false>(ns), tile_table<2, false, false>(ns),
+          tile_table<3, false, false>(ns)},
+         {tile_table<1, false, true>(ns), tile_table<2, false, true>(ns),
+          tile_table<3, false, true>(ns)}},
+        {{tile_table<1, true, false>(ns), Row{}, Row{}},
+         {tile_table<1, true, true>(ns), Row{}, Row{}}}};
+    const int64_t vstep = split ? kLanes : kTileV * kLanes;
     auto run = [&](int64_t v, int64_t s) {
         const int64_t nv = std::min(vstep, v1 - v), vectors = (nv + kLanes - 1) / kLanes;
         const int64_t last = nv - (vectors - 1) * kLanes;
         const bool masked = last < kLanes;
         const int64_t ns = std::min<int64_t>(kTileS, s1 - s);
-        kTiles[split][masked][vectors - 1][ns - 1](p, v, s, k0, d, lane_mask(last), first);
+        kTiles[split][masked][vectors - 1][ns - 1](p, v, s, k0, d, last, first);
     };
     if (p.s_outer) {
         for (int64_t s = s0; s < s1; s += kTileS)

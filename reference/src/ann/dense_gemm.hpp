@@ -16,8 +16,8 @@
 // work in register tiles that stay busy: they repack nothing but the forward pass's input
 // (transposed once per call), and read the weights where they lie. They handle what
 // Eigen's kernel does without its scalar rows (every panel's row count a multiple of four)
-// on AVX-512 builds with fused multiply-add; otherwise each function returns false, writes
-// nothing, and the caller keeps Eigen's expression.
+// on AVX-512 builds and AVX2 builds with fused multiply-add; otherwise each function
+// returns false, writes nothing, and the caller keeps Eigen's expression.
 #pragma once
 
 #include <cstdint>
