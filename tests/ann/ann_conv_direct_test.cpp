@@ -116,6 +116,35 @@ bool same_bits(const AnnMatrix& a, const AnnMatrix& b) {
            same_bits(a.data(), b.data(), size_t(a.size()));
 }
 
+// Trains one batch of m on (x, t) with its conv blocks fused and with every layer on its
+// own (a feedback hook makes the trainer run them one by one): loss, outputs, every
+// parameter gradient and the input gradient must have the same bits, with and without the
+// input gradient, and inference (which runs the blocks fused) must give the outputs too.
+void check_fused_as_layered(const AnnModel& m, const AnnMatrix& x, const AnnMatrix& t) {
+    for (bool want_input : {true, false}) {
+        AnnGradients fused, apart;
+        fused.want_input = apart.want_input = want_input;
+        apart.feedback = [](size_t, const AnnMatrix&, const AnnMatrix&, AnnMatrix&) {};
+        AnnMatrix out_fused, out_apart;
+        const float lf = ann_loss(m, x, t, "mse", &fused, false, 0, &out_fused);
+        const float la = ann_loss(m, x, t, "mse", &apart, false, 0, &out_apart);
+        INFO("input gradient " << want_input);
+        CHECK(same_bits(&lf, &la, 1));
+        CHECK(same_bits(out_fused, out_apart));
+        REQUIRE(fused.params.size() == apart.params.size());
+        for (size_t i = 0; i < fused.params.size(); ++i) {
+            REQUIRE(fused.params[i].size() == apart.params[i].size());
+            for (size_t k = 0; k < fused.params[i].size(); ++k) {
+                REQUIRE(fused.params[i][k].size() == apart.params[i][k].size());
+                CHECK(same_bits(fused.params[i][k].data(), apart.params[i][k].data(),
+                                fused.params[i][k].size()));
+            }
+        }
+        CHECK(same_bits(fused.input, apart.input));
+        CHECK(same_bits(forward(m, x), out_apart));
+    }
+}
+
 }  // namespace
 
 TEST_CASE("The direct convolution matches the definition on random shapes", "[ann][conv]") {
@@ -260,6 +289,35 @@ TEST_CASE("Vectorised 2x2 pooling matches the definition: max picks the first ma
         }
 }
 
+TEST_CASE("A fused max-pooling block breaks ties between positive values as the layer does",
+          "[ann][conv]") {
+    // A 1x1 convolution that copies its input channels (weight 1 or 0, bias 0: exact), so
+    // the pooled maps hold the inputs' few levels and windows often hold equal positive
+    // values in any arrangement; the layer one by one takes the first maximum in row-major
+    // order (tested against the definition above), and the fused block must route every
+    // gradient to the same input. Widths 12 (8-lane vertical passes) and 16, 40 (16 lanes);
+    // 5 rows of windows leave tails after the 16-output passes.
+    for (const int64_t width : {int64_t(12), int64_t(16), int64_t(40)}) {
+        CAPTURE(width);
+        std::ostringstream yaml;
+        yaml << "input_shape: [2, 10, " << width << "]\nlayers:\n"
+             << "  - {kind: conv2d, name: c1, out_channels: 3, kernel: 1, padding: 0}\n"
+             << "  - {kind: relu}\n  - {kind: maxpool, kernel: 2}\n"
+             << "  - {kind: flatten}\n  - {kind: dense, name: fc, units: 3}\n";
+        AnnModel m = model_from_yaml(yaml.str(), 8);
+        auto& w = m.layers[0].params[0].value;  // [3][2][1][1]
+        for (int64_t o = 0; o < 3; ++o)
+            for (int64_t c = 0; c < 2; ++c) w[size_t(o * 2 + c)] = c == o % 2 ? 1.0f : 0.0f;
+        std::fill(m.layers[0].params[1].value.begin(), m.layers[0].params[1].value.end(), 0.0f);
+        std::mt19937_64 rng(23);
+        std::uniform_int_distribution<int> level(-1, 2);
+        const int64_t rows = 6;
+        AnnMatrix x(rows, 2 * 10 * width);
+        for (int64_t i = 0; i < x.size(); ++i) x.data()[i] = float(level(rng)) * 0.5f;
+        check_fused_as_layered(m, x, random_matrix(rows, 3, rng));
+    }
+}
+
 TEST_CASE("Convolution scratch reused across calls of other sizes gives the same bits",
           "[ann][conv]") {
     // The trainer keeps each layer's planes between calls and writes their zero borders only
@@ -317,29 +375,8 @@ TEST_CASE("A fused conv block gives the bits of its three layers run one by one"
                 AnnMatrix x(rows, 2 * height * 12);
                 for (int64_t i = 0; i < x.size(); ++i) x.data()[i] = float(level(rng)) * 0.25f;
                 const AnnMatrix t = random_matrix(rows, 4, rng);
-                for (bool want_input : {true, false}) {
-                    AnnGradients fused, apart;
-                    fused.want_input = apart.want_input = want_input;
-                    apart.feedback = [](size_t, const AnnMatrix&, const AnnMatrix&, AnnMatrix&) {};
-                    AnnMatrix out_fused, out_apart;
-                    const float lf = ann_loss(m, x, t, "mse", &fused, false, 0, &out_fused);
-                    const float la = ann_loss(m, x, t, "mse", &apart, false, 0, &out_apart);
-                    INFO(pool << ", " << rows << " rows, input gradient " << want_input);
-                    CHECK(same_bits(&lf, &la, 1));
-                    CHECK(same_bits(out_fused, out_apart));
-                    REQUIRE(fused.params.size() == apart.params.size());
-                    for (size_t i = 0; i < fused.params.size(); ++i) {
-                        REQUIRE(fused.params[i].size() == apart.params[i].size());
-                        for (size_t k = 0; k < fused.params[i].size(); ++k) {
-                            REQUIRE(fused.params[i][k].size() == apart.params[i][k].size());
-                            CHECK(same_bits(fused.params[i][k].data(), apart.params[i][k].data(),
-                                            fused.params[i][k].size()));
-                        }
-                    }
-                    CHECK(same_bits(fused.input, apart.input));
-                    // Inference runs the block fused too.
-                    CHECK(same_bits(forward(m, x), out_apart));
-                }
+                INFO(pool << ", " << rows << " rows");
+                check_fused_as_layered(m, x, t);
             }
         }
     }
