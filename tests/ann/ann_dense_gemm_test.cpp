@@ -40,12 +40,21 @@ int64_t first_difference(const Mat& a, const Mat& b) {
     return -1;
 }
 
-std::string where(const char* what, int64_t batch, int64_t in, int64_t out, int64_t i,
-                  int64_t cols, const Mat& a, const Mat& b) {
-    std::ostringstream s;
-    s << what << " batch " << batch << " in " << in << " out " << out << ": first difference at ["
-      << i / cols << "][" << i % cols << "]: " << a.data()[i] << " vs Eigen " << b.data()[i];
-    return s.str();
+// When the kernel took the product (taken), its result `got` must have the bits of Eigen's
+// `want`; a failure names the first element that differs. Returns whether it was taken.
+int compare(const char* what, int64_t batch, int64_t in, int64_t out, bool taken,
+            const Mat& got, const Mat& want) {
+    if (!taken) return 0;
+    const int64_t d = first_difference(got, want);
+    if (d >= 0) {
+        std::ostringstream s;
+        s << what << " batch " << batch << " in " << in << " out " << out
+          << ": first difference at [" << d / got.cols() << "][" << d % got.cols()
+          << "]: " << got.data()[d] << " vs Eigen " << want.data()[d];
+        FAIL_CHECK(s.str());
+    }
+    CHECK(d == -1);
+    return 1;
 }
 
 // Runs the three products for one shape; returns how many the kernels took.
@@ -53,38 +62,20 @@ int check_shape(int64_t batch, int64_t in, int64_t out, std::mt19937_64& rng) {
     const Mat x = random_matrix(batch, in, rng), w = random_matrix(out, in, rng),
               dy = random_matrix(batch, out, rng);
     const CMap W(w.data(), out, in);
-    int taken = 0;
-
-    Mat y_eigen(batch, out);
+    Mat y_eigen(batch, out), dw_eigen(out, in), dx_eigen(batch, in);
     y_eigen.noalias() = x * W.transpose();
-    Mat y(batch, out);
-    if (dense_product_forward(batch, in, out, x.data(), w.data(), y.data())) {
-        ++taken;
-        const int64_t d = first_difference(y, y_eigen);
-        INFO(where("forward", batch, in, out, d, out, y, y_eigen));
-        CHECK(d == -1);
-    }
-
-    Mat dw_eigen(out, in);
     Map(dw_eigen.data(), out, in).noalias() = dy.transpose() * x;
-    Mat dw(out, in);
-    if (dense_product_weight_grad(batch, in, out, dy.data(), x.data(), dw.data())) {
-        ++taken;
-        const int64_t d = first_difference(dw, dw_eigen);
-        INFO(where("weight gradient", batch, in, out, d, in, dw, dw_eigen));
-        CHECK(d == -1);
-    }
-
-    Mat dx_eigen(batch, in);
     dx_eigen.noalias() = dy * W;
-    Mat dx(batch, in);
-    if (dense_product_input_grad(batch, in, out, dy.data(), w.data(), dx.data())) {
-        ++taken;
-        const int64_t d = first_difference(dx, dx_eigen);
-        INFO(where("input gradient", batch, in, out, d, in, dx, dx_eigen));
-        CHECK(d == -1);
-    }
-    return taken;
+    Mat y(batch, out), dw(out, in), dx(batch, in);
+    return compare("forward", batch, in, out,
+                   dense_product_forward(batch, in, out, x.data(), w.data(), y.data()), y,
+                   y_eigen) +
+           compare("weight gradient", batch, in, out,
+                   dense_product_weight_grad(batch, in, out, dy.data(), x.data(), dw.data()), dw,
+                   dw_eigen) +
+           compare("input gradient", batch, in, out,
+                   dense_product_input_grad(batch, in, out, dy.data(), w.data(), dx.data()), dx,
+                   dx_eigen);
 }
 
 }  // namespace
