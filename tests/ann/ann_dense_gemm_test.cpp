@@ -42,8 +42,8 @@ int64_t first_difference(const Mat& a, const Mat& b) {
 
 // When the kernel took the product (taken), its result `got` must have the bits of Eigen's
 // `want`; a failure names the first element that differs. Returns whether it was taken.
-int compare(const char* what, int64_t batch, int64_t in, int64_t out, bool taken,
-            const Mat& got, const Mat& want) {
+int compare(const char* what, int64_t batch, int64_t in, int64_t out, bool taken, const Mat& got,
+            const Mat& want) {
     if (!taken) return 0;
     const int64_t d = first_difference(got, want);
     if (d >= 0) {
@@ -84,9 +84,8 @@ TEST_CASE("the dense layer's products have Eigen's bits on the trainers' shapes"
     std::mt19937_64 rng(11);
     // {batch, in, out}: the CNN's fc1 and fc2 on blocks of 32 samples, the MLP's layers,
     // the last block of a batch that is not a multiple of 32.
-    const int64_t shapes[][3] = {{32, 3136, 128}, {32, 128, 10},  {32, 784, 256},
-                                 {32, 256, 128},  {20, 3136, 128}, {7, 784, 256},
-                                 {128, 784, 256}, {64, 1568, 128}};
+    const int64_t shapes[][3] = {{32, 3136, 128}, {32, 128, 10}, {32, 784, 256},  {32, 256, 128},
+                                 {20, 3136, 128}, {7, 784, 256}, {128, 784, 256}, {64, 1568, 128}};
     int taken = 0;
     for (const auto& s : shapes) taken += check_shape(s[0], s[1], s[2], rng);
 #if (defined(__AVX512F__) || defined(__AVX2__)) && defined(__FMA__)

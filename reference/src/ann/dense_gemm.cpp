@@ -87,10 +87,9 @@ int64_t split_start(int64_t n) {
 // multiple of four rows (so none of the kernel's scalar rows run).
 bool kernel_applies(int64_t dst_rows, int64_t dst_cols, int64_t depth, const Blocking& bk,
                     int64_t rows) {
-    if (dst_rows < 2 || dst_cols < 2 || depth < 1 || depth + dst_rows + dst_cols < 20)
-        return false;
+    if (dst_rows < 2 || dst_cols < 2 || depth < 1 || depth + dst_rows + dst_cols < 20) return false;
     for (int64_t i2 = 0; i2 < rows; i2 += bk.mc)
-        if ((std::min(bk.mc, rows - i2)) % 4 != 0) return false;
+        if (std::min(bk.mc, rows - i2) % 4 != 0) return false;
     return true;
 }
 
@@ -213,8 +212,10 @@ void transpose(const float* src, int64_t rows, int64_t cols, float* dst) {
                 r[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(3, 2, 3, 2));
             }
             for (int i = 0; i < 4; ++i) {
-                _mm256_storeu_ps(dst + (c0 + i) * rows + r0, _mm256_permute2f128_ps(r[i], r[i + 4], 0x20));
-                _mm256_storeu_ps(dst + (c0 + i + 4) * rows + r0, _mm256_permute2f128_ps(r[i], r[i + 4], 0x31));
+                _mm256_storeu_ps(dst + (c0 + i) * rows + r0,
+                                 _mm256_permute2f128_ps(r[i], r[i + 4], 0x20));
+                _mm256_storeu_ps(dst + (c0 + i + 4) * rows + r0,
+                                 _mm256_permute2f128_ps(r[i], r[i + 4], 0x31));
             }
         }
     for (int64_t r = 0; r < rows; ++r)
@@ -250,8 +251,8 @@ void product(const Operands& p, int64_t nv, int64_t ns, int64_t depth, bool rows
 
 }  // namespace
 
-bool dense_product_forward(int64_t batch, int64_t in, int64_t out, const float* x,
-                           const float* w, float* y) {
+bool dense_product_forward(int64_t batch, int64_t in, int64_t out, const float* x, const float* w,
+                           float* y) {
     // Eigen's frame: y^T [out x batch] = w [out x in] * x^T.
     const Blocking bk = eigen_blocking(out, batch, in);
     if (!kernel_applies(batch, out, in, bk, out)) return false;
@@ -280,13 +281,13 @@ bool dense_product_input_grad(int64_t batch, int64_t in, int64_t out, const floa
     // Eigen's frame: dx^T [in x batch] = w^T [in x out] * dy^T.
     const Blocking bk = eigen_blocking(in, batch, out);
     if (!kernel_applies(batch, in, out, bk, in)) return false;
-    // The tiles run along the rows of w, two tiles ahead of the hardware's prefetchers.
-    const Operands p{w, in, dy, 1, out, dx, in, false, 4 * kLanes};
+    // The tiles run along the rows of w: each asks for the rows two tiles ahead.
+    const Operands p{w, in, dy, 1, out, dx, in, false, 2 * kTileV * kLanes};
     product(p, in, batch, out, true, bk);
     return true;
 }
 
-#else  // no AVX-512 with FMA: the callers keep Eigen's expressions
+#else  // neither AVX-512 nor AVX2 with FMA: the callers keep Eigen's expressions
 
 bool dense_product_forward(int64_t, int64_t, int64_t, const float*, const float*, float*) {
     return false;

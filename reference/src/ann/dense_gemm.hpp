@@ -7,10 +7,10 @@
 // destination's columns). It splits the sum over k into blocks of kc terms (kc from
 // Eigen's own cache heuristics) and adds each block's partial sum, a chain of fused
 // multiply-adds that starts at zero, to the destination, which starts at +0. In its
-// kernel's one-packet row panels (fewer than 32 rows at the end of each panel of mc rows,
-// and only in the columns that fill groups of four), the chain is split in two: the even
-// and odd terms of the block's largest multiple of eight are summed apart and then added,
-// and the rest follows in order.
+// kernel's one-packet row panels (fewer than two packets' worth of rows at the end of each
+// panel of mc rows, and only in the columns that fill groups of four), the chain is split
+// in two: the even and odd terms of the block's largest multiple of eight are summed apart
+// and then added, and the rest follows in order.
 //
 // The kernels here follow that order term by term, so they give the same bits, but do the
 // work in register tiles that stay busy: they repack nothing but the forward pass's input
@@ -26,8 +26,8 @@ namespace sf::ann_detail {
 
 // y[b][o] = sum over i of x[b][i] * w[o][i] for b < batch, o < out (no bias); x is
 // [batch][in], w [out][in], y [batch][out], all rows contiguous.
-bool dense_product_forward(int64_t batch, int64_t in, int64_t out, const float* x,
-                           const float* w, float* y);
+bool dense_product_forward(int64_t batch, int64_t in, int64_t out, const float* x, const float* w,
+                           float* y);
 
 // dw[o][i] = sum over b of dy[b][o] * x[b][i]; dy is [batch][out], dw [out][in].
 bool dense_product_weight_grad(int64_t batch, int64_t in, int64_t out, const float* dy,
