@@ -58,13 +58,29 @@ inline V keep(V v) {
     return v;
 }
 
-// Sum of a vector's lanes, in a fixed pairwise order.
+// Sum of a vector's lanes, in a fixed pairwise order: lane i plus lane i + kLanes/2, then
+// the same on the first half, down to one lane. (With AVX, as register halves: the same
+// additions in the same order as the plain loop, which GCC compiles to scalar code through
+// the stack, and the weight gradient takes one such sum per weight per call.)
 inline float lane_sum(const float* v) {
+#if defined(__AVX__)
+#if defined(__AVX512F__)
+    const __m512 x = _mm512_loadu_ps(v);
+    const __m256 a = _mm256_add_ps(
+        _mm512_castps512_ps256(x), _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(x), 1)));
+#else
+    const __m256 a = _mm256_loadu_ps(v);
+#endif
+    const __m128 b = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
+    const __m128 c = _mm_add_ps(b, _mm_movehl_ps(b, b));
+    return _mm_cvtss_f32(_mm_add_ss(c, _mm_shuffle_ps(c, c, 1)));
+#else
     float t[kLanes];
     for (int i = 0; i < kLanes; ++i) t[i] = v[i];
     for (int n = kLanes / 2; n >= 1; n /= 2)
         for (int i = 0; i < n; ++i) t[i] += t[i + n];
     return t[0];
+#endif
 }
 
 // Asks for the cache lines of `count` floats from p to be fetched (a hint; no effect on
