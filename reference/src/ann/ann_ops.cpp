@@ -334,6 +334,38 @@ inline void store_first(T* p, V v, int64_t n) {
 #endif
 }
 
+// Sixteen window codes (bytes) widened to 32-bit lanes, and back. With AVX-512 or AVX2 one
+// zero-extending or narrowing instruction does it; GCC compiles __builtin_convertvector
+// between these widths to a byte at a time. (The vectors go by reference: a 64-byte vector
+// passed by value in a function GCC keeps out of line draws its ABI note outside the
+// silenced region.)
+inline void widen_codes(const uint8_t* p, I16& out) {
+#if defined(__AVX512F__)
+    out = (I16)_mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+#elif defined(__AVX2__)
+    const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    const __m256i lo = _mm256_cvtepu8_epi32(b), hi = _mm256_cvtepu8_epi32(_mm_srli_si128(b, 8));
+    std::memcpy(&out, &lo, 32);
+    std::memcpy(reinterpret_cast<char*>(&out) + 32, &hi, 32);
+#else
+    typedef uint8_t C16 __attribute__((vector_size(16)));
+    C16 c;
+    std::memcpy(&c, p, sizeof c);
+    out = __builtin_convertvector(c, I16);
+#endif
+}
+
+// Codes 0 to 4 in 32-bit lanes stored as sixteen bytes.
+inline void store_codes(uint8_t* p, const I16& c) {
+#if defined(__AVX512F__)
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(p), _mm512_cvtepi32_epi8((__m512i)c));
+#else
+    typedef uint8_t C16 __attribute__((vector_size(16)));
+    const C16 c8 = __builtin_convertvector(c, C16);
+    std::memcpy(p, &c8, sizeof c8);
+#endif
+}
+
 const I16 kLane = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
 const I16 kEven = {0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30};
 const I16 kOdd = kEven + 1;
@@ -429,7 +461,6 @@ void maxpool2_even(const float* x, int64_t x_stride, int64_t n, float* y, int64_
                    int32_t* argmax, uint8_t* code, int64_t rows, int64_t W, bool relu) {
     using F = F16;
     using I = I16;
-    typedef uint8_t C16 __attribute__((vector_size(16)));
     const int64_t half = rows * W, O = half / 2;
     thread_local std::vector<float> vv;
     thread_local std::vector<int32_t> vi;
@@ -466,9 +497,7 @@ void maxpool2_even(const float* x, int64_t x_stride, int64_t n, float* y, int64_
                 I c0;
                 std::memcpy(&c0, corner + j, sizeof c0);
                 const I d = mi - c0;
-                const I c = m > zero ? ((d >= int32_t(W)) & 2) | (d & 1) : I{} + 4;
-                const C16 c8 = __builtin_convertvector(c, C16);
-                std::memcpy(cd + j, &c8, sizeof c8);
+                store_codes(cd + j, m > zero ? ((d >= int32_t(W)) & 2) | (d & 1) : I{} + 4);
             }
         }
         for (; j < O; ++j) {
@@ -548,7 +577,6 @@ void mask_positive(float* __restrict v, const uint8_t* __restrict pos, int64_t n
 // is written, so nothing is cleared first.
 void maxpool2_relu_backward(const float* g, const uint8_t* code, int64_t rows, int64_t W,
                             float* out) {
-    typedef uint8_t C16 __attribute__((vector_size(16)));
     const int64_t OW = W / 2;
     const F16 zero = {};
     for (int64_t r = 0; r < rows; ++r) {
@@ -556,9 +584,8 @@ void maxpool2_relu_backward(const float* g, const uint8_t* code, int64_t rows, i
         for (int64_t j = 0; j < OW; j += 16) {
             const int64_t n = std::min<int64_t>(16, OW - j), q = r * OW + j;
             const F16 v = zero + load_first<F16>(g + q, n);
-            C16 c8;
-            std::memcpy(&c8, code + q, sizeof c8);  // lanes past n are not stored below
-            const I16 c = __builtin_convertvector(c8, I16);
+            I16 c;
+            widen_codes(code + q, c);  // lanes past n are not stored below
             const F16 te = c == 0 ? v : zero, to = c == 1 ? v : zero;
             const F16 be = c == 2 ? v : zero, bo = c == 3 ? v : zero;
             const int64_t c0 = std::min<int64_t>(16, 2 * n), c1 = 2 * n - c0;
