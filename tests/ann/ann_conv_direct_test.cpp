@@ -196,11 +196,24 @@ TEST_CASE("The direct convolution matches the definition on random shapes", "[an
 TEST_CASE("Convolution inference over more rows than one block gives each row's training output",
           "[ann][conv]") {
     // A convolution alone, and one in a fused block (conv + ReLU + pooling): inference runs
-    // both in blocks of 64 rows.
+    // both in blocks of 64 rows. On maps of 196 and 49 pixels the last, partial vectors of
+    // several samples share one vector (in other lanes than a row alone puts them in).
     const char* models[] = {R"(
 input_shape: [2, 6, 5]
 layers:
   - {kind: conv2d, name: c, out_channels: 8, kernel: 3, padding: 1}
+  - {kind: flatten}
+)",
+                            R"(
+input_shape: [3, 14, 14]
+layers:
+  - {kind: conv2d, name: c, out_channels: 5, kernel: 3, padding: 1}
+  - {kind: flatten}
+)",
+                            R"(
+input_shape: [2, 7, 7]
+layers:
+  - {kind: conv2d, name: c, out_channels: 9, kernel: 3, padding: 1}
   - {kind: flatten}
 )",
                             R"(

@@ -18,7 +18,9 @@ namespace {
 constexpr int kLanes = 16;
 constexpr int kFwdCo = 8, kFwdPix = 3;  // forward tile: 24 accumulators of 32 registers
 constexpr int kDwCo = 8, kDwK = 3;      // weight-gradient tile: 24 accumulators
+constexpr int kDwFewCo = 2;             // with at most 9 terms: 18 accumulators
 #else
+constexpr int kDwFewCo = 1;
 constexpr int kLanes = 8;
 constexpr int kFwdCo = 4, kFwdPix = 3;  // 12 accumulators of 16 registers
 constexpr int kDwCo = 4, kDwK = 3;
@@ -218,6 +220,28 @@ void conv_tile_co(int64_t nco, const float* const* in, const int64_t* off, int64
     }
 }
 
+// NCO output channels (from o0) of one vector of pixels whose T inputs are in x: the bias,
+// then each term's product in term order. NCO is a compile-time count so that the
+// accumulators stay in registers (with a run-time count and `o < nco` tests, GCC kept them
+// on the stack and tested the count at every multiply-add).
+template <int T, int NCO>
+inline void few_terms_group(const V* x, const float* wt, int64_t nout, int64_t o0,
+                            const float* bias, float* dst, int64_t count, int64_t plane) {
+    V acc[NCO];
+    for (int o = 0; o < NCO; ++o) acc[o] = splat(bias ? bias[o0 + o] : 0.0f);
+    for (int t = 0; t < T; ++t)
+        for (int o = 0; o < NCO; ++o) acc[o] += splat(wt[t * nout + o0 + o]) * x[t];
+    for (int o = 0; o < NCO; ++o) {
+        if (count == kLanes) {
+            store(dst + (o0 + o) * plane, acc[o]);
+        } else {
+            float tmp[kLanes];
+            store(tmp, acc[o]);
+            std::memcpy(dst + (o0 + o) * plane, tmp, size_t(count) * 4);
+        }
+    }
+}
+
 // The convolution for layers with at most 9 terms per output (a 3x3 kernel on one input
 // channel, the usual first layer): each vector of pixels loads its T inputs once into
 // registers and then runs every output channel, kFwdCo at a time, so the few products per
@@ -233,32 +257,46 @@ void conv_few_terms(const Planes& pl, int64_t rows, const float* planes, int64_t
             for (int t = 0; t < T; ++t) x[t] = keep(load(in + off[t]));
             const int64_t count = std::min<int64_t>(kLanes, pl.p - v * kLanes);
             float* dst = out + b * out_stride + v * kLanes;
-            for (int64_t o0 = 0; o0 < nout; o0 += kFwdCo) {
-                const int64_t nco = std::min<int64_t>(kFwdCo, nout - o0);
-                V acc[kFwdCo];
-                for (int o = 0; o < kFwdCo; ++o) acc[o] = splat(bias && o < nco ? bias[o0 + o] : 0.0f);
-                for (int t = 0; t < T; ++t)
-                    for (int o = 0; o < kFwdCo; ++o)
-                        if (o < nco) acc[o] += splat(wt[t * nout + o0 + o]) * x[t];
-                for (int64_t o = 0; o < nco; ++o) {
-                    if (count == kLanes) {
-                        store(dst + (o0 + o) * pl.p, acc[o]);
-                    } else {
-                        float tmp[kLanes];
-                        store(tmp, acc[o]);
-                        std::memcpy(dst + (o0 + o) * pl.p, tmp, size_t(count) * 4);
-                    }
-                }
-            }
+            int64_t o0 = 0;
+            for (; o0 + kFwdCo <= nout; o0 += kFwdCo)
+                few_terms_group<T, kFwdCo>(x, wt, nout, o0, bias, dst, count, pl.p);
+            for (; o0 < nout; ++o0)
+                few_terms_group<T, 1>(x, wt, nout, o0, bias, dst, count, pl.p);
         }
+}
+
+// One job's tile for every group of kFwdCo output channels: npx vectors of pixels whose
+// inputs start at in[j] (term i at in[j] + off[i]), written to dst[j] + o * plane.
+void conv_job_tiles(int64_t npx, const float* const* in, const int64_t* off, int64_t terms,
+                    const float* wt, int64_t nout, const float* bias, float* const* dst,
+                    const int64_t* count, int64_t plane) {
+    for (int64_t o0 = 0; o0 < nout; o0 += kFwdCo) {
+        const int64_t nco = std::min<int64_t>(kFwdCo, nout - o0);
+        float* d[kFwdPix];
+        for (int64_t j = 0; j < npx; ++j) d[j] = dst[j] + o0 * plane;
+        const float* bo = bias ? bias + o0 : nullptr;
+        if (npx == 3)
+            conv_tile_co<3>(nco, in, off, terms, wt + o0, nout, bo, d, count, plane);
+        else if (npx == 2)
+            conv_tile_co<2>(nco, in, off, terms, wt + o0, nout, bo, d, count, plane);
+        else
+            conv_tile_co<1>(nco, in, off, terms, wt + o0, nout, bo, d, count, plane);
+    }
 }
 
 // out[b][o * P + p] = bias[o] + sum over terms i of wt[i][o] * planes(b)[off[i] + p] for
 // every row b < rows, pixel p < P and output channel o < nout.
+//
+// When P is not a multiple of kLanes, each sample's last vector holds only r = P % kLanes
+// pixels. With r <= kLanes / 2 the last vectors of kLanes / r samples share one vector
+// instead (conv2 of the shipped CNNs: 196 pixels, the 4 left over of 4 samples in one
+// vector): their inputs are copied side by side, one row of kLanes floats per term, so
+// there are fewer vectors to compute and the jobs fill whole tiles more often. Each output
+// is still the bias plus the same products in the same order.
 void conv_planes(const Planes& pl, int64_t rows, const float* planes, int64_t sample_stride,
                  const std::vector<int64_t>& off, const float* wt, int64_t nout,
                  const float* bias, float* out, int64_t out_stride) {
-    const int64_t jobs = rows * pl.nv, terms = int64_t(off.size());
+    const int64_t terms = int64_t(off.size());
     switch (terms) {
 #define SF_FEW_CASE(n)                                                                      \
     case n:                                                                                 \
@@ -276,28 +314,57 @@ void conv_planes(const Planes& pl, int64_t rows, const float* planes, int64_t sa
         SF_FEW_CASE(9)
 #undef SF_FEW_CASE
     }
+    const int64_t r = pl.p % kLanes, share = r > 0 && 2 * r <= kLanes ? kLanes / r : 1;
+    const int64_t per_sample = share > 1 ? pl.p / kLanes : pl.nv;  // vectors of a sample's own
+    const int64_t jobs = rows * per_sample;
     for (int64_t j0 = 0; j0 < jobs; j0 += kFwdPix) {
         const int64_t npx = std::min<int64_t>(kFwdPix, jobs - j0);
         const float* in[kFwdPix];
         float* dst[kFwdPix];
         int64_t count[kFwdPix];
         for (int64_t j = 0; j < npx; ++j) {
-            const int64_t b = (j0 + j) / pl.nv, v = (j0 + j) % pl.nv;
+            const int64_t b = (j0 + j) / per_sample, v = (j0 + j) % per_sample;
             in[j] = planes + b * sample_stride + v * kLanes;
             dst[j] = out + b * out_stride + v * kLanes;
             count[j] = std::min<int64_t>(kLanes, pl.p - v * kLanes);
         }
-        for (int64_t o0 = 0; o0 < nout; o0 += kFwdCo) {
-            const int64_t nco = std::min<int64_t>(kFwdCo, nout - o0);
-            float* d[kFwdPix];
-            for (int64_t j = 0; j < npx; ++j) d[j] = dst[j] + o0 * pl.p;
-            const float* bo = bias ? bias + o0 : nullptr;
-            if (npx == 3)
-                conv_tile_co<3>(nco, in, off.data(), terms, wt + o0, nout, bo, d, count, pl.p);
-            else if (npx == 2)
-                conv_tile_co<2>(nco, in, off.data(), terms, wt + o0, nout, bo, d, count, pl.p);
-            else
-                conv_tile_co<1>(nco, in, off.data(), terms, wt + o0, nout, bo, d, count, pl.p);
+        conv_job_tiles(npx, in, off.data(), terms, wt, nout, bias, dst, count, pl.p);
+    }
+    if (share == 1) return;
+    // The shared last vectors: `share` samples at a time, kFwdPix vectors per tile.
+    thread_local AlignedFloats packed, result;
+    thread_local std::vector<int64_t> poff;
+    const int64_t groups = (rows + share - 1) / share, first = pl.p - r;
+    poff.resize(size_t(terms));
+    for (int64_t i = 0; i < terms; ++i) poff[size_t(i)] = i * kLanes;
+    packed.resize(size_t(kFwdPix * terms * kLanes));
+    result.resize(size_t(kFwdPix * nout * kLanes));
+    for (int64_t g0 = 0; g0 < groups; g0 += kFwdPix) {
+        const int64_t npx = std::min<int64_t>(kFwdPix, groups - g0);
+        const float* in[kFwdPix];
+        float* dst[kFwdPix];
+        int64_t count[kFwdPix];
+        for (int64_t j = 0; j < npx; ++j) {
+            float* pk = packed.data() + j * terms * kLanes;
+            const int64_t b0 = (g0 + j) * share, nb = std::min(share, rows - b0);
+            for (int64_t i = 0; i < terms; ++i) {
+                float* row = pk + i * kLanes;
+                for (int64_t q = 0; q < nb; ++q)
+                    std::memcpy(row + q * r, planes + (b0 + q) * sample_stride + off[size_t(i)] + first,
+                                size_t(r) * 4);
+                std::fill(row + nb * r, row + kLanes, 0.0f);
+            }
+            in[j] = pk;
+            dst[j] = result.data() + j * nout * kLanes;
+            count[j] = kLanes;
+        }
+        conv_job_tiles(npx, in, poff.data(), terms, wt, nout, bias, dst, count, kLanes);
+        for (int64_t j = 0; j < npx; ++j) {
+            const int64_t b0 = (g0 + j) * share, nb = std::min(share, rows - b0);
+            for (int64_t q = 0; q < nb; ++q)
+                for (int64_t o = 0; o < nout; ++o)
+                    std::memcpy(out + (b0 + q) * out_stride + o * pl.p + first,
+                                dst[j] + o * kLanes + q * r, size_t(r) * 4);
         }
     }
 }
@@ -368,6 +435,38 @@ void dw_tile_any(int64_t nco, int64_t nk, const float* xplanes, int64_t x_stride
         SF_DW_CO_CASE(8)
 #endif
 #undef SF_DW_CO_CASE
+    }
+}
+
+// The bias gradient's partial sums of NCO output channels over a slice of n samples: each
+// channel's lanes add its gradient vectors in sample and pixel order. The channels' sums
+// run side by side, so that the additions of one channel (a chain in which each waits for
+// the one before) overlap those of the others.
+constexpr int kDbCo = 8;
+template <int NCO>
+void db_sums(const float* d, int64_t d_sample, int64_t d_channel, int64_t nv, int64_t n,
+             float* part, bool first) {
+    V acc[NCO];
+    for (int o = 0; o < NCO; ++o) acc[o] = first ? V{} : load(part + o * kLanes);
+    for (int64_t b = 0; b < n; ++b)
+        for (int64_t v = 0; v < nv; ++v)
+            for (int o = 0; o < NCO; ++o) acc[o] += load(d + b * d_sample + o * d_channel + v * kLanes);
+    for (int o = 0; o < NCO; ++o) store(part + o * kLanes, acc[o]);
+}
+
+// The weight gradient of a layer with at most 9 terms per output (see conv_few_terms): a
+// tile of kDwFewCo output channels by all T terms, so each output-gradient vector (read
+// from the second-level cache: a slice's output gradient is large when the layer has few
+// input channels) is loaded once for all the terms, which sit in the first-level cache.
+template <int T>
+void dw_few_terms(int64_t nco, const float* xplanes, int64_t x_stride, const int64_t* xoff,
+                  const float* dcentre, int64_t d_stride, int64_t len, int64_t nv, int64_t n,
+                  float* part, bool first) {
+    switch (nco) {
+    case 1: dw_tile<1, T>(xplanes, x_stride, xoff, dcentre, d_stride, len, nv, 0, n, part, T, first); break;
+#if defined(__AVX512F__)
+    case 2: dw_tile<2, T>(xplanes, x_stride, xoff, dcentre, d_stride, len, nv, 0, n, part, T, first); break;
+#endif
     }
 }
 
@@ -479,28 +578,52 @@ void conv_direct_backward(const ConvGeometry& g, int64_t rows, const float* dy,
             build_planes(pl, g.oc, n, dslice, dy_stride, shifts, s.dplanes.data(), s.masks);
         }
         const bool first = r0 == 0;
-        for (int64_t o = 0; o < g.oc; ++o) {
-            V acc = first ? V{} : load(dbpart + o * kLanes);
-            for (int64_t b = 0; b < n; ++b)
-                for (int64_t v = 0; v < pl.nv; ++v)
-                    acc += load(dsrc + b * dsample + o * dchannel + v * kLanes);
-            store(dbpart + o * kLanes, acc);
-        }
+        int64_t o = 0;
+        for (; o + kDbCo <= g.oc; o += kDbCo)
+            db_sums<kDbCo>(dsrc + o * dchannel, dsample, dchannel, pl.nv, n,
+                           dbpart + o * kLanes, first);
+        for (; o < g.oc; ++o)
+            db_sums<1>(dsrc + o * dchannel, dsample, dchannel, pl.nv, n, dbpart + o * kLanes, first);
         const float* xplanes = s.xplanes.data() + r0 * x_stride;
-        for (int64_t o0 = 0; o0 < g.oc; o0 += kDwCo)
-            for (int64_t t0 = 0; t0 < terms; t0 += kDwK) {
-                // The forward pass built these input planes long ago, so the first row of
-                // tiles finds them far down the cache hierarchy: it asks for the next tile's
-                // while this one runs.
-                if (o0 == 0 && t0 + kDwK < terms)
-                    for (int64_t b = 0; b < n; ++b)
-                        prefetch_floats(xplanes + b * x_stride + xoff[size_t(t0 + kDwK)],
-                                        (g.k - 1) * pl.w + pl.nv * kLanes);
-                dw_tile_any(std::min<int64_t>(kDwCo, g.oc - o0), std::min<int64_t>(kDwK, terms - t0),
-                            xplanes, x_stride, xoff.data() + t0, dsrc + o0 * dchannel, dsample,
-                            dchannel, pl.nv, 0, n, s.part.data() + (o0 * terms + t0) * kLanes,
-                            terms, first);
+        if (terms <= 9) {
+            for (int64_t o0 = 0; o0 < g.oc; o0 += kDwFewCo) {
+                const int64_t nco = std::min<int64_t>(kDwFewCo, g.oc - o0);
+                float* pt = s.part.data() + o0 * terms * kLanes;
+                const float* d0 = dsrc + o0 * dchannel;
+                switch (terms) {
+#define SF_DW_FEW_CASE(t)                                                                  \
+    case t:                                                                                \
+        dw_few_terms<t>(nco, xplanes, x_stride, xoff.data(), d0, dsample, dchannel, pl.nv, \
+                        n, pt, first);                                                     \
+        break;
+                    SF_DW_FEW_CASE(1)
+                    SF_DW_FEW_CASE(2)
+                    SF_DW_FEW_CASE(3)
+                    SF_DW_FEW_CASE(4)
+                    SF_DW_FEW_CASE(5)
+                    SF_DW_FEW_CASE(6)
+                    SF_DW_FEW_CASE(7)
+                    SF_DW_FEW_CASE(8)
+                    SF_DW_FEW_CASE(9)
+#undef SF_DW_FEW_CASE
+                }
             }
+        } else {
+            for (int64_t o0 = 0; o0 < g.oc; o0 += kDwCo)
+                for (int64_t t0 = 0; t0 < terms; t0 += kDwK) {
+                    // The forward pass built these input planes long ago, so the first row of
+                    // tiles finds them far down the cache hierarchy: it asks for the next tile's
+                    // while this one runs.
+                    if (o0 == 0 && t0 + kDwK < terms)
+                        for (int64_t b = 0; b < n; ++b)
+                            prefetch_floats(xplanes + b * x_stride + xoff[size_t(t0 + kDwK)],
+                                            (g.k - 1) * pl.w + pl.nv * kLanes);
+                    dw_tile_any(std::min<int64_t>(kDwCo, g.oc - o0), std::min<int64_t>(kDwK, terms - t0),
+                                xplanes, x_stride, xoff.data() + t0, dsrc + o0 * dchannel, dsample,
+                                dchannel, pl.nv, 0, n, s.part.data() + (o0 * terms + t0) * kLanes,
+                                terms, first);
+                }
+        }
         if (shifts)
             conv_planes(pl, n, s.dplanes.data(), d_stride, doff, s.wt.data(), g.c, nullptr,
                         dx + r0 * dx_stride, dx_stride);
