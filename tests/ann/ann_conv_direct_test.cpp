@@ -331,6 +331,41 @@ TEST_CASE("A fused max-pooling block breaks ties between positive values as the 
     }
 }
 
+TEST_CASE("A one-channel 3x3 block with max pooling, fused into one pass, gives the layers' bits",
+          "[ann][conv]") {
+    // Such a block (the shipped CNNs' first) computes its pooled outputs and window codes
+    // without writing the convolution's output (conv_relu_maxpool_forward). Maps from 8 to
+    // 32 wide (one or two vectors per row), rows that leave a partial slice, random weights
+    // with biases, and weights that copy the input shifted by one kernel offset per output
+    // channel (exact values from few levels, so windows tie in every arrangement and the
+    // zero padding reaches the pooled edges).
+    const std::pair<int64_t, int64_t> maps[] = {{28, 28}, {2, 8}, {6, 32}, {10, 14}, {4, 18}};
+    for (const auto& [h, w] : maps)
+        for (const bool copies : {false, true}) {
+            CAPTURE(h, w, copies);
+            std::ostringstream yaml;
+            yaml << "input_shape: [1, " << h << ", " << w << "]\nlayers:\n"
+                 << "  - {kind: conv2d, name: c1, out_channels: 9, kernel: 3, padding: 1}\n"
+                 << "  - {kind: relu}\n  - {kind: maxpool, kernel: 2}\n"
+                 << "  - {kind: flatten}\n  - {kind: dense, name: fc, units: 3}\n";
+            AnnModel m = model_from_yaml(yaml.str(), 12);
+            std::mt19937_64 rng(29);
+            auto& wt = m.layers[0].params[0].value;  // [9][1][3][3]
+            auto& bias = m.layers[0].params[1].value;
+            std::uniform_real_distribution<float> u(-0.3f, 0.3f);
+            for (size_t o = 0; o < 9; ++o) {
+                bias[o] = copies ? 0.0f : u(rng);
+                if (copies)
+                    for (size_t t = 0; t < 9; ++t) wt[o * 9 + t] = t == o ? 1.0f : 0.0f;
+            }
+            std::uniform_int_distribution<int> level(-1, 2);
+            AnnMatrix x(7, h * w);
+            for (int64_t i = 0; i < x.size(); ++i)
+                x.data()[i] = copies ? float(level(rng)) * 0.5f : float(level(rng)) * 0.37f;
+            check_fused_as_layered(m, x, random_matrix(7, 3, rng));
+        }
+}
+
 TEST_CASE("Convolution scratch reused across calls of other sizes gives the same bits",
           "[ann][conv]") {
     // The trainer keeps each layer's planes between calls and writes their zero borders only

@@ -885,6 +885,12 @@ void conv_block_forward(const AnnLayer& conv, const AnnLayer& pool, const AnnMat
     else
         cache.positive.resize(size_t(B * row));
     const ConvGeometry g{d.c, d.h, d.w, d.k, d.oc};
+    if (mx && conv_relu_maxpool_applies(g)) {
+        conv_relu_maxpool_forward(g, B, x.data(), x.cols(), conv.params[0].value.data(),
+                                  conv.params[1].value.data(), y.data(), O, cache.winner.data(),
+                                  cache.conv);
+        return;
+    }
     conv_direct_forward(g, B, x.data(), x.cols(), conv.params[0].value.data(),
                         conv.params[1].value.data(), nullptr, 0, cache.conv,
                         [&](int64_t r0, int64_t n, float* out) {

@@ -506,6 +506,131 @@ void conv_direct_forward(const ConvGeometry& g, int64_t rows, const float* x, in
     }
 }
 
+bool conv_relu_maxpool_applies(const ConvGeometry& g) {
+    return g.c == 1 && g.k == 3 && g.h % 2 == 0 && g.w % 2 == 0 && g.h >= 2 && g.w >= 2 &&
+           g.w <= 32;
+}
+
+namespace {
+
+// Sixteen lanes whatever the build's vector width: one pooled row of up to 16 outputs.
+typedef float F16 __attribute__((vector_size(64)));
+typedef int32_t I16 __attribute__((vector_size(64)));
+
+// Lanes [0, n) of 16 floats from p (the rest zero), reading nothing past them.
+inline void load_lanes(const float* p, int64_t n, F16& out) {
+#if defined(__AVX512F__)
+    out = (F16)_mm512_maskz_loadu_ps(__mmask16((1u << n) - 1u), p);
+#else
+    out = F16{};
+    std::memcpy(&out, p, size_t(n) * 4);
+#endif
+}
+
+// Lanes [0, n) of v to p, writing nothing past them.
+inline void store_lanes(float* p, const F16& v, int64_t n) {
+#if defined(__AVX512F__)
+    _mm512_mask_storeu_ps(p, __mmask16((1u << n) - 1u), (__m512)v);
+#else
+    std::memcpy(p, &v, size_t(n) * 4);
+#endif
+}
+
+// Lanes [0, n) of codes 0 to 4 as bytes to p.
+inline void store_code_bytes(uint8_t* p, const I16& c, int64_t n) {
+    uint8_t t[16];
+#if defined(__AVX512F__)
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(t), _mm512_cvtepi32_epi8((__m512i)c));
+#else
+    for (int i = 0; i < 16; ++i) t[i] = uint8_t(c[i]);
+#endif
+    std::memcpy(p, t, size_t(n));
+}
+
+// One pooled row (py) of one sample for every output channel. in[r][f]: lanes px hold the
+// input x[2py + r - 1][2px + f - 1] (0 outside the map), r and f in 0..3, so the convolution
+// at the window's corner (dy, dx) sums w[ky][kx] * in[dy + ky][dx + kx].
+void pooled_row(const F16 (&in)[4][4], const float* w, const float* bias, int64_t oc,
+                int64_t out_plane, float* y, uint8_t* code, int64_t ow) {
+    const F16 zero = {};
+    const I16 izero = {};
+    for (int64_t o = 0; o < oc; ++o) {
+        const float* wo = w + o * 9;
+        F16 acc[2][2];
+        for (int dy = 0; dy < 2; ++dy)
+            for (int dx = 0; dx < 2; ++dx) acc[dy][dx] = zero + bias[o];
+        // The bias, then the terms in the order (ky, kx), as conv_few_terms adds them.
+        for (int ky = 0; ky < 3; ++ky)
+            for (int kx = 0; kx < 3; ++kx) {
+                const float wt = wo[ky * 3 + kx];
+                for (int dy = 0; dy < 2; ++dy)
+                    for (int dx = 0; dx < 2; ++dx) acc[dy][dx] += wt * in[dy + ky][dx + kx];
+            }
+        // The ReLU, the larger of each column's two rows (the top one on a tie), then of the
+        // two columns (on a tie the lower input index: top-right beats bottom-left), as
+        // maxpool2_even decides.
+        F16 a = acc[0][0], b = acc[1][0], c = acc[0][1], d = acc[1][1];
+        a = zero > a ? zero : a;
+        b = zero > b ? zero : b;
+        c = zero > c ? zero : c;
+        d = zero > d ? zero : d;
+        const I16 low0 = b > a, low1 = d > c;
+        const F16 m0 = low0 ? b : a, m1 = low1 ? d : c;
+        const I16 right = (m1 > m0) | ((m1 == m0) & low0 & ~low1);
+        const F16 m = right ? m1 : m0;
+        const I16 coded = m > zero ? (right ? ((low1 & 2) | 1) : (low0 & 2)) : izero + 4;
+        store_lanes(y + o * out_plane, m, ow);
+        store_code_bytes(code + o * out_plane, coded, ow);
+    }
+}
+
+}  // namespace
+
+void conv_relu_maxpool_forward(const ConvGeometry& g, int64_t rows, const float* x,
+                               int64_t x_stride, const float* w, const float* bias, float* y,
+                               int64_t y_stride, uint8_t* code, ConvScratch& s) {
+    const Planes pl(g);
+    const int64_t sample = g.k * pl.len, oh = g.h / 2, ow = g.w / 2, out_row = g.oc * oh * ow;
+    const int64_t W = g.w, first = std::min<int64_t>(16, W), second = W - first;
+    build_masks(pl, s.masks);
+    size_planes(s.xplanes, s.xlayout, rows * sample, pl, 1, 3);
+    const I16 even = {0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30};
+    const I16 odd = even + 1;
+    for (int64_t r0 = 0; r0 < rows; r0 += kSlice) {
+        const int64_t n = std::min(kSlice, rows - r0);
+        float* planes = s.xplanes.data() + r0 * sample;
+        build_planes(pl, 1, n, x + r0 * x_stride, x_stride, true, planes, s.masks);
+        for (int64_t b = 0; b < n; ++b) {
+            // Shifted plane kx holds x[row][col + kx - 1]; its row R (0 = the zero row above)
+            // starts at lead + R * W.
+            const float* pb = planes + b * sample + pl.lead;
+            for (int64_t py = 0; py < oh; ++py) {
+                F16 in[4][4];
+                for (int r = 0; r < 4; ++r) {
+                    // Column 2px + f - 1 of row 2py + r - 1: even columns of plane 0 (f = 0)
+                    // and of plane 1 (f = 1), odd columns of plane 1 (f = 2) and of plane 2
+                    // (f = 3).
+                    F16 h[3][2];
+                    for (int kx = 0; kx < 3; ++kx) {
+                        const float* row = pb + kx * pl.len + (2 * py + r) * W;
+                        load_lanes(row, first, h[kx][0]);
+                        if (second > 0)
+                            load_lanes(row + 16, second, h[kx][1]);
+                        else
+                            h[kx][1] = F16{};
+                    }
+                    in[r][0] = __builtin_shuffle(h[0][0], h[0][1], even);
+                    in[r][1] = __builtin_shuffle(h[1][0], h[1][1], even);
+                    in[r][2] = __builtin_shuffle(h[1][0], h[1][1], odd);
+                    in[r][3] = __builtin_shuffle(h[2][0], h[2][1], odd);
+                }
+                pooled_row(in, w, bias, g.oc, oh * ow, y + (r0 + b) * y_stride + py * ow,
+                           code + (r0 + b) * out_row + py * ow, ow);
+            }
+        }
+    }
+}
+
 void conv_direct_backward(const ConvGeometry& g, int64_t rows, const float* dy,
                           int64_t dy_stride, const float* w, float* dw, float* db, float* dx,
                           int64_t dx_stride, ConvScratch& s, const ConvSliceHook& before) {

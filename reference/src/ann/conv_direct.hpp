@@ -90,4 +90,18 @@ void conv_direct_backward(const ConvGeometry& g, int64_t rows, const float* dy,
                           int64_t dy_stride, const float* w, float* dw, float* db, float* dx,
                           int64_t dx_stride, ConvScratch& s, const ConvSliceHook& before = {});
 
+// True when conv_relu_maxpool_forward handles the layer: one input channel, a 3x3 kernel
+// (stride 1, padding 1), a map of even height and even width at most 32.
+bool conv_relu_maxpool_applies(const ConvGeometry& g);
+
+// The convolution, the ReLU and a 2x2 max pooling with stride 2, in one pass that never
+// writes the convolution's output: y[b][o*OH*OW + i] (OH = H/2, OW = W/2) and each window's
+// code[b*oc*OH*OW + o*OH*OW + i] (0 to 3 for the first maximum in the order top-left,
+// top-right, bottom-left, bottom-right, when the pooled value is positive; else 4) are the
+// bits conv_direct_forward, a ReLU (0 > v ? 0 : v) and that pooling give. Leaves s.xplanes
+// as conv_direct_forward does, for conv_direct_backward.
+void conv_relu_maxpool_forward(const ConvGeometry& g, int64_t rows, const float* x,
+                               int64_t x_stride, const float* w, const float* bias, float* y,
+                               int64_t y_stride, uint8_t* code, ConvScratch& s);
+
 }  // namespace sf::ann_detail
