@@ -44,11 +44,11 @@ nlohmann::json time_layer(const std::string& name, const ConvGeometry& g, int re
         sf::ann_detail::conv_direct_forward(g, rows, x.data(), g.c * P, w.data(), bias.data(),
                                             y.data(), g.oc * P, s);
         const double t1 = sf_bench::now_seconds();
-        sf::ann_detail::conv_direct_backward(g, rows, dy.data(), g.oc * P, w.data(), dw.data(),
-                                             db.data(), nullptr, 0, s);
+        sf::ann_detail::conv_direct_backward(g, rows, x.data(), g.c * P, dy.data(), g.oc * P,
+                                             w.data(), dw.data(), db.data(), nullptr, 0, s);
         const double t2 = sf_bench::now_seconds();
-        sf::ann_detail::conv_direct_backward(g, rows, dy.data(), g.oc * P, w.data(), dw.data(),
-                                             db.data(), dx.data(), g.c * P, s);
+        sf::ann_detail::conv_direct_backward(g, rows, x.data(), g.c * P, dy.data(), g.oc * P,
+                                             w.data(), dw.data(), db.data(), dx.data(), g.c * P, s);
         const double t3 = sf_bench::now_seconds();
         fwd = std::min(fwd, t1 - t0);
         dw_only = std::min(dw_only, t2 - t1);

@@ -775,9 +775,9 @@ void layer_backward(const AnnLayer& l, const AnnMatrix& x, const AnnMatrix& y,
             dp[0].resize(size_t(d.oc * d.ckk()));
             dp[1].resize(size_t(d.oc));
             if (dx) dx->resize(B, x.cols());
-            conv_direct_backward(g, B, dy.data(), dy.cols(), l.params[0].value.data(),
-                                 dp[0].data(), dp[1].data(), dx ? dx->data() : nullptr,
-                                 x.cols(), cache.conv);
+            conv_direct_backward(g, B, x.data(), x.cols(), dy.data(), dy.cols(),
+                                 l.params[0].value.data(), dp[0].data(), dp[1].data(),
+                                 dx ? dx->data() : nullptr, x.cols(), cache.conv);
             break;
         }
         AnnMatrix dY(d.oc, B * P);
@@ -936,9 +936,9 @@ void conv_block_backward(const AnnLayer& conv, const AnnLayer& pool, const AnnMa
     // zeroed buffer) to the window's winner, which the ReLU passes when it was positive, that
     // is when the window's pooled value is; average pooling gives every input a quarter,
     // which the ReLU passes where the convolution's output was positive.
-    conv_direct_backward(g, B, nullptr, 0, conv.params[0].value.data(), dp[0].data(),
-                         dp[1].data(), dx ? dx->data() : nullptr, x.cols(), cache.conv,
-                         [&](int64_t r0, int64_t n, float* out) {
+    conv_direct_backward(g, B, x.data(), x.cols(), nullptr, 0, conv.params[0].value.data(),
+                         dp[0].data(), dp[1].data(), dx ? dx->data() : nullptr, x.cols(),
+                         cache.conv, [&](int64_t r0, int64_t n, float* out) {
         if (mx) {
             for (int64_t b = 0; b < n; ++b)
                 maxpool2_relu_backward(dy.row(r0 + b).data(),

@@ -85,13 +85,6 @@ inline float lane_sum(const float* v) {
 #endif
 }
 
-// Asks for the cache lines of `count` floats from p to be fetched (a hint; no effect on
-// results).
-inline void prefetch_floats(const float* p, int64_t count) {
-    for (int64_t i = 0; i < count; i += 64 / int64_t(sizeof(float))) __builtin_prefetch(p + i);
-    __builtin_prefetch(p + count - 1);
-}
-
 // Sizes of the shifted planes of one layer. A plane's pixel p sits at lead + pad*W + p
 // from the plane's start; the lead puts pixel 0 on a 64-byte boundary, so the unshifted
 // row's loads (the output gradient's in the weight gradient) never straddle cache lines.
@@ -260,8 +253,7 @@ void conv_few_terms(const Planes& pl, int64_t rows, const float* planes, int64_t
             int64_t o0 = 0;
             for (; o0 + kFwdCo <= nout; o0 += kFwdCo)
                 few_terms_group<T, kFwdCo>(x, wt, nout, o0, bias, dst, count, pl.p);
-            for (; o0 < nout; ++o0)
-                few_terms_group<T, 1>(x, wt, nout, o0, bias, dst, count, pl.p);
+            for (; o0 < nout; ++o0) few_terms_group<T, 1>(x, wt, nout, o0, bias, dst, count, pl.p);
         }
 }
 
@@ -350,7 +342,8 @@ void conv_planes(const Planes& pl, int64_t rows, const float* planes, int64_t sa
             for (int64_t i = 0; i < terms; ++i) {
                 float* row = pk + i * kLanes;
                 for (int64_t q = 0; q < nb; ++q)
-                    std::memcpy(row + q * r, planes + (b0 + q) * sample_stride + off[size_t(i)] + first,
+                    std::memcpy(row + q * r,
+                                planes + (b0 + q) * sample_stride + off[size_t(i)] + first,
                                 size_t(r) * 4);
                 std::fill(row + nb * r, row + kLanes, 0.0f);
             }
@@ -450,7 +443,8 @@ void db_sums(const float* d, int64_t d_sample, int64_t d_channel, int64_t nv, in
     for (int o = 0; o < NCO; ++o) acc[o] = first ? V{} : load(part + o * kLanes);
     for (int64_t b = 0; b < n; ++b)
         for (int64_t v = 0; v < nv; ++v)
-            for (int o = 0; o < NCO; ++o) acc[o] += load(d + b * d_sample + o * d_channel + v * kLanes);
+            for (int o = 0; o < NCO; ++o)
+                acc[o] += load(d + b * d_sample + o * d_channel + v * kLanes);
     for (int o = 0; o < NCO; ++o) store(part + o * kLanes, acc[o]);
 }
 
@@ -463,9 +457,15 @@ void dw_few_terms(int64_t nco, const float* xplanes, int64_t x_stride, const int
                   const float* dcentre, int64_t d_stride, int64_t len, int64_t nv, int64_t n,
                   float* part, bool first) {
     switch (nco) {
-    case 1: dw_tile<1, T>(xplanes, x_stride, xoff, dcentre, d_stride, len, nv, 0, n, part, T, first); break;
+        case 1:
+            dw_tile<1, T>(xplanes, x_stride, xoff, dcentre, d_stride, len, nv, 0, n, part, T,
+                          first);
+            break;
 #if defined(__AVX512F__)
-    case 2: dw_tile<2, T>(xplanes, x_stride, xoff, dcentre, d_stride, len, nv, 0, n, part, T, first); break;
+        case 2:
+            dw_tile<2, T>(xplanes, x_stride, xoff, dcentre, d_stride, len, nv, 0, n, part, T,
+                          first);
+            break;
 #endif
     }
 }
@@ -482,7 +482,7 @@ void conv_direct_forward(const ConvGeometry& g, int64_t rows, const float* x, in
     const Planes pl(g);
     const int64_t kk = g.k * g.k, terms = g.c * kk, sample = g.k * g.c * pl.len;
     build_masks(pl, s.masks);
-    size_planes(s.xplanes, s.xlayout, rows * sample, pl, g.c, g.k);
+    size_planes(s.xplanes, s.xlayout, kSlice * sample, pl, g.c, g.k);
     // wt[(ci*k + ky)*k + kx][co] = w[co][ci][ky][kx]; term offsets into a sample's planes.
     s.wt.resize(size_t(terms * g.oc));
     for (int64_t o = 0; o < g.oc; ++o)
@@ -497,7 +497,7 @@ void conv_direct_forward(const ConvGeometry& g, int64_t rows, const float* x, in
     // A few samples at a time, so their planes are still in the cache when read.
     for (int64_t r0 = 0; r0 < rows; r0 += kSlice) {
         const int64_t n = std::min(kSlice, rows - r0);
-        float* planes = s.xplanes.data() + r0 * sample;
+        float* planes = s.xplanes.data();
         build_planes(pl, g.c, n, x + r0 * x_stride, x_stride, true, planes, s.masks);
         float* out = after ? s.slice.data() : y + r0 * y_stride;
         conv_planes(pl, n, planes, sample, off, s.wt.data(), g.oc, bias, out,
@@ -593,12 +593,12 @@ void conv_relu_maxpool_forward(const ConvGeometry& g, int64_t rows, const float*
     const int64_t sample = g.k * pl.len, oh = g.h / 2, ow = g.w / 2, out_row = g.oc * oh * ow;
     const int64_t W = g.w, first = std::min<int64_t>(16, W), second = W - first;
     build_masks(pl, s.masks);
-    size_planes(s.xplanes, s.xlayout, rows * sample, pl, 1, 3);
+    size_planes(s.xplanes, s.xlayout, kSlice * sample, pl, 1, 3);
     const I16 even = {0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30};
     const I16 odd = even + 1;
     for (int64_t r0 = 0; r0 < rows; r0 += kSlice) {
         const int64_t n = std::min(kSlice, rows - r0);
-        float* planes = s.xplanes.data() + r0 * sample;
+        float* planes = s.xplanes.data();
         build_planes(pl, 1, n, x + r0 * x_stride, x_stride, true, planes, s.masks);
         for (int64_t b = 0; b < n; ++b) {
             // Shifted plane kx holds x[row][col + kx - 1]; its row R (0 = the zero row above)
@@ -631,15 +631,17 @@ void conv_relu_maxpool_forward(const ConvGeometry& g, int64_t rows, const float*
     }
 }
 
-void conv_direct_backward(const ConvGeometry& g, int64_t rows, const float* dy,
-                          int64_t dy_stride, const float* w, float* dw, float* db, float* dx,
-                          int64_t dx_stride, ConvScratch& s, const ConvSliceHook& before) {
+void conv_direct_backward(const ConvGeometry& g, int64_t rows, const float* x, int64_t x_row,
+                          const float* dy, int64_t dy_stride, const float* w, float* dw, float* db,
+                          float* dx, int64_t dx_stride, ConvScratch& s,
+                          const ConvSliceHook& before) {
     const Planes pl(g);
     const int64_t kk = g.k * g.k, terms = g.c * kk, dterms = g.oc * kk;
     const bool shifts = dx != nullptr;
     const int64_t ns = shifts ? g.k : 1, centre = shifts ? pl.pad : 0;
     const int64_t d_stride = ns * g.oc * pl.len, x_stride = g.k * g.c * pl.len;
-    if (shifts) build_masks(pl, s.masks);
+    build_masks(pl, s.masks);
+    size_planes(s.xplanes, s.xlayout, kSlice * x_stride, pl, g.c, g.k);
     size_planes(s.dplanes, s.dlayout, kSlice * d_stride, pl, g.oc, ns);
     const float* dcentre = s.dplanes.data() + pl.term(g.oc, 0, pl.pad, centre);
 
@@ -705,21 +707,25 @@ void conv_direct_backward(const ConvGeometry& g, int64_t rows, const float* dy,
         const bool first = r0 == 0;
         int64_t o = 0;
         for (; o + kDbCo <= g.oc; o += kDbCo)
-            db_sums<kDbCo>(dsrc + o * dchannel, dsample, dchannel, pl.nv, n,
-                           dbpart + o * kLanes, first);
+            db_sums<kDbCo>(dsrc + o * dchannel, dsample, dchannel, pl.nv, n, dbpart + o * kLanes,
+                           first);
         for (; o < g.oc; ++o)
-            db_sums<1>(dsrc + o * dchannel, dsample, dchannel, pl.nv, n, dbpart + o * kLanes, first);
-        const float* xplanes = s.xplanes.data() + r0 * x_stride;
+            db_sums<1>(dsrc + o * dchannel, dsample, dchannel, pl.nv, n, dbpart + o * kLanes,
+                       first);
+        // The slice's input planes, built again here (in the cache) rather than kept from
+        // the forward pass (a block of 32 samples of conv2 has 2.75 MB of them).
+        const float* xplanes = s.xplanes.data();
+        build_planes(pl, g.c, n, x + r0 * x_row, x_row, true, s.xplanes.data(), s.masks);
         if (terms <= 9) {
             for (int64_t o0 = 0; o0 < g.oc; o0 += kDwFewCo) {
                 const int64_t nco = std::min<int64_t>(kDwFewCo, g.oc - o0);
                 float* pt = s.part.data() + o0 * terms * kLanes;
                 const float* d0 = dsrc + o0 * dchannel;
                 switch (terms) {
-#define SF_DW_FEW_CASE(t)                                                                  \
-    case t:                                                                                \
-        dw_few_terms<t>(nco, xplanes, x_stride, xoff.data(), d0, dsample, dchannel, pl.nv, \
-                        n, pt, first);                                                     \
+#define SF_DW_FEW_CASE(t)                                                                         \
+    case t:                                                                                       \
+        dw_few_terms<t>(nco, xplanes, x_stride, xoff.data(), d0, dsample, dchannel, pl.nv, n, pt, \
+                        first);                                                                   \
         break;
                     SF_DW_FEW_CASE(1)
                     SF_DW_FEW_CASE(2)
@@ -736,17 +742,10 @@ void conv_direct_backward(const ConvGeometry& g, int64_t rows, const float* dy,
         } else {
             for (int64_t o0 = 0; o0 < g.oc; o0 += kDwCo)
                 for (int64_t t0 = 0; t0 < terms; t0 += kDwK) {
-                    // The forward pass built these input planes long ago, so the first row of
-                    // tiles finds them far down the cache hierarchy: it asks for the next tile's
-                    // while this one runs.
-                    if (o0 == 0 && t0 + kDwK < terms)
-                        for (int64_t b = 0; b < n; ++b)
-                            prefetch_floats(xplanes + b * x_stride + xoff[size_t(t0 + kDwK)],
-                                            (g.k - 1) * pl.w + pl.nv * kLanes);
-                    dw_tile_any(std::min<int64_t>(kDwCo, g.oc - o0), std::min<int64_t>(kDwK, terms - t0),
-                                xplanes, x_stride, xoff.data() + t0, dsrc + o0 * dchannel, dsample,
-                                dchannel, pl.nv, 0, n, s.part.data() + (o0 * terms + t0) * kLanes,
-                                terms, first);
+                    dw_tile_any(std::min<int64_t>(kDwCo, g.oc - o0),
+                                std::min<int64_t>(kDwK, terms - t0), xplanes, x_stride,
+                                xoff.data() + t0, dsrc + o0 * dchannel, dsample, dchannel, pl.nv, 0,
+                                n, s.part.data() + (o0 * terms + t0) * kLanes, terms, first);
                 }
         }
         if (shifts)

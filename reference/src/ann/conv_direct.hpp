@@ -58,7 +58,7 @@ bool conv_direct_applies(int64_t k, int64_t stride, int64_t pad);
 
 // Buffers a conv layer keeps between its forward and backward pass and across batches.
 struct ConvScratch {
-    AlignedFloats xplanes;  // the input's shifted planes (built by forward, read by backward)
+    AlignedFloats xplanes;  // the input's shifted planes, a slice at a time
     AlignedFloats dplanes;  // the output gradient's shifted planes
     AlignedFloats wt;       // weights rearranged for the pass at hand
     AlignedFloats part;     // weight gradient's 16-lane partial sums
@@ -82,13 +82,14 @@ void conv_direct_forward(const ConvGeometry& g, int64_t rows, const float* x, in
                          const float* w, const float* bias, float* y, int64_t y_stride,
                          ConvScratch& s, const ConvSliceHook& after = {});
 
-// Gradients from dy [rows][oc*H*W], using s.xplanes as left by conv_direct_forward on the
-// same rows: dw [oc][c][k][k] and db [oc] are overwritten; dx [rows][c*H*W] is written
+// Gradients from dy [rows][oc*H*W] and the layer's input x [rows][c*H*W] (rows `x_row`
+// floats apart): dw [oc][c][k][k] and db [oc] are overwritten; dx [rows][c*H*W] is written
 // when not null. With `before` given, dy is not read: `before` writes each slice's output
 // gradients.
-void conv_direct_backward(const ConvGeometry& g, int64_t rows, const float* dy,
-                          int64_t dy_stride, const float* w, float* dw, float* db, float* dx,
-                          int64_t dx_stride, ConvScratch& s, const ConvSliceHook& before = {});
+void conv_direct_backward(const ConvGeometry& g, int64_t rows, const float* x, int64_t x_row,
+                          const float* dy, int64_t dy_stride, const float* w, float* dw, float* db,
+                          float* dx, int64_t dx_stride, ConvScratch& s,
+                          const ConvSliceHook& before = {});
 
 // True when conv_relu_maxpool_forward handles the layer: one input channel, a 3x3 kernel
 // (stride 1, padding 1), a map of even height and even width at most 32.
@@ -98,8 +99,7 @@ bool conv_relu_maxpool_applies(const ConvGeometry& g);
 // writes the convolution's output: y[b][o*OH*OW + i] (OH = H/2, OW = W/2) and each window's
 // code[b*oc*OH*OW + o*OH*OW + i] (0 to 3 for the first maximum in the order top-left,
 // top-right, bottom-left, bottom-right, when the pooled value is positive; else 4) are the
-// bits conv_direct_forward, a ReLU (0 > v ? 0 : v) and that pooling give. Leaves s.xplanes
-// as conv_direct_forward does, for conv_direct_backward.
+// bits conv_direct_forward, a ReLU (0 > v ? 0 : v) and that pooling give.
 void conv_relu_maxpool_forward(const ConvGeometry& g, int64_t rows, const float* x,
                                int64_t x_stride, const float* w, const float* bias, float* y,
                                int64_t y_stride, uint8_t* code, ConvScratch& s);
