@@ -135,26 +135,29 @@ void size_planes(AlignedFloats& planes, std::array<int64_t, 5>& layout, int64_t 
     }
 }
 
-// The shifted planes of `rows` samples of `ch` channels each, written into `planes` (sized
-// by size_planes) laid out [sample][shift][channel][len]. With all_shifts false only the
-// unshifted plane is built (one shift per sample); with it true, `masks` must hold
-// build_masks' result. Only each plane's pixels are written; its borders stay zero.
+// The shifted planes of `rows` samples of `ch` channels each, in `planes` (sized by
+// size_planes) laid out [sample][shift][channel][len] with ns shifts per sample: k, or 1
+// for the unshifted plane alone. With `centre`, the unshifted planes are copied from src;
+// with `sides` (ns = k, the unshifted planes built), the others are made from them, for
+// which `masks` must hold build_masks' result. Only each plane's pixels are written; its
+// borders stay zero.
 void build_planes(const Planes& pl, int64_t ch, int64_t rows, const float* src, int64_t stride,
-                  bool all_shifts, float* planes, const AlignedFloats& masks) {
-    const int64_t ns = all_shifts ? pl.k : 1, centre = all_shifts ? pl.pad : 0;
+                  int64_t ns, bool centre, bool sides, float* planes, const AlignedFloats& masks) {
+    const int64_t mid_shift = ns == 1 ? 0 : pl.pad;
     const int64_t top = pl.pad * pl.w;
     for (int64_t b = 0; b < rows; ++b)
         for (int64_t c = 0; c < ch; ++c) {
-            float* mid = planes + ((b * ns + centre) * ch + c) * pl.len + pl.lead;
-            std::memcpy(mid + top, src + b * stride + c * pl.p, size_t(pl.p) * 4);
-            if (!all_shifts) continue;
+            float* mid = planes + ((b * ns + mid_shift) * ch + c) * pl.len + pl.lead;
+            if (centre) std::memcpy(mid + top, src + b * stride + c * pl.p, size_t(pl.p) * 4);
+            if (!sides) continue;
             for (int64_t kx = 0; kx < pl.k; ++kx) {
                 if (kx == pl.pad) continue;
                 float* out = planes + ((b * ns + kx) * ch + c) * pl.len + pl.lead;
                 const float* m = masks.data() + kx * pl.nv * kLanes;
                 for (int64_t v = 0; v < pl.nv; ++v) {
                     const VI bits = (VI)load(mid + top + v * kLanes + kx - pl.pad);
-                    store(out + top + v * kLanes, (V)(bits & *reinterpret_cast<const VIU*>(m + v * kLanes)));
+                    store(out + top + v * kLanes,
+                          (V)(bits & *reinterpret_cast<const VIU*>(m + v * kLanes)));
                 }
             }
         }
@@ -498,7 +501,7 @@ void conv_direct_forward(const ConvGeometry& g, int64_t rows, const float* x, in
     for (int64_t r0 = 0; r0 < rows; r0 += kSlice) {
         const int64_t n = std::min(kSlice, rows - r0);
         float* planes = s.xplanes.data();
-        build_planes(pl, g.c, n, x + r0 * x_stride, x_stride, true, planes, s.masks);
+        build_planes(pl, g.c, n, x + r0 * x_stride, x_stride, g.k, true, true, planes, s.masks);
         float* out = after ? s.slice.data() : y + r0 * y_stride;
         conv_planes(pl, n, planes, sample, off, s.wt.data(), g.oc, bias, out,
                     after ? out_row : y_stride);
@@ -599,7 +602,7 @@ void conv_relu_maxpool_forward(const ConvGeometry& g, int64_t rows, const float*
     for (int64_t r0 = 0; r0 < rows; r0 += kSlice) {
         const int64_t n = std::min(kSlice, rows - r0);
         float* planes = s.xplanes.data();
-        build_planes(pl, 1, n, x + r0 * x_stride, x_stride, true, planes, s.masks);
+        build_planes(pl, 1, n, x + r0 * x_stride, x_stride, 3, true, true, planes, s.masks);
         for (int64_t b = 0; b < n; ++b) {
             // Shifted plane kx holds x[row][col + kx - 1]; its row R (0 = the zero row above)
             // starts at lead + R * W.
@@ -702,7 +705,10 @@ void conv_direct_backward(const ConvGeometry& g, int64_t rows, const float* x, i
             dsample = dy_stride;
             dchannel = pl.p;
         } else {
-            build_planes(pl, g.oc, n, dslice, dy_stride, shifts, s.dplanes.data(), s.masks);
+            // The shifted planes wait until the weight gradient is done, so that it finds
+            // its planes in the cache with fewer others around them.
+            build_planes(pl, g.oc, n, dslice, dy_stride, ns, true, false, s.dplanes.data(),
+                         s.masks);
         }
         const bool first = r0 == 0;
         int64_t o = 0;
@@ -715,7 +721,8 @@ void conv_direct_backward(const ConvGeometry& g, int64_t rows, const float* x, i
         // The slice's input planes, built again here (in the cache) rather than kept from
         // the forward pass (a block of 32 samples of conv2 has 2.75 MB of them).
         const float* xplanes = s.xplanes.data();
-        build_planes(pl, g.c, n, x + r0 * x_row, x_row, true, s.xplanes.data(), s.masks);
+        build_planes(pl, g.c, n, x + r0 * x_row, x_row, g.k, true, true, s.xplanes.data(),
+                     s.masks);
         if (terms <= 9) {
             for (int64_t o0 = 0; o0 < g.oc; o0 += kDwFewCo) {
                 const int64_t nco = std::min<int64_t>(kDwFewCo, g.oc - o0);
@@ -748,9 +755,11 @@ void conv_direct_backward(const ConvGeometry& g, int64_t rows, const float* x, i
                                 n, s.part.data() + (o0 * terms + t0) * kLanes, terms, first);
                 }
         }
-        if (shifts)
+        if (shifts) {
+            build_planes(pl, g.oc, n, nullptr, 0, ns, false, true, s.dplanes.data(), s.masks);
             conv_planes(pl, n, s.dplanes.data(), d_stride, doff, s.wt.data(), g.c, nullptr,
                         dx + r0 * dx_stride, dx_stride);
+        }
     }
     for (int64_t o = 0; o < g.oc; ++o)
         for (int64_t u = 0; u < terms; ++u)
