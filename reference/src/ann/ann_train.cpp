@@ -191,6 +191,14 @@ float batch_loss(const AnnModel& m, const AnnMatrix& x, const AnnMatrix& target,
             grads->params[i + 1].clear();
             grads->params[i + 2].clear();
         }
+        // A flatten's input gradient is its output gradient, the same floats in the same
+        // rows: dy stays where it is instead of being copied (the feedback hook wants every
+        // layer's own).
+        if (m.layers[i].kind == AnnLayerKind::Flatten && !grads->feedback) {
+            grads->params[i].clear();
+            t0 = book(bwd_times, i, t0);
+            continue;
+        }
         // The first layer's input gradient is only wanted when asked for (gradient checks).
         const bool need_dx = i > 0 || grads->want_input;
         AnnMatrix& dx = ws.dx[i];
