@@ -137,6 +137,30 @@ TEST_CASE("CNN training gives bit-identical weights on 1, 2 and 4 threads",
     check_same(t1, t4, n);
 }
 
+TEST_CASE("A run's later epochs, on the buffers of its first, give the bits of a resumed run",
+          "[threads][ann][train]") {
+    // One run keeps its batch buffers, blocks and workspaces (conv planes among them) from
+    // epoch to epoch; a run resumed at epoch 1 starts with fresh ones. The short last
+    // batch (8 of 200) leaves buffers sized for it when the next epoch's full batches come.
+    const ModelDir d("epochs", kCnn);
+    const Trained whole = train(d.model(), 1, 200);
+    sf::AnnModel m = sf::load_ann(d.model());
+    const sf::Dataset data = sf::load_dataset("digits", sf::Split::Train, 200);
+    sf::AnnOptimizer opt;
+    sf::AnnFitOptions fo;
+    fo.seed = 11;
+    fo.threads = 1;
+    fo.epochs = 1;
+    Trained parts;
+    parts.stats = sf::fit_ann(m, data, opt, fo);
+    fo.first_epoch = 1;
+    fo.epochs = 2;
+    const auto second = sf::fit_ann(m, data, opt, fo);
+    parts.stats.insert(parts.stats.end(), second.begin(), second.end());
+    parts.params = all_params(m);
+    check_same(whole, parts, 6 * 9 + 6 + 8 * 6 * 9 + 8 + 10 * 8 * 2 * 2 + 10);
+}
+
 TEST_CASE("the trainer's layer times book every layer and change no bit",
           "[threads][ann][train]") {
     const ModelDir d("times", kCnn);

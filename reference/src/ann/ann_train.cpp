@@ -416,6 +416,16 @@ std::vector<AnnEpochStat> fit_ann(AnnModel& model, const Dataset& train, AnnOpti
     const int64_t B = t.batch;
     std::vector<AnnEpochStat> stats;
     std::vector<int64_t> idx(static_cast<size_t>(N));
+    // Batch buffers, blocks and workspaces live across epochs: allocated (and first
+    // touched, page by page) once per run rather than once per epoch.
+    AnnMatrix x(B, D), y(B, K);
+    AnnGradients g;
+    g.want_input = false;
+    g.feedback = o.feedback;
+    AnnMatrix out;
+    std::vector<TrainBlock> blocks;
+    std::vector<AnnWorkspace> workspaces;
+    AnnWorkspace serial;  // feedback alignment's (whole batches on this thread)
     for (int64_t e = o.first_epoch; e < o.epochs; ++e) {
         const auto t0 = std::chrono::steady_clock::now();
         // Per-epoch generators derived from the seed, so a resumed run is bit-identical.
@@ -426,14 +436,9 @@ std::vector<AnnEpochStat> fit_ann(AnnModel& model, const Dataset& train, AnnOpti
         Progress bar("epoch " + std::to_string(e + 1) + "/" + std::to_string(o.epochs), N, o.progress);
         double loss_sum = 0;
         int64_t correct = 0, seen = 0;
-        AnnMatrix x(B, D), y(B, K);
-        AnnGradients g;
-        g.want_input = false;
-        g.feedback = o.feedback;
-        AnnMatrix out;
-        std::vector<TrainBlock> blocks;
-        std::vector<AnnWorkspace> workspaces;
-        AnnWorkspace serial;  // feedback alignment's (whole batches on this thread)
+        // Each epoch's layer times are added to o.layer_times at its end.
+        serial.times = {};
+        for (AnnWorkspace& w : workspaces) w.times = {};
         serial.timed = o.layer_times != nullptr;
         std::normal_distribution<float> noise(0.0f, 1.0f);
         for (int64_t s = 0; s < N; s += B) {
