@@ -746,7 +746,7 @@ void layer_forward(const AnnLayer& l, const AnnMatrix& x, AnnMatrix& y, LayerCac
 
 void layer_backward(const AnnLayer& l, const AnnMatrix& x, const AnnMatrix& y,
                     const AnnMatrix& dy, LayerCache& cache, AnnMatrix* dx,
-                    std::vector<std::vector<float>>& dp) {
+                    std::vector<std::vector<float>>& dp, std::vector<float>* add_to) {
     const int64_t B = x.rows();
     dp.resize(l.params.size());
     switch (l.kind) {
@@ -754,9 +754,14 @@ void layer_backward(const AnnLayer& l, const AnnMatrix& x, const AnnMatrix& y,
         const int64_t in = x.cols(), out = l.units;
         // Straight into the gradient's storage: no temporary to allocate and copy (the
         // trainer calls this once per block of 32 samples).
-        dp[0].resize(size_t(out * in));
-        if (!dense_product_weight_grad(B, in, out, dy.data(), x.data(), dp[0].data()))
-            MMap(dp[0].data(), out, in).noalias() = dy.transpose() * x;
+        if (add_to && add_to->size() == size_t(out * in) &&
+            dense_product_weight_grad(B, in, out, dy.data(), x.data(), add_to->data(), true)) {
+            dp[0].clear();
+        } else {
+            dp[0].resize(size_t(out * in));
+            if (!dense_product_weight_grad(B, in, out, dy.data(), x.data(), dp[0].data()))
+                MMap(dp[0].data(), out, in).noalias() = dy.transpose() * x;
+        }
         const RowVec db = dy.colwise().sum();
         dp[1].assign(db.data(), db.data() + db.size());
         if (dx) {

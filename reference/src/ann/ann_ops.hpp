@@ -30,9 +30,12 @@ void layer_forward(const AnnLayer& l, const AnnMatrix& x, AnnMatrix& y, LayerCac
 
 // dparams[i] receives (overwrites) the gradient of l.params[i]; dx may be null.
 // cache is the one layer_forward filled; its scratch buffers are reused here.
+// add_to (see AnnGradients::add_to): where a dense layer's weight gradient may be added
+// instead, leaving dparams[0] empty; null or of another size: not.
 void layer_backward(const AnnLayer& l, const AnnMatrix& x, const AnnMatrix& y,
                     const AnnMatrix& dy, LayerCache& cache, AnnMatrix* dx,
-                    std::vector<std::vector<float>>& dparams);
+                    std::vector<std::vector<float>>& dparams,
+                    std::vector<float>* add_to = nullptr);
 
 // A conv block: layers i, i+1, i+2 are a conv2d the direct kernels handle, a ReLU and a
 // 2x2, stride-2 max or average pooling on a map of even height and width (max pooling:

@@ -207,8 +207,12 @@ float batch_loss(const AnnModel& m, const AnnMatrix& x, const AnnMatrix& target,
                                             *dy, caches[i], need_dx ? &dx : nullptr,
                                             grads->params[i]);
         else
-            ann_detail::layer_backward(m.layers[i], acts[i], acts[i + 1], *dy, caches[i],
-                                       need_dx ? &dx : nullptr, grads->params[i]);
+            ann_detail::layer_backward(
+                m.layers[i], acts[i], acts[i + 1], *dy, caches[i], need_dx ? &dx : nullptr,
+                grads->params[i],
+                grads->add_to && i < grads->add_to->size() && !(*grads->add_to)[i].empty()
+                    ? &(*grads->add_to)[i][0]
+                    : nullptr);
         t0 = book(bwd_times, i, t0);
         if (need_dx && grads->feedback) grads->feedback(i, output_error, *dy, dx);
         if (need_dx) dy = &dx;
@@ -262,6 +266,9 @@ float blocked_loss(const AnnModel& m, const AnnMatrix& x, const AnnMatrix& y,
             tb.x = x.middleRows(r0, nr);
             tb.y = y.middleRows(r0, nr);
             tb.g.want_input = false;
+            // The chunk that holds block 0 adds its later blocks' dense weight gradients
+            // into block 0's, in block order (blocked_step skips what they left empty).
+            tb.g.add_to = b0 == 0 && b > 0 ? &blocks[0].g.params : nullptr;
             tb.loss =
                 batch_loss(m, tb.x, tb.y, loss, B, ws[size_t(c)], &tb.g, true,
                            b == 0 ? dropout_seed : mix_seed(dropout_seed, uint64_t(b)), &tb.out);
@@ -374,7 +381,9 @@ void blocked_step(AnnOptimizer& o, AnnModel& model, const std::vector<TrainBlock
             const float* g0 = blocks[0].g.params[sp.i][sp.k].data() + sp.j0;
             std::copy(g0, g0 + n, sum.begin());
             for (int64_t bb = 1; bb < nblocks; ++bb) {
-                const float* src = blocks[size_t(bb)].g.params[sp.i][sp.k].data() + sp.j0;
+                const auto& own = blocks[size_t(bb)].g.params[sp.i][sp.k];
+                if (own.empty()) continue;  // added into block 0's (see blocked_loss)
+                const float* src = own.data() + sp.j0;
                 for (size_t j = 0; j < n; ++j) sum[j] += src[j];
             }
             update_span(o, model, sp.i, sp.k, sp.j0, sp.j1, sum.data(),

@@ -222,9 +222,10 @@ void transpose(const float* src, int64_t rows, int64_t cols, float* dst) {
         for (int64_t c = r < r8 ? c8 : 0; c < cols; ++c) dst[c * rows + r] = src[r * cols + c];
 }
 
-// The whole product, Eigen's rows being v (rows_are_v) or s. nv, ns: the extents.
+// The whole product, Eigen's rows being v (rows_are_v) or s. nv, ns: the extents. With
+// `add` (one block of terms only), the first block adds to out instead of to +0.
 void product(const Operands& p, int64_t nv, int64_t ns, int64_t depth, bool rows_are_v,
-             const Blocking& bk) {
+             const Blocking& bk, bool add = false) {
     const int64_t rows = rows_are_v ? nv : ns, cols = rows_are_v ? ns : nv;
     for (int64_t k0 = 0; k0 < depth; k0 += bk.kc) {
         const int64_t d = std::min(bk.kc, depth - k0);
@@ -239,10 +240,11 @@ void product(const Operands& p, int64_t nv, int64_t ns, int64_t depth, bool rows
                                              {sp, i2 + mc, c4, j2 + nc, 0}};
                 for (const auto& r : parts) {
                     if (r[0] >= r[1] || r[2] >= r[3]) continue;
+                    const bool first = k0 == 0 && !add;
                     if (rows_are_v)
-                        rectangle(p, r[0], r[1], r[2], r[3], r[4] != 0, k0, d, k0 == 0);
+                        rectangle(p, r[0], r[1], r[2], r[3], r[4] != 0, k0, d, first);
                     else
-                        rectangle(p, r[2], r[3], r[0], r[1], r[4] != 0, k0, d, k0 == 0);
+                        rectangle(p, r[2], r[3], r[0], r[1], r[4] != 0, k0, d, first);
                 }
             }
         }
@@ -267,12 +269,15 @@ bool dense_product_forward(int64_t batch, int64_t in, int64_t out, const float* 
 }
 
 bool dense_product_weight_grad(int64_t batch, int64_t in, int64_t out, const float* dy,
-                               const float* x, float* dw) {
+                               const float* x, float* dw, bool add) {
     // Eigen's frame: dw^T [in x out] = x^T [in x batch] * dy.
     const Blocking bk = eigen_blocking(in, out, batch);
     if (!kernel_applies(out, in, batch, bk, in)) return false;
+    // Adding: Eigen's product is +0 plus each block's chain in turn, so only a product of
+    // one block adds to dw as dw + chain (equal to dw + (+0 + chain) when dw is not -0).
+    if (add && batch > bk.kc) return false;
     const Operands p{x, in, dy, out, 1, dw, in, true, 0};
-    product(p, in, out, batch, true, bk);
+    product(p, in, out, batch, true, bk, add);
     return true;
 }
 
@@ -292,7 +297,8 @@ bool dense_product_input_grad(int64_t batch, int64_t in, int64_t out, const floa
 bool dense_product_forward(int64_t, int64_t, int64_t, const float*, const float*, float*) {
     return false;
 }
-bool dense_product_weight_grad(int64_t, int64_t, int64_t, const float*, const float*, float*) {
+bool dense_product_weight_grad(int64_t, int64_t, int64_t, const float*, const float*, float*,
+                               bool) {
     return false;
 }
 bool dense_product_input_grad(int64_t, int64_t, int64_t, const float*, const float*, float*) {

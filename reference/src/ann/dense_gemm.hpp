@@ -29,9 +29,12 @@ namespace sf::ann_detail {
 bool dense_product_forward(int64_t batch, int64_t in, int64_t out, const float* x, const float* w,
                            float* y);
 
-// dw[o][i] = sum over b of dy[b][o] * x[b][i]; dy is [batch][out], dw [out][in].
+// dw[o][i] = sum over b of dy[b][o] * x[b][i]; dy is [batch][out], dw [out][in]. With
+// `add`, dw[o][i] becomes dw[o][i] + that sum instead: the bits of adding Eigen's product
+// to dw, which holds no -0 (a sum that starts from +0 never does); false where Eigen would
+// cut the sum into more than one block of terms.
 bool dense_product_weight_grad(int64_t batch, int64_t in, int64_t out, const float* dy,
-                               const float* x, float* dw);
+                               const float* x, float* dw, bool add = false);
 
 // dx[b][i] = sum over o of dy[b][o] * w[o][i]; dx is [batch][in].
 bool dense_product_input_grad(int64_t batch, int64_t in, int64_t out, const float* dy,

@@ -29,6 +29,11 @@ struct AnnGradients {
     // computed it, which the function may replace before it flows on to layer i - 1.
     std::function<void(size_t i, const AnnMatrix& output_error, const AnnMatrix& dy, AnnMatrix& dx)>
         feedback;
+    // The trainer's blocks (ann_train.cpp): when set, a dense layer whose weight gradient
+    // the dense kernels compute in one block of terms adds it into (*add_to)[layer][0],
+    // which holds the sum of the blocks before this one, and leaves params[layer][0]
+    // empty. The sum has the bits of adding the blocks' own gradients in block order.
+    std::vector<std::vector<std::vector<float>>>* add_to = nullptr;
 };
 
 // Mean loss of a batch. loss: "cross_entropy" (targets one-hot rows; applies softmax to
