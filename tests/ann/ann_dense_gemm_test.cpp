@@ -122,3 +122,47 @@ TEST_CASE("the dense layer's products have Eigen's bits on random shapes", "[ann
     CHECK(taken > 200);
 #endif
 }
+
+TEST_CASE("a weight gradient added into a running sum has the bits of adding Eigen's product",
+          "[ann]") {
+    // The trainer adds each block's weight gradient into block 0's (AnnGradients::add_to):
+    // the result must be sum + (Eigen's product), for sums built the same way (from +0, so
+    // never -0) and products with zeros of either sign; sums of more terms than one of
+    // Eigen's blocks must decline, leaving dw as it was.
+    std::mt19937_64 rng(13);
+    const int64_t shapes[][3] = {{32, 3136, 128}, {32, 784, 256}, {20, 256, 128}, {8, 96, 44}};
+    int taken = 0;
+    for (const auto& s : shapes) {
+        const int64_t batch = s[0], in = s[1], out = s[2];
+        Mat sum = Mat::Zero(out, in);  // +0, then two products added as the optimiser would
+        for (int k = 0; k < 2; ++k) {
+            const Mat x = random_matrix(batch, in, rng), dy = random_matrix(batch, out, rng);
+            Mat g(out, in);
+            Map(g.data(), out, in).noalias() = dy.transpose() * x;
+            sum += g;
+        }
+        // One more block, with rows of zeros among its gradients (products of +0 and -0).
+        Mat x = random_matrix(batch, in, rng), dy = random_matrix(batch, out, rng);
+        dy.row(0).setZero();
+        x.row(1) = -x.row(1).cwiseAbs() * 0.0f;
+        Mat g(out, in);
+        Map(g.data(), out, in).noalias() = dy.transpose() * x;
+        const Mat want = sum + g;
+        Mat got = sum;
+        taken += compare("added weight gradient", batch, in, out,
+                         dense_product_weight_grad(batch, in, out, dy.data(), x.data(), got.data(),
+                                                   true),
+                         got, want);
+    }
+#if (defined(__AVX512F__) || defined(__AVX2__)) && defined(__FMA__)
+    CHECK(taken == 4);
+    const int64_t depth = 4100, in = 24, out = 40;
+    const Mat x = random_matrix(depth, in, rng), dy = random_matrix(depth, out, rng);
+    const Mat before = random_matrix(out, in, rng);
+    Mat dw = before;
+    CHECK_FALSE(dense_product_weight_grad(depth, in, out, dy.data(), x.data(), dw.data(), true));
+    CHECK(first_difference(dw, before) == -1);
+#else
+    CHECK(taken == 0);
+#endif
+}
