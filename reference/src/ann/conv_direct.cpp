@@ -37,6 +37,44 @@ typedef int32_t VIU __attribute__((vector_size(kLanes * 4), aligned(4), may_alia
 
 inline V load(const float* p) { return *reinterpret_cast<const VU*>(p); }
 inline void store(float* p, V v) { *reinterpret_cast<VU*>(p) = v; }
+
+// Copies n <= kLanes floats with one masked load and store (with AVX-512 or AVX2): a
+// library call for a copy of a few floats, whose length GCC cannot see, costs more than
+// the copy, and these run a few thousand times per slice of samples.
+inline void copy_lanes(float* dst, const float* src, int64_t n) {
+#if defined(__AVX512F__)
+    const __mmask16 m = __mmask16((1u << n) - 1u);
+    _mm512_mask_storeu_ps(dst, m, _mm512_maskz_loadu_ps(m, src));
+#elif defined(__AVX2__)
+    const __m256i m = _mm256_cmpgt_epi32(_mm256_set1_epi32(int(n)),
+                                         _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    _mm256_maskstore_ps(dst, m, _mm256_maskload_ps(src, m));
+#else
+    std::memcpy(dst, src, size_t(n) * 4);
+#endif
+}
+
+// Lanes [0, n) of v to p, n <= kLanes, writing nothing past them.
+inline void store_first(float* p, V v, int64_t n) {
+#if defined(__AVX512F__)
+    _mm512_mask_storeu_ps(p, __mmask16((1u << n) - 1u), (__m512)v);
+#elif defined(__AVX2__)
+    const __m256i m = _mm256_cmpgt_epi32(_mm256_set1_epi32(int(n)),
+                                         _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    _mm256_maskstore_ps(p, m, (__m256)v);
+#else
+    float t[kLanes];
+    store(t, v);
+    std::memcpy(p, t, size_t(n) * 4);
+#endif
+}
+
+// Copies n floats: whole vectors, then the rest.
+inline void copy_floats(float* dst, const float* src, int64_t n) {
+    int64_t i = 0;
+    for (; i + kLanes <= n; i += kLanes) store(dst + i, load(src + i));
+    if (i < n) copy_lanes(dst + i, src + i, n - i);
+}
 // Every lane s, as one broadcast (V{} + s would have to compute 0 + s, and GCC builds a
 // vector filled lane by lane from two halves).
 inline V splat(float s) {
@@ -148,7 +186,7 @@ void build_planes(const Planes& pl, int64_t ch, int64_t rows, const float* src, 
     for (int64_t b = 0; b < rows; ++b)
         for (int64_t c = 0; c < ch; ++c) {
             float* mid = planes + ((b * ns + mid_shift) * ch + c) * pl.len + pl.lead;
-            if (centre) std::memcpy(mid + top, src + b * stride + c * pl.p, size_t(pl.p) * 4);
+            if (centre) copy_floats(mid + top, src + b * stride + c * pl.p, pl.p);
             if (!sides) continue;
             for (int64_t kx = 0; kx < pl.k; ++kx) {
                 if (kx == pl.pad) continue;
@@ -185,13 +223,10 @@ void conv_tile(const float* const* in, const int64_t* off, int64_t terms, const 
     }
     for (int j = 0; j < NPX; ++j)
         for (int o = 0; o < NCO; ++o) {
-            if (count[j] == kLanes) {
+            if (count[j] == kLanes)
                 store(out[j] + o * plane, acc[o][j]);
-            } else {
-                float t[kLanes];
-                store(t, acc[o][j]);
-                std::memcpy(out[j] + o * plane, t, size_t(count[j]) * 4);
-            }
+            else
+                store_first(out[j] + o * plane, acc[o][j], count[j]);
         }
 }
 
@@ -231,6 +266,8 @@ inline void few_terms_group(const V* x, const float* wt, int64_t nout, int64_t o
         if (count == kLanes) {
             store(dst + (o0 + o) * plane, acc[o]);
         } else {
+            // (Not store_first: with a masked store here, GCC 12 spills the accumulators
+            // of the whole loop to the stack; conv1's forward ran at 34% of the peak.)
             float tmp[kLanes];
             store(tmp, acc[o]);
             std::memcpy(dst + (o0 + o) * plane, tmp, size_t(count) * 4);
@@ -345,9 +382,8 @@ void conv_planes(const Planes& pl, int64_t rows, const float* planes, int64_t sa
             for (int64_t i = 0; i < terms; ++i) {
                 float* row = pk + i * kLanes;
                 for (int64_t q = 0; q < nb; ++q)
-                    std::memcpy(row + q * r,
-                                planes + (b0 + q) * sample_stride + off[size_t(i)] + first,
-                                size_t(r) * 4);
+                    copy_lanes(row + q * r, planes + (b0 + q) * sample_stride + off[size_t(i)] + first,
+                               r);
                 std::fill(row + nb * r, row + kLanes, 0.0f);
             }
             in[j] = pk;
@@ -359,8 +395,8 @@ void conv_planes(const Planes& pl, int64_t rows, const float* planes, int64_t sa
             const int64_t b0 = (g0 + j) * share, nb = std::min(share, rows - b0);
             for (int64_t q = 0; q < nb; ++q)
                 for (int64_t o = 0; o < nout; ++o)
-                    std::memcpy(out + (b0 + q) * out_stride + o * pl.p + first,
-                                dst[j] + o * kLanes + q * r, size_t(r) * 4);
+                    copy_lanes(out + (b0 + q) * out_stride + o * pl.p + first,
+                               dst[j] + o * kLanes + q * r, r);
         }
     }
 }
@@ -539,15 +575,16 @@ inline void store_lanes(float* p, const F16& v, int64_t n) {
 #endif
 }
 
-// Lanes [0, n) of codes 0 to 4 as bytes to p.
+// Lanes [0, n) of codes 0 to 4 as bytes to p (with AVX-512, one narrowing and a masked
+// store rather than a library call per row).
 inline void store_code_bytes(uint8_t* p, const I16& c, int64_t n) {
-    uint8_t t[16];
-#if defined(__AVX512F__)
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(t), _mm512_cvtepi32_epi8((__m512i)c));
+#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__)
+    _mm_mask_storeu_epi8(p, __mmask16((1u << n) - 1u), _mm512_cvtepi32_epi8((__m512i)c));
 #else
+    uint8_t t[16];
     for (int i = 0; i < 16; ++i) t[i] = uint8_t(c[i]);
-#endif
     std::memcpy(p, t, size_t(n));
+#endif
 }
 
 // One pooled row (py) of one sample for every output channel. in[r][f]: lanes px hold the
