@@ -13,6 +13,9 @@
 //        (N training samples timed, default 60000; the epoch time is scaled to 60000 samples;
 //        default models mlp and cnn; T threads for the SNN trainer, default 1; M test
 //        images for the SNN's final accuracy, default 500)
+// The MLP and the CNN train two epochs on the same samples and the second is timed (the
+// steady state of a run; the first also allocates the trainer's buffers), with the first
+// epoch's time beside it in the JSON (first_epoch_seconds).
 // "snn" times one epoch of networks/fmnist-snn through the surrogate-gradient trainer.
 // The JSON has, for mlp and cnn, where the epoch's time went, layer by layer (the trainer's
 // AnnLayerTimes); --breakdown prints it as a table too.
