@@ -334,7 +334,8 @@ TEST_CASE("A fused max-pooling block breaks ties between positive values as the 
 TEST_CASE("A one-channel 3x3 block with max pooling, fused into one pass, gives the layers' bits",
           "[ann][conv]") {
     // Such a block (the shipped CNNs' first) computes its pooled outputs and window codes
-    // without writing the convolution's output (conv_relu_maxpool_forward). Maps from 8 to
+    // without writing the convolution's output (conv_relu_maxpool_forward; AVX-512 builds;
+    // on others the block runs as the other blocks do, and this checks that). Maps from 8 to
     // 32 wide (one or two vectors per row), rows that leave a partial slice, random weights
     // with biases, and weights that copy the input shifted by one kernel offset per output
     // channel (exact values from few levels, so windows tie in every arrangement and the

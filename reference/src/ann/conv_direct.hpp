@@ -92,7 +92,8 @@ void conv_direct_backward(const ConvGeometry& g, int64_t rows, const float* x, i
                           const ConvSliceHook& before = {});
 
 // True when conv_relu_maxpool_forward handles the layer: one input channel, a 3x3 kernel
-// (stride 1, padding 1), a map of even height and even width at most 32.
+// (stride 1, padding 1), a map of even height and even width at most 32, on an AVX-512
+// build.
 bool conv_relu_maxpool_applies(const ConvGeometry& g);
 
 // The convolution, the ReLU and a 2x2 max pooling with stride 2, in one pass that never
