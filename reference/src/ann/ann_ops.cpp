@@ -17,6 +17,7 @@
 #include "sf/core/error.hpp"
 
 #include "dense_gemm.hpp"
+#include "lanes16.hpp"
 
 namespace sf::ann_detail {
 
@@ -285,55 +286,11 @@ typedef int32_t I16 __attribute__((vector_size(64)));
 typedef float F8 __attribute__((vector_size(32)));
 typedef int32_t I8 __attribute__((vector_size(32)));
 
-// Lanes [0, n) of a 16-lane vector read from p (the others zero; nothing past them is
-// read), and lanes [0, n) of v written to p (nothing past them is written), 0 <= n <= 16:
-// masked loads and stores on AVX-512 and AVX2, an element copy elsewhere.
-// (These helpers and the pooling passes below that use them live in this file only, so
-// GCC's note that a 64-byte vector is passed differently with and without AVX-512 concerns
-// no interface; it is silenced down to is_pool2.)
+// The pooling passes below pass 64-byte vectors to helpers that live in this file only (and
+// in lanes16.hpp), so GCC's note that such a vector is passed differently with and without
+// AVX-512 concerns no interface; it is silenced down to is_pool2.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wpsabi"
-template <class V, class T>
-inline V load_first(const T* p, int64_t n) {
-    static_assert(sizeof(V) == 64 && sizeof(T) == 4, "16 lanes of 4 bytes");
-#if defined(__AVX512F__)
-    return (V)_mm512_maskz_loadu_epi32(__mmask16((1u << n) - 1u), p);
-#elif defined(__AVX2__)
-    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    const auto* q = reinterpret_cast<const int*>(p);
-    const __m256i lo =
-        _mm256_maskload_epi32(q, _mm256_cmpgt_epi32(_mm256_set1_epi32(int(n)), lane));
-    const __m256i hi =
-        _mm256_maskload_epi32(q + 8, _mm256_cmpgt_epi32(_mm256_set1_epi32(int(n) - 8), lane));
-    V v;
-    std::memcpy(&v, &lo, 32);
-    std::memcpy(reinterpret_cast<char*>(&v) + 32, &hi, 32);
-    return v;
-#else
-    V v = {};
-    std::memcpy(&v, p, size_t(n) * 4);
-    return v;
-#endif
-}
-
-template <class V, class T>
-inline void store_first(T* p, V v, int64_t n) {
-    static_assert(sizeof(V) == 64 && sizeof(T) == 4, "16 lanes of 4 bytes");
-#if defined(__AVX512F__)
-    _mm512_mask_storeu_epi32(p, __mmask16((1u << n) - 1u), (__m512i)v);
-#elif defined(__AVX2__)
-    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    __m256i lo, hi;
-    std::memcpy(&lo, &v, 32);
-    std::memcpy(&hi, reinterpret_cast<const char*>(&v) + 32, 32);
-    auto* q = reinterpret_cast<int*>(p);
-    _mm256_maskstore_epi32(q, _mm256_cmpgt_epi32(_mm256_set1_epi32(int(n)), lane), lo);
-    _mm256_maskstore_epi32(q + 8, _mm256_cmpgt_epi32(_mm256_set1_epi32(int(n) - 8), lane), hi);
-#else
-    std::memcpy(p, &v, size_t(n) * 4);
-#endif
-}
-
 // Sixteen window codes (bytes) widened to 32-bit lanes, and back. With AVX-512 or AVX2 one
 // zero-extending or narrowing instruction does it; GCC compiles __builtin_convertvector
 // between these widths to a byte at a time. (The vectors go by reference: a 64-byte vector

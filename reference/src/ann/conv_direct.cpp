@@ -2,6 +2,7 @@
 // inner loops are register tiles written with GCC vector extensions, so the same source
 // compiles to AVX-512, AVX2 or SSE; tile sizes follow the number of vector registers.
 #include "conv_direct.hpp"
+#include "lanes16.hpp"
 
 #include <algorithm>
 #include <cstring>
@@ -58,7 +59,7 @@ inline void copy_lanes(float* dst, const float* src, int64_t n) {
 }
 
 // Lanes [0, n) of v to p, n <= kLanes, writing nothing past them.
-inline void store_first(float* p, V v, int64_t n) {
+inline void store_part(float* p, V v, int64_t n) {
 #if defined(__AVX512F__)
     _mm512_mask_storeu_ps(p, __mmask16((1u << n) - 1u), (__m512)v);
 #elif defined(__AVX2__)
@@ -229,7 +230,7 @@ void conv_tile(const float* const* in, const int64_t* off, int64_t terms, const 
             if (count[j] == kLanes)
                 store(out[j] + o * plane, acc[o][j]);
             else
-                store_first(out[j] + o * plane, acc[o][j], count[j]);
+                store_part(out[j] + o * plane, acc[o][j], count[j]);
         }
 }
 
@@ -269,7 +270,7 @@ inline void few_terms_group(const V* x, const float* wt, int64_t nout, int64_t o
         if (count == kLanes) {
             store(dst + (o0 + o) * plane, acc[o]);
         } else {
-            // (Not store_first: with a masked store here, GCC 12 spills the accumulators
+            // (Not store_part: with a masked store here, GCC 12 spills the accumulators
             // of the whole loop to the stack; conv1's forward ran at 34% of the peak.)
             float tmp[kLanes];
             store(tmp, acc[o]);
@@ -566,25 +567,6 @@ namespace {
 typedef float F16 __attribute__((vector_size(64)));
 typedef int32_t I16 __attribute__((vector_size(64)));
 
-// Lanes [0, n) of 16 floats from p (the rest zero), reading nothing past them.
-inline void load_lanes(const float* p, int64_t n, F16& out) {
-#if defined(__AVX512F__)
-    out = (F16)_mm512_maskz_loadu_ps(__mmask16((1u << n) - 1u), p);
-#else
-    out = F16{};
-    std::memcpy(&out, p, size_t(n) * 4);
-#endif
-}
-
-// Lanes [0, n) of v to p, writing nothing past them.
-inline void store_lanes(float* p, const F16& v, int64_t n) {
-#if defined(__AVX512F__)
-    _mm512_mask_storeu_ps(p, __mmask16((1u << n) - 1u), (__m512)v);
-#else
-    std::memcpy(p, &v, size_t(n) * 4);
-#endif
-}
-
 // Lanes [0, n) of codes 0 to 4 as bytes to p (with AVX-512, one narrowing and a masked
 // store rather than a library call per row).
 inline void store_code_bytes(uint8_t* p, const I16& c, int64_t n) {
@@ -629,7 +611,7 @@ void pooled_row(const F16 (&in)[4][4], const float* w, const float* bias, int64_
         const I16 right = (m1 > m0) | ((m1 == m0) & low0 & ~low1);
         const F16 m = right ? m1 : m0;
         const I16 coded = m > zero ? (right ? ((low1 & 2) | 1) : (low0 & 2)) : izero + 4;
-        store_lanes(y + o * out_plane, m, ow);
+        store_first(y + o * out_plane, m, ow);
         store_code_bytes(code + o * out_plane, coded, ow);
     }
 }
@@ -663,11 +645,8 @@ void conv_relu_maxpool_forward(const ConvGeometry& g, int64_t rows, const float*
                     F16 h[3][2];
                     for (int kx = 0; kx < 3; ++kx) {
                         const float* row = pb + kx * pl.len + (2 * py + r) * W;
-                        load_lanes(row, first, h[kx][0]);
-                        if (second > 0)
-                            load_lanes(row + 16, second, h[kx][1]);
-                        else
-                            h[kx][1] = F16{};
+                        h[kx][0] = load_first<F16>(row, first);
+                        h[kx][1] = second > 0 ? load_first<F16>(row + 16, second) : F16{};
                     }
                     in[r][0] = __builtin_shuffle(h[0][0], h[0][1], even);
                     in[r][1] = __builtin_shuffle(h[1][0], h[1][1], even);
